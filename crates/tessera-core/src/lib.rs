@@ -1,0 +1,16 @@
+//! Pure rules of Tessera.
+//!
+//! Everything here is synchronous and does no I/O, so every security-critical rule (password formats,
+//! encryption, signed cookies, ids, TOTP) can be tested alone, with known-answer vectors.
+//!
+//! - [`model`]: the rows Better Auth keeps (user, session, account, verification, twoFactor).
+//! - [`schema`]: those tables described as data, per enabled plugin; the store turns it into DDL.
+//! - [`plugins`]: which of Better Auth's plugins are switched on.
+//! - [`timefmt`]: dates the way Better Auth writes them (`YYYY-MM-DDTHH:mm:ss.sssZ`).
+//! - [`crypto`]: ids and tokens, password hashes, symmetric encryption, signed cookie values.
+
+pub mod crypto;
+pub mod model;
+pub mod plugins;
+pub mod schema;
+pub mod timefmt;

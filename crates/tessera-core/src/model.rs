@@ -1,0 +1,165 @@
+//! The rows Better Auth keeps, as domain types. These never go to the wire directly: the server has
+//! its own wire types, so a field cannot leak by accident.
+//!
+//! Plugin columns are `Option`: `None` both when the plugin is off (the column does not exist) and
+//! when the column holds NULL, which Better Auth treats the same way.
+
+use time::OffsetDateTime;
+
+/// `providerId` of the account row that holds a password.
+pub const CREDENTIAL_PROVIDER: &str = "credential";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    // admin
+    pub role: Option<String>,
+    pub banned: Option<bool>,
+    pub ban_reason: Option<String>,
+    pub ban_expires: Option<OffsetDateTime>,
+    // two-factor
+    pub two_factor_enabled: Option<bool>,
+    // username
+    pub username: Option<String>,
+    pub display_username: Option<String>,
+    // phone-number
+    pub phone_number: Option<String>,
+    pub phone_number_verified: Option<bool>,
+}
+
+impl User {
+    /// A user with every plugin column unset, as core sign-up creates it before plugins fill defaults.
+    pub fn new(
+        id: String,
+        name: String,
+        email: String,
+        email_verified: bool,
+        now: OffsetDateTime,
+    ) -> User {
+        User {
+            id,
+            name,
+            email,
+            email_verified,
+            image: None,
+            created_at: now,
+            updated_at: now,
+            role: None,
+            banned: None,
+            ban_reason: None,
+            ban_expires: None,
+            two_factor_enabled: None,
+            username: None,
+            display_username: None,
+            phone_number: None,
+            phone_number_verified: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub expires_at: OffsetDateTime,
+    pub token: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: String,
+    // admin
+    pub impersonated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub account_id: String,
+    pub provider_id: String,
+    pub user_id: String,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub access_token_expires_at: Option<OffsetDateTime>,
+    pub refresh_token_expires_at: Option<OffsetDateTime>,
+    pub scope: Option<String>,
+    pub password: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Account {
+    /// The credential account Better Auth requires: `providerId = "credential"` and
+    /// `accountId = userId`, or sign-in cannot see it.
+    pub fn credential(
+        id: String,
+        user_id: &str,
+        password_hash: String,
+        now: OffsetDateTime,
+    ) -> Account {
+        Account {
+            id,
+            account_id: user_id.to_owned(),
+            provider_id: CREDENTIAL_PROVIDER.to_owned(),
+            user_id: user_id.to_owned(),
+            access_token: None,
+            refresh_token: None,
+            id_token: None,
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            scope: None,
+            password: Some(password_hash),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub id: String,
+    pub identifier: String,
+    pub value: String,
+    pub expires_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoFactor {
+    pub id: String,
+    /// symmetricEncrypt(auth secret, secret) — never the raw secret.
+    pub secret: String,
+    /// symmetricEncrypt(auth secret, JSON array of codes).
+    pub backup_codes: String,
+    pub user_id: String,
+    /// NULL on legacy rows, which Better Auth treats as verified.
+    pub verified: Option<bool>,
+    pub failed_verification_count: Option<i64>,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+/// A partial update of a user. `None` leaves a column alone; `Some(None)` writes NULL.
+/// `updated_at` is always written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub image: Option<Option<String>>,
+    pub role: Option<Option<String>>,
+    pub banned: Option<Option<bool>>,
+    pub ban_reason: Option<Option<String>>,
+    pub ban_expires: Option<Option<OffsetDateTime>>,
+    pub two_factor_enabled: Option<Option<bool>>,
+    pub username: Option<Option<String>>,
+    pub display_username: Option<Option<String>>,
+    pub phone_number: Option<Option<String>>,
+    pub phone_number_verified: Option<Option<bool>>,
+}

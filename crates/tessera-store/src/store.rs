@@ -1,0 +1,133 @@
+//! The `Store` trait: every query the rest of Tessera may ask of the database.
+
+use async_trait::async_trait;
+use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names the column (`email`, `username`, …).
+    #[error("unique constraint violated on {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("schema error: {0}")]
+    Schema(String),
+    /// A stored value that cannot be read as what Better Auth would have written.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    #[error("unsupported database url: {0}")]
+    Url(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What one import batch wrote. Rows whose primary key (or a unique column) already holds a row are
+/// skipped, not overwritten, so a rerun after a crash writes only what is missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub inserted_user_ids: Vec<String>,
+    pub inserted_accounts: u64,
+    pub inserted_two_factors: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn dialect(&self) -> Dialect;
+
+    // ---- users
+    /// Creates the user and, in the same transaction, its accounts (e.g. the credential account).
+    async fn create_user(&self, user: &User, accounts: &[Account]) -> StoreResult<()>;
+    async fn find_user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    /// `email` must already be lowercased.
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn find_user_by_phone_number(&self, phone_number: &str) -> StoreResult<Option<User>>;
+    /// Applies the patch and sets `updatedAt`; returns the updated user, `None` if no such user.
+    async fn update_user(
+        &self,
+        id: &str,
+        patch: &UserPatch,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>>;
+    /// Deletes the user; sessions, accounts and twoFactor rows go with it (ON DELETE CASCADE).
+    async fn delete_user(&self, id: &str) -> StoreResult<bool>;
+
+    // ---- accounts
+    /// The row with `providerId = 'credential' AND accountId = userId AND userId = ?`.
+    async fn find_credential_account(&self, user_id: &str) -> StoreResult<Option<Account>>;
+    async fn list_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>>;
+    async fn find_account_by_provider(
+        &self,
+        provider_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Option<Account>>;
+    async fn create_account(&self, account: &Account) -> StoreResult<()>;
+    /// Sets the credential account's password; returns false if the user has none.
+    async fn update_credential_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Replaces `expected_hash` by `new_hash` only if it is still the stored one (rehash on sign-in
+    /// must not overwrite a password changed meanwhile).
+    async fn replace_password_hash(
+        &self,
+        account_id: &str,
+        expected_hash: &str,
+        new_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn delete_account(&self, id: &str) -> StoreResult<bool>;
+
+    // ---- sessions
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session with this token and its user, in one round trip (the get-session hot path).
+    async fn find_session_and_user(&self, token: &str) -> StoreResult<Option<(Session, User)>>;
+    async fn update_session_expiry(
+        &self,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn delete_session_by_token(&self, token: &str) -> StoreResult<bool>;
+    /// Deletes the user's sessions, all of them or all but the one with `keep_token`.
+    async fn delete_user_sessions(&self, user_id: &str, keep_token: Option<&str>)
+    -> StoreResult<u64>;
+    /// The user's sessions whose `expiresAt` is after `now`, oldest first.
+    async fn list_active_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Session>>;
+
+    // ---- verification
+    async fn create_verification(&self, verification: &Verification) -> StoreResult<()>;
+    /// The newest row for the identifier (Better Auth sorts by createdAt desc).
+    async fn find_verification(&self, identifier: &str) -> StoreResult<Option<Verification>>;
+    /// Deletes the newest row for the identifier and returns it: atomic, so a token is consumed once.
+    async fn consume_verification(&self, identifier: &str) -> StoreResult<Option<Verification>>;
+    async fn delete_verification(&self, id: &str) -> StoreResult<bool>;
+    async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    // ---- two-factor
+    async fn find_two_factor(&self, user_id: &str) -> StoreResult<Option<TwoFactor>>;
+    async fn upsert_two_factor(&self, two_factor: &TwoFactor) -> StoreResult<()>;
+    async fn delete_two_factor(&self, user_id: &str) -> StoreResult<bool>;
+
+    // ---- import
+    /// Writes one batch in one transaction; rows already present are skipped (see [`BatchOutcome`]).
+    async fn insert_import_batch(
+        &self,
+        users: &[User],
+        accounts: &[Account],
+        two_factors: &[TwoFactor],
+    ) -> StoreResult<BatchOutcome>;
+}
