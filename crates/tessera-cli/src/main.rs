@@ -1,1 +1,102 @@
-fn main() {}
+//! `tessera`: the binary. Thin glue over the library crates; every command is a library call.
+
+mod config;
+mod dev;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "A Better Auth–compatible auth server that brings a Clerk user base across")]
+struct Cli {
+    /// TOML config file (default: ./tessera.toml when it exists). Environment variables
+    /// (TESSERA_*, BETTER_AUTH_SECRET, BETTER_AUTH_URL) override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Better Auth's HTTP API.
+    Serve,
+    /// Create what is missing in the database (tables, columns, indexes). Idempotent.
+    Migrate,
+    /// Print the schema DDL Better Auth would create, for the configured plugins.
+    Generate {
+        #[arg(long, value_enum)]
+        dialect: DialectArg,
+    },
+    /// Print a new secret for BETTER_AUTH_SECRET (32 random bytes as hex).
+    Secret,
+    /// Development: a persistent generated secret, migrate, then serve on the configured address.
+    Dev,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DialectArg {
+    Sqlite,
+    Postgres,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Secret => {
+            println!("BETTER_AUTH_SECRET={}", tessera_core::crypto::random::generate_secret_hex());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate { dialect } => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            let dialect = match dialect {
+                DialectArg::Sqlite => tessera_store::Dialect::Sqlite,
+                DialectArg::Postgres => tessera_store::Dialect::Postgres,
+            };
+            print!("{}", tessera_store::ddl::generate(dialect, cfg.plugins));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            serve::migrate(&cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            serve::serve(cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dev => dev::run(cli.config.as_deref()).await,
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -9,6 +9,7 @@
 //! - [`timefmt`]: dates the way Better Auth writes them (`YYYY-MM-DDTHH:mm:ss.sssZ`).
 //! - [`crypto`]: ids and tokens, password hashes, symmetric encryption, signed cookie values.
 
+pub mod config;
 pub mod crypto;
 pub mod model;
 pub mod plugins;

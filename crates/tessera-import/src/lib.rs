@@ -1,1 +1,5 @@
-//! placeholder
+//! Importers that move a user base from another auth provider into a Better Auth database.
+//!
+//! Only Clerk so far: see [`clerk`].
+
+pub mod clerk;

@@ -99,8 +99,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn delete_session_by_token(&self, token: &str) -> StoreResult<bool>;
     /// Deletes the user's sessions, all of them or all but the one with `keep_token`.
-    async fn delete_user_sessions(&self, user_id: &str, keep_token: Option<&str>)
-    -> StoreResult<u64>;
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep_token: Option<&str>,
+    ) -> StoreResult<u64>;
     /// The user's sessions whose `expiresAt` is after `now`, oldest first.
     async fn list_active_sessions(
         &self,

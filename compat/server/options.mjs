@@ -1,0 +1,94 @@
+// Better Auth options built from the Tessera-style environment, shared by the server script and by
+// tests that call Better Auth's own migration planner on a database.
+import { appendFileSync } from "node:fs";
+import { admin, phoneNumber, twoFactor, username } from "better-auth/plugins";
+
+export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number"];
+
+/** Maps the Tessera-style DATABASE_URL to something Better Auth accepts as `database`. */
+export async function openDatabase(url) {
+  if (url.startsWith("sqlite:")) {
+    const path = sqlitePath(url);
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(path);
+    // Interop tests hand one file between processes; wait for a lock rather than fail at once.
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    return { database: db, close: async () => db.close() };
+  }
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
+    return { database: pool, close: async () => pool.end() };
+  }
+  throw new Error(`unsupported DATABASE_URL scheme (want sqlite: or postgres:): ${url.split(":")[0]}`);
+}
+
+/** sqlite:///abs.db → /abs.db, sqlite://rel.db → rel.db, sqlite:rel.db → rel.db; query string ignored. */
+export function sqlitePath(url) {
+  let rest = url.slice("sqlite:".length);
+  const q = rest.indexOf("?");
+  if (q >= 0) rest = rest.slice(0, q);
+  if (rest.startsWith("//")) rest = rest.slice(2);
+  if (rest === "") throw new Error("sqlite URL without a path");
+  return rest;
+}
+
+function parsePlugins(list) {
+  const names = (list ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const n of names) {
+    if (!KNOWN_PLUGINS.includes(n)) throw new Error(`unknown plugin in TESSERA_PLUGINS: ${n} (known: ${KNOWN_PLUGINS.join(",")})`);
+  }
+  return new Set(names);
+}
+
+function outboxWriter(path) {
+  return (message) => {
+    if (!path) return;
+    // One write per line with O_APPEND keeps lines whole even if a reader tails the file meanwhile.
+    appendFileSync(path, `${JSON.stringify({ ...message, at: new Date().toISOString() })}\n`);
+  };
+}
+
+export function buildOptions(env, database) {
+  const send = outboxWriter(env.TESSERA_OUTBOX);
+  const enabled = parsePlugins(env.TESSERA_PLUGINS);
+  const plugins = [];
+  if (enabled.has("admin")) plugins.push(admin());
+  if (enabled.has("two-factor")) {
+    plugins.push(
+      twoFactor({
+        otpOptions: {
+          sendOTP: async ({ user, otp }) => send({ type: "two-factor-otp", to: user.email, code: otp }),
+        },
+      }),
+    );
+  }
+  if (enabled.has("username")) plugins.push(username());
+  if (enabled.has("phone-number")) {
+    plugins.push(
+      phoneNumber({
+        sendOTP: async ({ phoneNumber: to, code }) => send({ type: "phone-otp", to, code }),
+        sendPasswordResetOTP: async ({ phoneNumber: to, code }) => send({ type: "phone-reset-otp", to, code }),
+      }),
+    );
+  }
+  return {
+    database,
+    secret: env.BETTER_AUTH_SECRET,
+    baseURL: env.BETTER_AUTH_URL,
+    telemetry: { enabled: false },
+    emailAndPassword: {
+      enabled: true,
+      sendResetPassword: async ({ user, url, token }) => send({ type: "reset-password", to: user.email, url, token }),
+    },
+    emailVerification: {
+      sendVerificationEmail: async ({ user, url, token }) => send({ type: "verify-email", to: user.email, url, token }),
+    },
+    rateLimit: { enabled: env.TESSERA_RATE_LIMIT !== "off" },
+    plugins,
+  };
+}

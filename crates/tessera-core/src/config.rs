@@ -1,0 +1,511 @@
+//! Configuration types. Loading (TOML file, environment) happens at the edge; this module only
+//! parses what it is handed, so that the rules (defaults, production refusal) are testable alone.
+//!
+//! Every option defaults to Better Auth's default unless a comment says why not.
+
+use serde::Deserialize;
+
+use crate::plugins::Plugins;
+
+/// Better Auth's fallback secret: refusing it in production is the point of [`Config::validate`].
+pub const DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
+/// Better Auth warns under 32 characters; production refuses.
+pub const MIN_SECRET_LEN: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NativePasswordFormat {
+    /// Better Auth's own scrypt `salt:key`, so that a Node Better Auth can still verify.
+    BetterAuthScrypt,
+    Argon2id,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub production: bool,
+    /// e.g. `http://localhost:3000`; routes live under `base_url + base_path`.
+    pub base_url: String,
+    pub base_path: String,
+    /// Current secret first; older ones (`BETTER_AUTH_SECRETS="2:new,1:old"`) after it, with versions.
+    pub secret: String,
+    pub secrets: Vec<(u32, String)>,
+    pub trusted_origins: Vec<String>,
+    pub database_url: String,
+    pub listen: String,
+    pub plugins: Plugins,
+    pub session: SessionConfig,
+    pub password: PasswordConfig,
+    pub rate_limit: RateLimitConfig,
+    /// How many password hashes may run at once; each Better Auth scrypt holds ~32 MiB.
+    pub hashing_concurrency: usize,
+    pub app_name: String,
+    pub cookie_prefix: String,
+    /// Forces `__Secure-` cookies even on http (Better Auth `advanced.useSecureCookies`).
+    pub use_secure_cookies: Option<bool>,
+    pub outbox_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub expires_in: i64,
+    pub update_age: i64,
+    pub fresh_age: i64,
+    /// Sessions created with `rememberMe: false`.
+    pub dont_remember_expires_in: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordConfig {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub native: NativePasswordFormat,
+    pub sign_up_enabled: bool,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub window: u64,
+    pub max: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            expires_in: 604_800,
+            update_age: 86_400,
+            fresh_age: 86_400,
+            dont_remember_expires_in: 86_400,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            min_length: 8,
+            max_length: 128,
+            native: NativePasswordFormat::BetterAuthScrypt,
+            sign_up_enabled: true,
+            enabled: true,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            production: false,
+            base_url: "http://localhost:3000".to_owned(),
+            base_path: "/api/auth".to_owned(),
+            secret: DEFAULT_SECRET.to_owned(),
+            secrets: Vec::new(),
+            trusted_origins: Vec::new(),
+            database_url: "sqlite://tessera.db".to_owned(),
+            listen: "127.0.0.1:3000".to_owned(),
+            plugins: Plugins::NONE,
+            session: SessionConfig::default(),
+            password: PasswordConfig::default(),
+            // Better Auth turns its limiter on only in production; so do we (see `finish`).
+            rate_limit: RateLimitConfig {
+                enabled: false,
+                window: 10,
+                max: 100,
+            },
+            hashing_concurrency: 2,
+            app_name: "Better Auth".to_owned(),
+            cookie_prefix: "better-auth".to_owned(),
+            use_secure_cookies: None,
+            outbox_path: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error(
+        "refusing to start in production with {0}: set BETTER_AUTH_SECRET to at least 32 random characters (`tessera secret` prints one)"
+    )]
+    WeakSecret(&'static str),
+}
+
+/// The config file (TOML in the binary), every key optional. Unknown keys are errors, so a typo
+/// is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileConfig {
+    pub production: Option<bool>,
+    pub base_url: Option<String>,
+    pub base_path: Option<String>,
+    pub secret: Option<String>,
+    pub trusted_origins: Option<Vec<String>>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub plugins: Option<Vec<String>>,
+    pub app_name: Option<String>,
+    pub cookie_prefix: Option<String>,
+    pub use_secure_cookies: Option<bool>,
+    pub hashing_concurrency: Option<usize>,
+    pub outbox_path: Option<String>,
+    pub session: Option<FileSession>,
+    pub password: Option<FilePassword>,
+    pub rate_limit: Option<FileRateLimit>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileSession {
+    pub expires_in: Option<i64>,
+    pub update_age: Option<i64>,
+    pub fresh_age: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FilePassword {
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub native: Option<String>,
+    pub sign_up_enabled: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileRateLimit {
+    pub enabled: Option<bool>,
+    pub window: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// Builds the configuration from the file's contents and the process environment (passed in as
+/// pairs, so tests need not touch the real environment). Environment wins over the file.
+pub fn load(
+    file: FileConfig,
+    env: &[(String, String)],
+    available_cores: usize,
+) -> Result<Config, ConfigError> {
+    let mut c = Config {
+        hashing_concurrency: available_cores.max(1),
+        ..Config::default()
+    };
+    let mut rate_limit_enabled: Option<bool> = None;
+
+    if let Some(v) = file.production {
+        c.production = v;
+    }
+    if let Some(v) = file.base_url {
+        c.base_url = v;
+    }
+    if let Some(v) = file.base_path {
+        c.base_path = v;
+    }
+    if let Some(v) = file.secret {
+        c.secret = v;
+    }
+    if let Some(v) = file.trusted_origins {
+        c.trusted_origins = v;
+    }
+    if let Some(v) = file.database_url {
+        c.database_url = v;
+    }
+    if let Some(v) = file.listen {
+        c.listen = v;
+    }
+    if let Some(v) = file.plugins {
+        c.plugins = plugins_from(v.iter().map(String::as_str))?;
+    }
+    if let Some(v) = file.app_name {
+        c.app_name = v;
+    }
+    if let Some(v) = file.cookie_prefix {
+        c.cookie_prefix = v;
+    }
+    c.use_secure_cookies = file.use_secure_cookies;
+    if let Some(v) = file.hashing_concurrency {
+        c.hashing_concurrency = v;
+    }
+    c.outbox_path = file.outbox_path;
+    if let Some(s) = file.session {
+        if let Some(v) = s.expires_in {
+            c.session.expires_in = v;
+        }
+        if let Some(v) = s.update_age {
+            c.session.update_age = v;
+        }
+        if let Some(v) = s.fresh_age {
+            c.session.fresh_age = v;
+        }
+    }
+    if let Some(p) = file.password {
+        if let Some(v) = p.min_length {
+            c.password.min_length = v;
+        }
+        if let Some(v) = p.max_length {
+            c.password.max_length = v;
+        }
+        if let Some(v) = p.native {
+            c.password.native = native_from(&v)?;
+        }
+        if let Some(v) = p.sign_up_enabled {
+            c.password.sign_up_enabled = v;
+        }
+        if let Some(v) = p.enabled {
+            c.password.enabled = v;
+        }
+    }
+    if let Some(r) = file.rate_limit {
+        rate_limit_enabled = r.enabled;
+        if let Some(v) = r.window {
+            c.rate_limit.window = v;
+        }
+        if let Some(v) = r.max {
+            c.rate_limit.max = v;
+        }
+    }
+
+    let get = |key: &str| {
+        env.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(v) = get("TESSERA_ENV").or_else(|| get("NODE_ENV")) {
+        c.production = v == "production";
+    }
+    if let Some(v) = get("TESSERA_PRODUCTION") {
+        c.production = parse_bool("TESSERA_PRODUCTION", &v)?;
+    }
+    if let Some(v) = get("TESSERA_BASE_URL").or_else(|| get("BETTER_AUTH_URL")) {
+        c.base_url = v;
+    }
+    if let Some(v) = get("TESSERA_BASE_PATH") {
+        c.base_path = v;
+    }
+    if let Some(v) = get("TESSERA_SECRET")
+        .or_else(|| get("BETTER_AUTH_SECRET"))
+        .or_else(|| get("AUTH_SECRET"))
+    {
+        c.secret = v;
+    }
+    if let Some(v) = get("BETTER_AUTH_SECRETS") {
+        c.secrets = parse_versioned_secrets(&v)?;
+    }
+    for key in ["TESSERA_TRUSTED_ORIGINS", "BETTER_AUTH_TRUSTED_ORIGINS"] {
+        if let Some(v) = get(key) {
+            c.trusted_origins.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    if let Some(v) = get("TESSERA_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
+        c.database_url = v;
+    }
+    if let Some(v) = get("TESSERA_LISTEN") {
+        c.listen = v;
+    }
+    if let Some(v) = get("TESSERA_PLUGINS") {
+        c.plugins = plugins_from(v.split(','))?;
+    }
+    if let Some(v) = get("TESSERA_RATE_LIMIT") {
+        rate_limit_enabled = Some(parse_bool("TESSERA_RATE_LIMIT", &v)?);
+    }
+    if let Some(v) = get("TESSERA_HASHING_CONCURRENCY") {
+        c.hashing_concurrency = v.parse().map_err(|_| ConfigError::Invalid {
+            key: "TESSERA_HASHING_CONCURRENCY".into(),
+            reason: "expected a whole number".into(),
+        })?;
+    }
+    if let Some(v) = get("TESSERA_PASSWORD_FORMAT") {
+        c.password.native = native_from(&v)?;
+    }
+    if let Some(v) = get("TESSERA_OUTBOX") {
+        c.outbox_path = Some(v);
+    }
+    c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
+    if let Some((_, current)) = c.secrets.first() {
+        c.secret = current.clone();
+    }
+    c.hashing_concurrency = c.hashing_concurrency.max(1);
+    c.base_url = c.base_url.trim_end_matches('/').to_owned();
+    c.validate()?;
+    Ok(c)
+}
+
+impl Config {
+    /// The checks that make a configuration safe to serve with.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if url::Url::parse(&self.base_url).is_err() {
+            return Err(ConfigError::Invalid {
+                key: "base_url".into(),
+                reason: format!("not an absolute URL: {}", self.base_url),
+            });
+        }
+        if !self.base_path.starts_with('/') || self.base_path.ends_with('/') {
+            return Err(ConfigError::Invalid {
+                key: "base_path".into(),
+                reason: "must start with '/' and not end with one".into(),
+            });
+        }
+        if self.password.min_length == 0 || self.password.min_length > self.password.max_length {
+            return Err(ConfigError::Invalid {
+                key: "password".into(),
+                reason: "min_length must be at least 1 and at most max_length".into(),
+            });
+        }
+        if self.production {
+            if self.secret == DEFAULT_SECRET {
+                return Err(ConfigError::WeakSecret("the default secret"));
+            }
+            if self.secret.chars().count() < MIN_SECRET_LEN {
+                return Err(ConfigError::WeakSecret("a secret shorter than 32 characters"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The origin of `base_url` (`scheme://host[:port]`), always trusted.
+    pub fn base_origin(&self) -> String {
+        url::Url::parse(&self.base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.base_url.clone())
+    }
+
+    /// `__Secure-` cookies: forced by config, else exactly when the base URL is https. (Better
+    /// Auth consults production mode only when it has no base URL, which Tessera always has.)
+    pub fn secure_cookies(&self) -> bool {
+        self.use_secure_cookies
+            .unwrap_or(self.base_url.starts_with("https://"))
+    }
+}
+
+fn plugins_from<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Plugins, ConfigError> {
+    Plugins::from_names(names).map_err(|name| ConfigError::Invalid {
+        key: "plugins".into(),
+        reason: format!("unknown plugin {name:?} (known: admin, two-factor, username, phone-number)"),
+    })
+}
+
+fn native_from(v: &str) -> Result<NativePasswordFormat, ConfigError> {
+    match v {
+        "scrypt" | "better-auth" | "better-auth-scrypt" => Ok(NativePasswordFormat::BetterAuthScrypt),
+        "argon2id" => Ok(NativePasswordFormat::Argon2id),
+        other => Err(ConfigError::Invalid {
+            key: "password.native".into(),
+            reason: format!("unknown format {other:?} (known: scrypt, argon2id)"),
+        }),
+    }
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key: key.into(),
+            reason: format!("expected on/off, got {v:?}"),
+        }),
+    }
+}
+
+/// `BETTER_AUTH_SECRETS="2:newSecret,1:oldSecret"`: first entry is current.
+fn parse_versioned_secrets(v: &str) -> Result<Vec<(u32, String)>, ConfigError> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (version, secret) = entry.split_once(':').ok_or_else(|| ConfigError::Invalid {
+                key: "BETTER_AUTH_SECRETS".into(),
+                reason: "each entry must be <version>:<secret>".into(),
+            })?;
+            let version = version.parse().map_err(|_| ConfigError::Invalid {
+                key: "BETTER_AUTH_SECRETS".into(),
+                reason: "a version must be a whole number".into(),
+            })?;
+            Ok((version, secret.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_better_auths() {
+        let c = load(FileConfig::default(), &[], 2).unwrap();
+        assert_eq!(c.session, SessionConfig::default());
+        assert_eq!(c.session.expires_in, 7 * 86_400);
+        assert_eq!((c.password.min_length, c.password.max_length), (8, 128));
+        assert!(!c.rate_limit.enabled);
+        assert_eq!(c.base_path, "/api/auth");
+    }
+
+    #[test]
+    fn production_refuses_default_and_short_secrets() {
+        let err = load(FileConfig::default(), &env(&[("TESSERA_ENV", "production")]), 2).unwrap_err();
+        assert_eq!(err, ConfigError::WeakSecret("the default secret"));
+        let err = load(
+            FileConfig::default(),
+            &env(&[("NODE_ENV", "production"), ("BETTER_AUTH_SECRET", "short")]),
+            2,
+        )
+        .unwrap_err();
+        assert_eq!(err, ConfigError::WeakSecret("a secret shorter than 32 characters"));
+        let ok = load(
+            FileConfig::default(),
+            &env(&[
+                ("NODE_ENV", "production"),
+                ("BETTER_AUTH_SECRET", "0123456789abcdef0123456789abcdef"),
+            ]),
+            2,
+        )
+        .unwrap();
+        assert!(ok.rate_limit.enabled, "production turns the limiter on");
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let file = r#"{"base_url":"http://file.example","plugins":["admin"],"rate_limit":{"enabled":true}}"#;
+        let c = load(
+            serde_json::from_str(file).unwrap(),
+            &env(&[
+                ("BETTER_AUTH_URL", "https://env.example/"),
+                ("TESSERA_PLUGINS", "two-factor,username"),
+                ("TESSERA_RATE_LIMIT", "off"),
+            ]),
+            2,
+        )
+        .unwrap();
+        assert_eq!(c.base_url, "https://env.example");
+        assert!(c.plugins.two_factor && c.plugins.username && !c.plugins.admin);
+        assert!(!c.rate_limit.enabled);
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn versioned_secrets_make_the_first_current() {
+        let c = load(FileConfig::default(), &env(&[("BETTER_AUTH_SECRETS", "2:new-secret,1:old-secret")]), 2).unwrap();
+        assert_eq!(c.secret, "new-secret");
+        assert_eq!(c.secrets.len(), 2);
+    }
+
+    #[test]
+    fn unknown_plugin_and_key_are_errors() {
+        assert!(load(FileConfig::default(), &env(&[("TESSERA_PLUGINS", "organization")]), 2).is_err());
+        assert!(serde_json::from_str::<FileConfig>(r#"{"bogus":1}"#).is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! One error type for every handler, mapped to Better Auth's error envelope at the edge:
+//! `{"message": …, "code": …}` (in that key order), a message-only body for the few errors Better
+//! Auth sends without a code, or an empty body (404, 500, admin 401).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorBody {
+    Coded {
+        message: Cow<'static, str>,
+        code: Cow<'static, str>,
+    },
+    MessageOnly(Cow<'static, str>),
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    /// Set-Cookie lines that must go out even with the error (e.g. clearing a dead session).
+    pub cookies: Vec<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody::Coded {
+                message: message.into(),
+                code: code.into(),
+            },
+            cookies: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn message_only(status: StatusCode, message: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody::MessageOnly(message.into()),
+            cookies: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn empty(status: StatusCode) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody::Empty,
+            cookies: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// An unexpected failure: logged by the caller, answered as Better Auth does (500, empty body).
+    pub fn internal() -> ApiError {
+        ApiError::empty(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::empty(StatusCode::NOT_FOUND)
+    }
+
+    pub fn with_cookies(mut self, cookies: Vec<String>) -> ApiError {
+        self.cookies.extend(cookies);
+        self
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match &self.body {
+            ErrorBody::Coded { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Better Auth's base error codes with their messages (reference §3.10), and the status each site
+/// uses. A code used with more than one status takes the status as an argument.
+pub mod codes {
+    use super::ApiError;
+    use axum::http::StatusCode;
+
+    macro_rules! coded {
+        ($fn_name:ident, $status:ident, $code:literal, $message:literal) => {
+            pub fn $fn_name() -> ApiError {
+                ApiError::new(StatusCode::$status, $code, $message)
+            }
+        };
+    }
+
+    coded!(unauthorized, UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
+    coded!(
+        invalid_email_or_password,
+        UNAUTHORIZED,
+        "INVALID_EMAIL_OR_PASSWORD",
+        "Invalid email or password"
+    );
+    coded!(invalid_email, BAD_REQUEST, "INVALID_EMAIL", "Invalid email");
+    coded!(invalid_password, BAD_REQUEST, "INVALID_PASSWORD", "Invalid password");
+    coded!(password_too_short, BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short");
+    coded!(password_too_long, BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long");
+    coded!(
+        user_already_exists_use_another_email,
+        UNPROCESSABLE_ENTITY,
+        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+        "User already exists. Use another email."
+    );
+    coded!(
+        failed_to_create_user,
+        UNPROCESSABLE_ENTITY,
+        "FAILED_TO_CREATE_USER",
+        "Failed to create user"
+    );
+    coded!(
+        email_can_not_be_updated,
+        BAD_REQUEST,
+        "EMAIL_CAN_NOT_BE_UPDATED",
+        "Email can not be updated"
+    );
+    coded!(
+        credential_account_not_found,
+        BAD_REQUEST,
+        "CREDENTIAL_ACCOUNT_NOT_FOUND",
+        "Credential account not found"
+    );
+    coded!(session_not_fresh, FORBIDDEN, "SESSION_NOT_FRESH", "Session is not fresh");
+    coded!(
+        email_password_disabled,
+        BAD_REQUEST,
+        "EMAIL_PASSWORD_DISABLED",
+        "Email and password is not enabled"
+    );
+    coded!(
+        email_password_sign_up_disabled,
+        BAD_REQUEST,
+        "EMAIL_PASSWORD_SIGN_UP_DISABLED",
+        "Email and password sign up is not enabled"
+    );
+    coded!(invalid_origin, FORBIDDEN, "INVALID_ORIGIN", "Invalid origin");
+    coded!(
+        missing_or_null_origin,
+        FORBIDDEN,
+        "MISSING_OR_NULL_ORIGIN",
+        "Missing or null Origin"
+    );
+    coded!(
+        invalid_callback_url,
+        FORBIDDEN,
+        "INVALID_CALLBACK_URL",
+        "Invalid callbackURL"
+    );
+    coded!(
+        cross_site_navigation_login_blocked,
+        FORBIDDEN,
+        "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+        "Cross-site navigation login blocked. This request appears to be a CSRF attack."
+    );
+    coded!(
+        body_must_be_an_object,
+        BAD_REQUEST,
+        "BODY_MUST_BE_AN_OBJECT",
+        "Body must be an object"
+    );
+    coded!(
+        invalid_json,
+        BAD_REQUEST,
+        "BAD_REQUEST",
+        "Invalid JSON in request body"
+    );
+    coded!(
+        method_not_allowed_defer_session_required,
+        METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        "POST method requires deferSessionRefresh to be enabled in session config"
+    );
+    coded!(
+        payload_too_large,
+        PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "Request body is too large"
+    );
+
+    pub fn field_not_allowed(field: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "FIELD_NOT_ALLOWED",
+            format!("{field} is not allowed to be set"),
+        )
+    }
+
+    pub fn unsupported_media_type(content_type: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            format!(
+                "Content-Type \"{content_type}\" is not allowed. Allowed types: application/json"
+            ),
+        )
+    }
+
+    pub fn validation(message: String) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> ApiError {
+        let mut e = ApiError::message_only(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests. Please try again later.",
+        );
+        e.headers
+            .push(("x-retry-after", retry_after_secs.to_string()));
+        e
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = match &self.body {
+            ErrorBody::Coded { message, code } => {
+                // Built by hand: Better Auth's key order is message, then code.
+                let body = format!(
+                    "{{\"message\":{},\"code\":{}}}",
+                    json_string(message),
+                    json_string(code)
+                );
+                json_response(self.status, body)
+            }
+            ErrorBody::MessageOnly(message) => json_response(
+                self.status,
+                format!("{{\"message\":{}}}", json_string(message)),
+            ),
+            ErrorBody::Empty => {
+                let mut r = Response::new(axum::body::Body::empty());
+                *r.status_mut() = self.status;
+                r
+            }
+        };
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().append(name, v);
+            }
+        }
+        for cookie in self.cookies {
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        response
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = Response::new(axum::body::Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+impl From<tessera_store::StoreError> for ApiError {
+    fn from(e: tessera_store::StoreError) -> ApiError {
+        tracing::error!(error = %e, "store error");
+        ApiError::internal()
+    }
+}

@@ -1,0 +1,66 @@
+//! What every handler shares: config, store, hasher, cookie names, trusted origins, rate limiter.
+
+use std::sync::Arc;
+
+use tessera_core::config::Config;
+use tessera_core::plugins::Plugins;
+use tessera_store::Store;
+
+use crate::cookies::CookieNames;
+use crate::hashing::Hasher;
+use crate::origin::TrustedOrigins;
+use crate::rate_limit::{MemoryRateLimit, RateLimitStore, Rule};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub hasher: Hasher,
+    pub cookies: CookieNames,
+    pub trusted: TrustedOrigins,
+    pub rate_limit: Arc<dyn RateLimitStore>,
+    pub default_rule: Rule,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state with the in-memory rate limiter.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Result<AppState, String> {
+        AppState::with_rate_limit(config, store, Arc::new(MemoryRateLimit::default()))
+    }
+
+    pub fn with_rate_limit(
+        config: Config,
+        store: Arc<dyn Store>,
+        rate_limit: Arc<dyn RateLimitStore>,
+    ) -> Result<AppState, String> {
+        let hasher = Hasher::new(config.hashing_concurrency, &config.password.native)?;
+        let cookies = CookieNames::new(&config.cookie_prefix, config.secure_cookies());
+        let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
+        let default_rule = Rule {
+            window: config.rate_limit.window,
+            max: config.rate_limit.max,
+        };
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            hasher,
+            cookies,
+            trusted,
+            rate_limit,
+            default_rule,
+        })))
+    }
+
+    pub fn plugins(&self) -> Plugins {
+        self.config.plugins
+    }
+}

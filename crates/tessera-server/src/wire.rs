@@ -1,0 +1,101 @@
+//! Better Auth's JSON shapes. Built field by field, in Better Auth's key order, from the domain
+//! types: only what Better Auth returns goes out (never a password, token column of an account, or
+//! two-factor secret), dates as `YYYY-MM-DDTHH:mm:ss.sssZ`, and nulls explicit.
+
+use serde_json::{Map, Value, json};
+use tessera_core::model::{Session, User};
+use tessera_core::plugins::Plugins;
+use tessera_core::timefmt::to_iso_ms;
+use time::OffsetDateTime;
+
+fn date(t: OffsetDateTime) -> Value {
+    Value::String(to_iso_ms(t))
+}
+
+fn opt_date(t: Option<OffsetDateTime>) -> Value {
+    t.map(date).unwrap_or(Value::Null)
+}
+
+fn opt<T: Into<Value>>(v: Option<T>) -> Value {
+    v.map(Into::into).unwrap_or(Value::Null)
+}
+
+/// A user as Better Auth returns it: core fields, each enabled plugin's fields, then `id`.
+pub fn user(u: &User, plugins: Plugins) -> Value {
+    let mut m = Map::with_capacity(16);
+    m.insert("name".into(), Value::String(u.name.clone()));
+    m.insert("email".into(), Value::String(u.email.clone()));
+    m.insert("emailVerified".into(), Value::Bool(u.email_verified));
+    m.insert("image".into(), opt(u.image.clone()));
+    m.insert("createdAt".into(), date(u.created_at));
+    m.insert("updatedAt".into(), date(u.updated_at));
+    if plugins.admin {
+        m.insert("role".into(), opt(u.role.clone()));
+        m.insert("banned".into(), opt(u.banned));
+        m.insert("banReason".into(), opt(u.ban_reason.clone()));
+        m.insert("banExpires".into(), opt_date(u.ban_expires));
+    }
+    if plugins.two_factor {
+        m.insert("twoFactorEnabled".into(), opt(u.two_factor_enabled));
+    }
+    if plugins.username {
+        m.insert("username".into(), opt(u.username.clone()));
+        m.insert("displayUsername".into(), opt(u.display_username.clone()));
+    }
+    if plugins.phone_number {
+        m.insert("phoneNumber".into(), opt(u.phone_number.clone()));
+        m.insert("phoneNumberVerified".into(), opt(u.phone_number_verified));
+    }
+    m.insert("id".into(), Value::String(u.id.clone()));
+    Value::Object(m)
+}
+
+/// A session as get-session and list-sessions return it (the raw token included, as Better Auth does).
+pub fn session(s: &Session, plugins: Plugins) -> Value {
+    let mut m = Map::with_capacity(10);
+    m.insert("expiresAt".into(), date(s.expires_at));
+    m.insert("token".into(), Value::String(s.token.clone()));
+    m.insert("createdAt".into(), date(s.created_at));
+    m.insert("updatedAt".into(), date(s.updated_at));
+    m.insert("ipAddress".into(), opt(s.ip_address.clone()));
+    m.insert("userAgent".into(), opt(s.user_agent.clone()));
+    m.insert("userId".into(), Value::String(s.user_id.clone()));
+    if plugins.admin {
+        m.insert("impersonatedBy".into(), opt(s.impersonated_by.clone()));
+    }
+    m.insert("id".into(), Value::String(s.id.clone()));
+    Value::Object(m)
+}
+
+pub fn session_and_user(s: &Session, u: &User, plugins: Plugins) -> Value {
+    json!({ "session": session(s, plugins), "user": user(u, plugins) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_new_user_with_every_plugin_matches_better_auths_golden_sign_up() {
+        let t = datetime!(2026-11-27 14:29:52.004 UTC);
+        let mut u = User::new(
+            "P4JYFuqiGZAHcLr0ZQiZMp0t1ancWZ60".into(),
+            "Alice".into(),
+            "alice@example.com".into(),
+            false,
+            t,
+        );
+        u.role = Some("user".into());
+        u.banned = Some(false);
+        u.two_factor_enabled = Some(false);
+        assert_eq!(
+            user(&u, Plugins::ALL).to_string(),
+            r#"{"name":"Alice","email":"alice@example.com","emailVerified":false,"image":null,"createdAt":"2026-11-27T14:29:52.004Z","updatedAt":"2026-11-27T14:29:52.004Z","role":"user","banned":false,"banReason":null,"banExpires":null,"twoFactorEnabled":false,"username":null,"displayUsername":null,"phoneNumber":null,"phoneNumberVerified":null,"id":"P4JYFuqiGZAHcLr0ZQiZMp0t1ancWZ60"}"#
+        );
+        assert_eq!(
+            user(&u, Plugins::NONE).to_string(),
+            r#"{"name":"Alice","email":"alice@example.com","emailVerified":false,"image":null,"createdAt":"2026-11-27T14:29:52.004Z","updatedAt":"2026-11-27T14:29:52.004Z","id":"P4JYFuqiGZAHcLr0ZQiZMp0t1ancWZ60"}"#
+        );
+    }
+}

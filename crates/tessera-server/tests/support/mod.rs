@@ -1,0 +1,268 @@
+//! The test kit: a real router over a real, fresh database, and a `Browser` that keeps cookies
+//! and sends `Origin` the way the better-auth client in a browser does.
+
+#![allow(dead_code)]
+
+mod postgres;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tessera_core::config::Config;
+use tessera_core::model::{Account, User};
+use tessera_core::plugins::Plugins;
+use tessera_store::{OpenOptions, Store};
+use tower::ServiceExt;
+
+pub const BASE_URL: &str = "http://localhost:3000";
+pub const SECRET: &str = "tessera-test-secret-that-is-long-enough-0123456789";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<postgres::FreshDatabase>,
+}
+
+pub fn test_config(plugins: Plugins, database_url: String) -> Config {
+    let mut c = Config::default();
+    c.base_url = BASE_URL.to_owned();
+    c.secret = SECRET.to_owned();
+    c.database_url = database_url;
+    c.plugins = plugins;
+    c.hashing_concurrency = 2;
+    c
+}
+
+impl TestApp {
+    pub async fn sqlite(plugins: Plugins) -> TestApp {
+        TestApp::sqlite_with(plugins, |_| {}).await
+    }
+
+    pub async fn sqlite_with(plugins: Plugins, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+        let mut app = TestApp::build(plugins, url, adjust).await;
+        app._sqlite_dir = Some(dir);
+        app
+    }
+
+    pub async fn postgres(plugins: Plugins, base: &str) -> TestApp {
+        let db = postgres::FreshDatabase::create(base).await;
+        let mut app = TestApp::build(plugins, db.url.clone(), |_| {}).await;
+        app._postgres = Some(db);
+        app
+    }
+
+    async fn build(plugins: Plugins, url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(plugins, url);
+        adjust(&mut config);
+        let options = OpenOptions {
+            migrate: true,
+            ..OpenOptions::default()
+        };
+        let store = tessera_store::open(&config.database_url, plugins, options)
+            .await
+            .expect("open store");
+        let state = tessera_server::AppState::new(config.clone(), Arc::clone(&store)).expect("state");
+        TestApp {
+            router: tessera_server::app(state),
+            store,
+            config,
+            _sqlite_dir: None,
+            _postgres: None,
+        }
+    }
+
+    /// A user whose credential account holds `stored_hash` as an importer would write it.
+    pub async fn insert_user_with_password(&self, email: &str, stored_hash: &str) -> String {
+        let now = tessera_core::timefmt::now_ms();
+        let id = tessera_core::crypto::random::generate_id(32);
+        let user = User::new(id.clone(), "Imported".into(), email.into(), true, now);
+        let account = Account::credential(
+            tessera_core::crypto::random::generate_id(32),
+            &id,
+            stored_hash.into(),
+            now,
+        );
+        self.store.create_user(&user, &[account]).await.expect("insert user");
+        id
+    }
+}
+
+/// Runs the test on a fresh SQLite file, then on a fresh PostgreSQL database when
+/// `TESSERA_TEST_POSTGRES_URL` is set.
+pub async fn for_each_store<F, Fut>(plugins: Plugins, test: F)
+where
+    F: Fn(Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    test(Arc::new(TestApp::sqlite(plugins).await)).await;
+    if let Some(base) = postgres::url_from_env() {
+        test(Arc::new(TestApp::postgres(plugins, &base).await)).await;
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+    /// The whole `Set-Cookie` line for a cookie name.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|line| line.split_once('=').is_some_and(|(n, _)| n == name))
+            .map(str::to_owned)
+    }
+}
+
+/// One simulated browser: a cookie jar, an Origin, optionally a client IP (X-Forwarded-For).
+pub struct Browser {
+    router: Router,
+    jar: Mutex<HashMap<String, String>>,
+    origin: Option<String>,
+    ip: Option<String>,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Browser {
+        Browser {
+            router: app.router.clone(),
+            jar: Mutex::new(HashMap::new()),
+            origin: Some(BASE_URL.to_owned()),
+            ip: None,
+        }
+    }
+
+    pub fn with_cookie(self, name: &str, value: &str) -> Browser {
+        self.jar.lock().unwrap().insert(name.into(), value.into());
+        self
+    }
+    pub fn cookie_value(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().get(name).cloned()
+    }
+    /// The same cookies, sent without an Origin header.
+    pub fn without_origin(&self) -> Browser {
+        self.clone_with(None)
+    }
+    pub fn with_origin(&self, origin: &str) -> Browser {
+        self.clone_with(Some(origin.to_owned()))
+    }
+    pub fn from_ip(mut self, ip: &str) -> Browser {
+        self.ip = Some(ip.to_owned());
+        self
+    }
+    fn clone_with(&self, origin: Option<String>) -> Browser {
+        Browser {
+            router: self.router.clone(),
+            jar: Mutex::new(self.jar.lock().unwrap().clone()),
+            origin,
+            ip: self.ip.clone(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send("GET", path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.send("POST", path, Some(("application/json", body.to_string()))).await
+    }
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Response {
+        self.send("POST", path, Some((content_type, body.to_owned()))).await
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<(&str, String)>) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(origin) = &self.origin {
+            req = req.header("origin", origin);
+        }
+        if let Some(ip) = &self.ip {
+            req = req.header("x-forwarded-for", ip);
+        }
+        let cookie_header = {
+            let jar = self.jar.lock().unwrap();
+            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        };
+        if !cookie_header.is_empty() {
+            req = req.header("cookie", cookie_header);
+        }
+        let req = match body {
+            Some((ct, text)) => req.header("content-type", ct).body(Body::from(text)),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let mut jar = self.jar.lock().unwrap();
+        for line in headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+            let first = line.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = first.split_once('=') {
+                if value.is_empty() || line.contains("Max-Age=0") {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Response { status, headers, body }
+    }
+
+    /// Signs up (name = the capitalised local part) and returns the session token.
+    pub async fn sign_up(&self, email: &str, password: &str) -> String {
+        let local = email.split('@').next().unwrap();
+        let name = format!("{}{}", local[..1].to_uppercase(), &local[1..]);
+        let r = self
+            .post(
+                "/api/auth/sign-up/email",
+                serde_json::json!({"name": name, "email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "sign-up {email}: {}", r.text());
+        r.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let r = self
+            .post(
+                "/api/auth/sign-in/email",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "sign-in {email}: {}", r.text());
+        r.json()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub fn parse_iso(s: &str) -> time::OffsetDateTime {
+    tessera_core::timefmt::parse_date(s).unwrap_or_else(|| panic!("not a date: {s}"))
+}
+
+/// `YYYY-MM-DDTHH:mm:ss.sssZ`, exactly.
+pub fn assert_iso_ms(s: &str) {
+    assert_eq!(s.len(), 24, "{s}");
+    assert!(s.ends_with('Z') && s.as_bytes()[19] == b'.', "{s}");
+    assert_eq!(tessera_core::timefmt::to_iso_ms(parse_iso(s)), s);
+}

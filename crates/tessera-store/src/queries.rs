@@ -1,0 +1,309 @@
+//! Every fixed SQL text the store runs, built once at open from the schema of the enabled plugins, so
+//! a query never names a column the database was not migrated to have. One text serves both
+//! dialects (`$n` placeholders); the few dialect differences are spelled out where they occur.
+
+use tessera_core::plugins::Plugins;
+use tessera_core::schema::{self, Column, Table};
+
+use crate::ddl::quote;
+use crate::{Dialect, StoreError, StoreResult};
+
+/// One table's columns and its single-row insert.
+pub(crate) struct TableSql {
+    pub name: &'static str,
+    /// The columns a `SELECT` of this table returns, in order: the schema's, for these plugins.
+    pub columns: Vec<Column>,
+    /// `"id", "name", …`, matching `columns`.
+    pub select: String,
+    /// The columns an insert writes: the schema's, plus legacy columns that must be filled.
+    pub insert_columns: Vec<&'static str>,
+    pub insert: String,
+}
+
+impl TableSql {
+    fn new(dialect: Dialect, table: Table, extra_insert_columns: &[&'static str]) -> TableSql {
+        let mut insert_columns: Vec<&'static str> = table.columns.iter().map(|c| c.name).collect();
+        insert_columns.extend_from_slice(extra_insert_columns);
+        TableSql {
+            name: table.name,
+            select: select_list(&table.columns, None),
+            insert: insert(dialect, table.name, &insert_columns, 1),
+            insert_columns,
+            columns: table.columns,
+        }
+    }
+
+    pub(crate) fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c.name == name)
+    }
+
+    /// `SELECT <columns> FROM "t" WHERE <condition>`.
+    fn select_where(&self, condition: &str) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {condition}",
+            self.select,
+            quote(self.name)
+        )
+    }
+}
+
+pub(crate) struct Queries {
+    pub dialect: Dialect,
+    pub user: TableSql,
+    pub session: TableSql,
+    pub account: TableSql,
+    pub verification: TableSql,
+    pub two_factor: Option<TableSql>,
+
+    pub user_by_id: String,
+    pub user_by_email: String,
+    pub user_by_username: Option<String>,
+    pub user_by_phone_number: Option<String>,
+    /// Children first: Better Auth relies on ON DELETE CASCADE, but a database created by another
+    /// adapter may lack the foreign keys.
+    pub delete_user: Vec<String>,
+
+    pub credential_account: String,
+    pub accounts_of_user: String,
+    pub account_by_provider: String,
+    pub set_credential_password: String,
+    pub replace_password_hash: String,
+    pub delete_account: String,
+
+    /// Session columns followed by user columns.
+    pub session_and_user_columns: Vec<Column>,
+    pub session_and_user: String,
+    pub update_session_expiry: String,
+    pub delete_session_by_token: String,
+    pub delete_user_sessions: String,
+    pub delete_user_sessions_except: String,
+    pub sessions_of_user: String,
+
+    pub verifications_by_identifier: String,
+    pub delete_verification: String,
+    pub delete_expired_verifications: String,
+
+    pub two_factor_by_user: String,
+    /// The columns an upsert overwrites (all but `id` and `userId`), then `userId` as the last
+    /// parameter.
+    pub update_two_factor_by_user: String,
+    pub two_factor_update_columns: Vec<&'static str>,
+    pub delete_two_factor_by_user: String,
+    /// PostgreSQL: serialises concurrent upserts of one user's twoFactor row (there is no unique
+    /// constraint on `twoFactor.userId` to conflict on). SQLite has one writer anyway.
+    pub lock_user: Option<String>,
+}
+
+impl Queries {
+    /// `account_issuer`: the database carries Better Auth 1.7.0–1.7.2's `account.issuer`.
+    pub(crate) fn new(
+        dialect: Dialect,
+        plugins: Plugins,
+        account_issuer: bool,
+    ) -> StoreResult<Queries> {
+        let table = |name: &str| {
+            schema::table(plugins, name)
+                .ok_or_else(|| StoreError::Schema(format!("no table {name} in the schema")))
+        };
+        let issuer: &[&'static str] = if account_issuer {
+            &[schema::LEGACY_ACCOUNT_ISSUER]
+        } else {
+            &[]
+        };
+        let user = TableSql::new(dialect, table(schema::USER)?, &[]);
+        let session = TableSql::new(dialect, table(schema::SESSION)?, &[]);
+        let account = TableSql::new(dialect, table(schema::ACCOUNT)?, issuer);
+        let verification = TableSql::new(dialect, table(schema::VERIFICATION)?, &[]);
+        let two_factor = if plugins.two_factor {
+            Some(TableSql::new(dialect, table(schema::TWO_FACTOR)?, &[]))
+        } else {
+            None
+        };
+
+        let mut session_and_user_columns = session.columns.clone();
+        session_and_user_columns.extend(user.columns.iter().copied());
+        let session_and_user = format!(
+            r#"SELECT {}, {} FROM "session" AS s INNER JOIN "user" AS u ON u."id" = s."userId" WHERE s."token" = $1"#,
+            select_list(&session.columns, Some("s")),
+            select_list(&user.columns, Some("u")),
+        );
+
+        let mut delete_user = vec![
+            r#"DELETE FROM "session" WHERE "userId" = $1"#.to_owned(),
+            r#"DELETE FROM "account" WHERE "userId" = $1"#.to_owned(),
+        ];
+        if two_factor.is_some() {
+            delete_user.push(r#"DELETE FROM "twoFactor" WHERE "userId" = $1"#.to_owned());
+        }
+        delete_user.push(r#"DELETE FROM "user" WHERE "id" = $1"#.to_owned());
+
+        let credential = format!(
+            r#""providerId" = '{}' AND "accountId" = $1 AND "userId" = $1"#,
+            tessera_core::model::CREDENTIAL_PROVIDER
+        );
+
+        // SQLite may hold dates as ISO text or epoch-ms integers (other adapters); compare both as
+        // epoch milliseconds. PostgreSQL compares timestamptz.
+        let expires_at = match dialect {
+            Dialect::Sqlite => {
+                r#"(CASE WHEN typeof("expiresAt") = 'integer' THEN "expiresAt" ELSE CAST(round((julianday("expiresAt") - 2440587.5) * 86400000.0) AS INTEGER) END)"#
+            }
+            Dialect::Postgres => r#""expiresAt""#,
+        };
+
+        let two_factor_update_columns: Vec<&'static str> = two_factor
+            .iter()
+            .flat_map(|t| t.insert_columns.iter().copied())
+            .filter(|c| *c != "id" && *c != "userId")
+            .collect();
+
+        Ok(Queries {
+            dialect,
+            user_by_id: user.select_where(r#""id" = $1"#),
+            user_by_email: user.select_where(r#""email" = $1"#),
+            user_by_username: plugins
+                .username
+                .then(|| user.select_where(r#""username" = $1"#)),
+            user_by_phone_number: plugins
+                .phone_number
+                .then(|| user.select_where(r#""phoneNumber" = $1"#)),
+            delete_user,
+
+            credential_account: account.select_where(&credential),
+            accounts_of_user: account.select_where(r#""userId" = $1"#),
+            account_by_provider: format!(
+                "{} LIMIT 1",
+                account.select_where(r#""providerId" = $1 AND "accountId" = $2"#)
+            ),
+            set_credential_password: format!(
+                r#"UPDATE "account" SET "password" = $2, "updatedAt" = $3 WHERE {}"#,
+                credential
+            ),
+            replace_password_hash: r#"UPDATE "account" SET "password" = $3, "updatedAt" = $4 WHERE "id" = $1 AND "password" = $2"#.to_owned(),
+            delete_account: r#"DELETE FROM "account" WHERE "id" = $1"#.to_owned(),
+
+            session_and_user,
+            session_and_user_columns,
+            update_session_expiry: r#"UPDATE "session" SET "expiresAt" = $2, "updatedAt" = $3 WHERE "id" = $1"#.to_owned(),
+            delete_session_by_token: r#"DELETE FROM "session" WHERE "token" = $1"#.to_owned(),
+            delete_user_sessions: r#"DELETE FROM "session" WHERE "userId" = $1"#.to_owned(),
+            delete_user_sessions_except: r#"DELETE FROM "session" WHERE "userId" = $1 AND "token" <> $2"#.to_owned(),
+            sessions_of_user: session.select_where(r#""userId" = $1"#),
+
+            verifications_by_identifier: verification.select_where(r#""identifier" = $1"#),
+            delete_verification: r#"DELETE FROM "verification" WHERE "id" = $1"#.to_owned(),
+            delete_expired_verifications: format!(
+                r#"DELETE FROM "verification" WHERE {expires_at} < $1"#
+            ),
+
+            two_factor_by_user: two_factor
+                .as_ref()
+                .map(|t| t.select_where(r#""userId" = $1"#))
+                .unwrap_or_default(),
+            update_two_factor_by_user: format!(
+                r#"UPDATE "twoFactor" SET {} WHERE "userId" = ${}"#,
+                assignments(&two_factor_update_columns, 1),
+                two_factor_update_columns.len() + 1
+            ),
+            two_factor_update_columns,
+            delete_two_factor_by_user: r#"DELETE FROM "twoFactor" WHERE "userId" = $1"#.to_owned(),
+            lock_user: (dialect == Dialect::Postgres)
+                .then(|| r#"SELECT "id" FROM "user" WHERE "id" = $1 FOR UPDATE"#.to_owned()),
+
+            user,
+            session,
+            account,
+            verification,
+            two_factor,
+        })
+    }
+}
+
+/// `"a", "b"`, or `s."a", s."b"` with an alias.
+pub(crate) fn select_list(columns: &[Column], alias: Option<&str>) -> String {
+    let prefix = alias.map(|a| format!("{a}.")).unwrap_or_default();
+    columns
+        .iter()
+        .map(|c| format!("{prefix}{}", quote(c.name)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `"a" = $n, "b" = $n+1, …`.
+pub(crate) fn assignments(columns: &[&str], first: usize) -> String {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} = ${}", quote(c), first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, $4), …` for `rows` rows.
+///
+/// On SQLite the placeholders are anonymous `?`: SQLite looks numbered and named parameters up in
+/// a list, once per parameter when parsing and again when binding, which turns a statement with
+/// thousands of them quadratic (seconds per import batch). Anonymous ones bind by position.
+pub(crate) fn insert(dialect: Dialect, table: &str, columns: &[&str], rows: usize) -> String {
+    let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let width = columns.len();
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        quote(table),
+        names.join(", ")
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => sql.push('?'),
+                Dialect::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * width + col + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_insert_numbers_placeholders_row_by_row() {
+        assert_eq!(
+            insert(Dialect::Postgres, "user", &["id", "name"], 2),
+            r#"INSERT INTO "user" ("id", "name") VALUES ($1, $2), ($3, $4)"#
+        );
+        assert_eq!(
+            insert(Dialect::Sqlite, "user", &["id", "name"], 2),
+            r#"INSERT INTO "user" ("id", "name") VALUES (?, ?), (?, ?)"#
+        );
+    }
+
+    #[test]
+    fn queries_name_only_enabled_plugin_columns() {
+        let core = Queries::new(Dialect::Sqlite, Plugins::NONE, false).unwrap();
+        assert!(!core.session_and_user.contains("impersonatedBy"));
+        assert!(!core.session_and_user.contains("role"));
+        assert!(core.user_by_username.is_none());
+        let all = Queries::new(Dialect::Postgres, Plugins::ALL, true).unwrap();
+        assert!(all.session_and_user.contains(r#"s."impersonatedBy""#));
+        assert!(all.session_and_user.contains(r#"u."phoneNumberVerified""#));
+        assert!(all.account.insert.contains(r#""issuer""#));
+        assert_eq!(
+            all.update_two_factor_by_user,
+            r#"UPDATE "twoFactor" SET "secret" = $1, "backupCodes" = $2, "verified" = $3, "failedVerificationCount" = $4, "lockedUntil" = $5 WHERE "userId" = $6"#
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! Domain rows ↔ columns, by column name, written once for both dialects. A column the enabled
+//! plugins do not have is simply absent: reading it gives `None`, and writing a value to it is refused.
+
+use tessera_core::model::{Account, Session, TwoFactor, User, Verification};
+use tessera_core::schema::{self, Column};
+use time::OffsetDateTime;
+
+use crate::value::{Cell, Value};
+use crate::{StoreError, StoreResult};
+
+/// One decoded row, readable by column name.
+pub(crate) struct Fields<'a> {
+    table: &'static str,
+    columns: &'a [Column],
+    cells: &'a [Cell],
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(table: &'static str, columns: &'a [Column], cells: &'a [Cell]) -> Self {
+        Fields {
+            table,
+            columns,
+            cells,
+        }
+    }
+
+    fn cell(&self, name: &str) -> Option<&'a Cell> {
+        let i = self.columns.iter().position(|c| c.name == name)?;
+        self.cells.get(i)
+    }
+
+    fn corrupt(&self, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            table: self.table,
+            reason,
+        }
+    }
+
+    fn required<T>(&self, name: &str, value: Option<T>) -> StoreResult<T> {
+        value.ok_or_else(|| self.corrupt(format!("{name} is NULL or missing")))
+    }
+
+    fn opt_text(&self, name: &str) -> StoreResult<Option<String>> {
+        match self.cell(name) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Text(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.corrupt(format!("{name} is not text: {other:?}"))),
+        }
+    }
+    fn text(&self, name: &str) -> StoreResult<String> {
+        self.required(name, self.opt_text(name)?)
+    }
+
+    fn opt_bool(&self, name: &str) -> StoreResult<Option<bool>> {
+        match self.cell(name) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.corrupt(format!("{name} is not a boolean: {other:?}"))),
+        }
+    }
+    fn bool(&self, name: &str) -> StoreResult<bool> {
+        self.required(name, self.opt_bool(name)?)
+    }
+
+    fn opt_date(&self, name: &str) -> StoreResult<Option<OffsetDateTime>> {
+        match self.cell(name) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Date(t)) => Ok(Some(*t)),
+            Some(other) => Err(self.corrupt(format!("{name} is not a date: {other:?}"))),
+        }
+    }
+    fn date(&self, name: &str) -> StoreResult<OffsetDateTime> {
+        self.required(name, self.opt_date(name)?)
+    }
+
+    fn opt_int(&self, name: &str) -> StoreResult<Option<i64>> {
+        match self.cell(name) {
+            None | Some(Cell::Null) => Ok(None),
+            Some(Cell::Int(n)) => Ok(Some(*n)),
+            Some(other) => Err(self.corrupt(format!("{name} is not a number: {other:?}"))),
+        }
+    }
+}
+
+pub(crate) fn user(f: &Fields<'_>) -> StoreResult<User> {
+    Ok(User {
+        id: f.text("id")?,
+        name: f.text("name")?,
+        email: f.text("email")?,
+        email_verified: f.bool("emailVerified")?,
+        image: f.opt_text("image")?,
+        created_at: f.date("createdAt")?,
+        updated_at: f.date("updatedAt")?,
+        role: f.opt_text("role")?,
+        banned: f.opt_bool("banned")?,
+        ban_reason: f.opt_text("banReason")?,
+        ban_expires: f.opt_date("banExpires")?,
+        two_factor_enabled: f.opt_bool("twoFactorEnabled")?,
+        username: f.opt_text("username")?,
+        display_username: f.opt_text("displayUsername")?,
+        phone_number: f.opt_text("phoneNumber")?,
+        phone_number_verified: f.opt_bool("phoneNumberVerified")?,
+    })
+}
+
+pub(crate) fn user_value(u: &User, column: &str) -> Option<Value> {
+    Some(match column {
+        "id" => Value::text(&u.id),
+        "name" => Value::text(&u.name),
+        "email" => Value::text(&u.email),
+        "emailVerified" => u.email_verified.into(),
+        "image" => u.image.clone().into(),
+        "createdAt" => u.created_at.into(),
+        "updatedAt" => u.updated_at.into(),
+        "role" => u.role.clone().into(),
+        "banned" => u.banned.into(),
+        "banReason" => u.ban_reason.clone().into(),
+        "banExpires" => u.ban_expires.into(),
+        "twoFactorEnabled" => u.two_factor_enabled.into(),
+        "username" => u.username.clone().into(),
+        "displayUsername" => u.display_username.clone().into(),
+        "phoneNumber" => u.phone_number.clone().into(),
+        "phoneNumberVerified" => u.phone_number_verified.into(),
+        _ => return None,
+    })
+}
+
+pub(crate) fn session(f: &Fields<'_>) -> StoreResult<Session> {
+    Ok(Session {
+        id: f.text("id")?,
+        expires_at: f.date("expiresAt")?,
+        token: f.text("token")?,
+        created_at: f.date("createdAt")?,
+        updated_at: f.date("updatedAt")?,
+        ip_address: f.opt_text("ipAddress")?,
+        user_agent: f.opt_text("userAgent")?,
+        user_id: f.text("userId")?,
+        impersonated_by: f.opt_text("impersonatedBy")?,
+    })
+}
+
+pub(crate) fn session_value(s: &Session, column: &str) -> Option<Value> {
+    Some(match column {
+        "id" => Value::text(&s.id),
+        "expiresAt" => s.expires_at.into(),
+        "token" => Value::text(&s.token),
+        "createdAt" => s.created_at.into(),
+        "updatedAt" => s.updated_at.into(),
+        "ipAddress" => s.ip_address.clone().into(),
+        "userAgent" => s.user_agent.clone().into(),
+        "userId" => Value::text(&s.user_id),
+        "impersonatedBy" => s.impersonated_by.clone().into(),
+        _ => return None,
+    })
+}
+
+pub(crate) fn account(f: &Fields<'_>) -> StoreResult<Account> {
+    Ok(Account {
+        id: f.text("id")?,
+        account_id: f.text("accountId")?,
+        provider_id: f.text("providerId")?,
+        user_id: f.text("userId")?,
+        access_token: f.opt_text("accessToken")?,
+        refresh_token: f.opt_text("refreshToken")?,
+        id_token: f.opt_text("idToken")?,
+        access_token_expires_at: f.opt_date("accessTokenExpiresAt")?,
+        refresh_token_expires_at: f.opt_date("refreshTokenExpiresAt")?,
+        scope: f.opt_text("scope")?,
+        password: f.opt_text("password")?,
+        created_at: f.date("createdAt")?,
+        updated_at: f.date("updatedAt")?,
+    })
+}
+
+pub(crate) fn account_value(a: &Account, column: &str) -> Option<Value> {
+    Some(match column {
+        "id" => Value::text(&a.id),
+        "accountId" => Value::text(&a.account_id),
+        "providerId" => Value::text(&a.provider_id),
+        "userId" => Value::text(&a.user_id),
+        "accessToken" => a.access_token.clone().into(),
+        "refreshToken" => a.refresh_token.clone().into(),
+        "idToken" => a.id_token.clone().into(),
+        "accessTokenExpiresAt" => a.access_token_expires_at.into(),
+        "refreshTokenExpiresAt" => a.refresh_token_expires_at.into(),
+        "scope" => a.scope.clone().into(),
+        "password" => a.password.clone().into(),
+        "createdAt" => a.created_at.into(),
+        "updatedAt" => a.updated_at.into(),
+        schema::LEGACY_ACCOUNT_ISSUER => {
+            Value::Text(Some(schema::legacy_account_issuer(&a.provider_id)))
+        }
+        _ => return None,
+    })
+}
+
+pub(crate) fn verification(f: &Fields<'_>) -> StoreResult<Verification> {
+    Ok(Verification {
+        id: f.text("id")?,
+        identifier: f.text("identifier")?,
+        value: f.text("value")?,
+        expires_at: f.date("expiresAt")?,
+        created_at: f.date("createdAt")?,
+        updated_at: f.date("updatedAt")?,
+    })
+}
+
+pub(crate) fn verification_value(v: &Verification, column: &str) -> Option<Value> {
+    Some(match column {
+        "id" => Value::text(&v.id),
+        "identifier" => Value::text(&v.identifier),
+        "value" => Value::text(&v.value),
+        "expiresAt" => v.expires_at.into(),
+        "createdAt" => v.created_at.into(),
+        "updatedAt" => v.updated_at.into(),
+        _ => return None,
+    })
+}
+
+pub(crate) fn two_factor(f: &Fields<'_>) -> StoreResult<TwoFactor> {
+    Ok(TwoFactor {
+        id: f.text("id")?,
+        secret: f.text("secret")?,
+        backup_codes: f.text("backupCodes")?,
+        user_id: f.text("userId")?,
+        verified: f.opt_bool("verified")?,
+        failed_verification_count: f.opt_int("failedVerificationCount")?,
+        locked_until: f.opt_date("lockedUntil")?,
+    })
+}
+
+pub(crate) fn two_factor_value(t: &TwoFactor, column: &str) -> Option<Value> {
+    Some(match column {
+        "id" => Value::text(&t.id),
+        "secret" => Value::text(&t.secret),
+        "backupCodes" => Value::text(&t.backup_codes),
+        "userId" => Value::text(&t.user_id),
+        "verified" => t.verified.into(),
+        "failedVerificationCount" => t.failed_verification_count.into(),
+        "lockedUntil" => t.locked_until.into(),
+        _ => return None,
+    })
+}
+
+/// The values of `row` for `columns`, in order; a column without a mapping is a programming error
+/// reported as a schema error rather than a silent NULL.
+pub(crate) fn values<T>(
+    row: &T,
+    columns: &[&'static str],
+    value: fn(&T, &str) -> Option<Value>,
+) -> StoreResult<Vec<Value>> {
+    columns
+        .iter()
+        .map(|c| {
+            value(row, c).ok_or_else(|| StoreError::Schema(format!("no value for column {c}")))
+        })
+        .collect()
+}

@@ -1,0 +1,524 @@
+//! [`Store`] over SQL, once for both dialects: the SQL texts come from [`Queries`], the rows go
+//! through [`record`], and [`Db`] hides which driver runs them.
+//!
+//! Orderings and date comparisons that may meet dates written by other adapters (SQLite epoch-ms
+//! integers next to ISO text) are done in Rust after decoding; the row counts involved (one user's
+//! sessions, one identifier's verifications) are small.
+
+use async_trait::async_trait;
+use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
+use tessera_core::schema::Column;
+use tessera_core::timefmt;
+use time::OffsetDateTime;
+
+use crate::db::{Db, Shape, Target};
+use crate::queries::{Queries, TableSql, assignments};
+use crate::record::{self, Fields};
+use crate::value::{Cell, Value};
+use crate::{BatchOutcome, Dialect, Store, StoreError, StoreResult};
+
+pub(crate) struct SqlStore {
+    pub(crate) db: Db,
+    pub(crate) q: Queries,
+}
+
+type Mapper<T> = fn(&Fields<'_>) -> StoreResult<T>;
+
+fn shape(table: &TableSql) -> Shape<'_> {
+    Shape {
+        table: table.name,
+        columns: &table.columns,
+    }
+}
+
+fn map_rows<T>(table: &TableSql, rows: &[Vec<Cell>], map: Mapper<T>) -> StoreResult<Vec<T>> {
+    rows.iter()
+        .map(|cells| map(&Fields::new(table.name, &table.columns, cells)))
+        .collect()
+}
+
+impl SqlStore {
+    async fn all<T>(
+        &self,
+        target: Target,
+        table: &TableSql,
+        sql: &str,
+        args: Vec<Value>,
+        map: Mapper<T>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = self.db.fetch_all(target, sql, args, shape(table)).await?;
+        map_rows(table, &rows, map)
+    }
+
+    async fn first<T>(
+        &self,
+        table: &TableSql,
+        sql: &str,
+        args: Vec<Value>,
+        map: Mapper<T>,
+    ) -> StoreResult<Option<T>> {
+        let rows = self.all(Target::Read, table, sql, args, map).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    fn two_factor_table(&self) -> StoreResult<&TableSql> {
+        self.q
+            .two_factor
+            .as_ref()
+            .ok_or_else(|| StoreError::Schema("the two-factor plugin is not enabled".to_owned()))
+    }
+
+    fn plugin_query<'a>(&self, sql: &'a Option<String>, plugin: &str) -> StoreResult<&'a str> {
+        sql.as_deref()
+            .ok_or_else(|| StoreError::Schema(format!("the {plugin} plugin is not enabled")))
+    }
+
+    /// The user's verifications for `identifier`, newest first by `createdAt`.
+    async fn verifications_newest_first(
+        &self,
+        target: Target,
+        identifier: &str,
+    ) -> StoreResult<Vec<Verification>> {
+        let mut rows = self
+            .all(
+                target,
+                &self.q.verification,
+                &self.q.verifications_by_identifier,
+                vec![Value::text(identifier)],
+                record::verification,
+            )
+            .await?;
+        rows.sort_by_key(|v| std::cmp::Reverse(v.created_at));
+        Ok(rows)
+    }
+}
+
+/// The `SET` list of a user patch; a column of a disabled plugin is refused.
+fn patch_assignments(
+    user: &TableSql,
+    patch: &UserPatch,
+) -> StoreResult<Vec<(&'static str, Value)>> {
+    let mut sets: Vec<(&'static str, Value)> = vec![];
+    let mut set = |column: &'static str, value: Option<Value>| {
+        if let Some(value) = value {
+            sets.push((column, value));
+        }
+    };
+    set("name", patch.name.clone().map(Value::from));
+    set("email", patch.email.clone().map(Value::from));
+    set("emailVerified", patch.email_verified.map(Value::from));
+    set("image", patch.image.clone().map(Value::from));
+    set("role", patch.role.clone().map(Value::from));
+    set("banned", patch.banned.map(Value::from));
+    set("banReason", patch.ban_reason.clone().map(Value::from));
+    set("banExpires", patch.ban_expires.map(Value::from));
+    set(
+        "twoFactorEnabled",
+        patch.two_factor_enabled.map(Value::from),
+    );
+    set("username", patch.username.clone().map(Value::from));
+    set(
+        "displayUsername",
+        patch.display_username.clone().map(Value::from),
+    );
+    set("phoneNumber", patch.phone_number.clone().map(Value::from));
+    set(
+        "phoneNumberVerified",
+        patch.phone_number_verified.map(Value::from),
+    );
+    if let Some((column, _)) = sets.iter().find(|(c, _)| !user.has_column(c)) {
+        return Err(StoreError::Schema(format!(
+            "user.{column} does not exist: its plugin is not enabled"
+        )));
+    }
+    Ok(sets)
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    async fn create_user(&self, user: &User, accounts: &[Account]) -> StoreResult<()> {
+        let q = &self.q;
+        let mut tx = self.db.begin().await?;
+        let args = record::values(user, &q.user.insert_columns, record::user_value)?;
+        tx.execute(&q.user.insert, args).await?;
+        for account in accounts {
+            let args = record::values(account, &q.account.insert_columns, record::account_value)?;
+            tx.execute(&q.account.insert, args).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn find_user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let q = &self.q;
+        self.first(&q.user, &q.user_by_id, vec![Value::text(id)], record::user)
+            .await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let q = &self.q;
+        self.first(
+            &q.user,
+            &q.user_by_email,
+            vec![Value::text(email)],
+            record::user,
+        )
+        .await
+    }
+
+    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        let sql = self.plugin_query(&self.q.user_by_username, "username")?;
+        self.first(&self.q.user, sql, vec![Value::text(username)], record::user)
+            .await
+    }
+
+    async fn find_user_by_phone_number(&self, phone_number: &str) -> StoreResult<Option<User>> {
+        let sql = self.plugin_query(&self.q.user_by_phone_number, "phone-number")?;
+        self.first(
+            &self.q.user,
+            sql,
+            vec![Value::text(phone_number)],
+            record::user,
+        )
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        id: &str,
+        patch: &UserPatch,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<User>> {
+        let user = &self.q.user;
+        let mut sets = patch_assignments(user, patch)?;
+        sets.push(("updatedAt", now.into()));
+        let columns: Vec<&str> = sets.iter().map(|(c, _)| *c).collect();
+        let sql = format!(
+            r#"UPDATE "user" SET {} WHERE "id" = ${} RETURNING {}"#,
+            assignments(&columns, 1),
+            sets.len() + 1,
+            user.select
+        );
+        let mut args: Vec<Value> = sets.into_iter().map(|(_, v)| v).collect();
+        args.push(Value::text(id));
+        let rows = self
+            .all(Target::Write, user, &sql, args, record::user)
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let mut deleted = 0;
+        for sql in &self.q.delete_user {
+            deleted = tx.execute(sql, vec![Value::text(id)]).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    async fn find_credential_account(&self, user_id: &str) -> StoreResult<Option<Account>> {
+        let q = &self.q;
+        self.first(
+            &q.account,
+            &q.credential_account,
+            vec![Value::text(user_id)],
+            record::account,
+        )
+        .await
+    }
+
+    async fn list_accounts(&self, user_id: &str) -> StoreResult<Vec<Account>> {
+        let q = &self.q;
+        let mut accounts = self
+            .all(
+                Target::Read,
+                &q.account,
+                &q.accounts_of_user,
+                vec![Value::text(user_id)],
+                record::account,
+            )
+            .await?;
+        accounts.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(accounts)
+    }
+
+    async fn find_account_by_provider(
+        &self,
+        provider_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Option<Account>> {
+        let q = &self.q;
+        self.first(
+            &q.account,
+            &q.account_by_provider,
+            vec![Value::text(provider_id), Value::text(account_id)],
+            record::account,
+        )
+        .await
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        let q = &self.q;
+        let args = record::values(account, &q.account.insert_columns, record::account_value)?;
+        self.db.execute(&q.account.insert, args).await.map(drop)
+    }
+
+    async fn update_credential_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let args = vec![Value::text(user_id), Value::text(password_hash), now.into()];
+        Ok(self
+            .db
+            .execute(&self.q.set_credential_password, args)
+            .await?
+            > 0)
+    }
+
+    async fn replace_password_hash(
+        &self,
+        account_id: &str,
+        expected_hash: &str,
+        new_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let args = vec![
+            Value::text(account_id),
+            Value::text(expected_hash),
+            Value::text(new_hash),
+            now.into(),
+        ];
+        Ok(self.db.execute(&self.q.replace_password_hash, args).await? > 0)
+    }
+
+    async fn delete_account(&self, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .db
+            .execute(&self.q.delete_account, vec![Value::text(id)])
+            .await?
+            > 0)
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let q = &self.q;
+        let args = record::values(session, &q.session.insert_columns, record::session_value)?;
+        self.db.execute(&q.session.insert, args).await.map(drop)
+    }
+
+    async fn find_session_and_user(&self, token: &str) -> StoreResult<Option<(Session, User)>> {
+        let q = &self.q;
+        let shape = Shape {
+            table: q.session.name,
+            columns: &q.session_and_user_columns,
+        };
+        let Some(cells) = self
+            .db
+            .fetch_optional(
+                Target::Read,
+                &q.session_and_user,
+                vec![Value::text(token)],
+                shape,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let split = |cells: &[Cell]| {
+            cells
+                .split_at_checked(q.session.columns.len())
+                .map(|(s, u)| (s.to_vec(), u.to_vec()))
+        };
+        let (session_cells, user_cells) = split(&cells).ok_or_else(|| StoreError::Corrupt {
+            table: q.session.name,
+            reason: "short joined row".to_owned(),
+        })?;
+        let session = record::session(&Fields::new(
+            q.session.name,
+            &q.session.columns,
+            &session_cells,
+        ))?;
+        let user = record::user(&Fields::new(q.user.name, &q.user.columns, &user_cells))?;
+        Ok(Some((session, user)))
+    }
+
+    async fn update_session_expiry(
+        &self,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let args = vec![
+            Value::text(session_id),
+            expires_at.into(),
+            updated_at.into(),
+        ];
+        self.db
+            .execute(&self.q.update_session_expiry, args)
+            .await
+            .map(drop)
+    }
+
+    async fn delete_session_by_token(&self, token: &str) -> StoreResult<bool> {
+        Ok(self
+            .db
+            .execute(&self.q.delete_session_by_token, vec![Value::text(token)])
+            .await?
+            > 0)
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep_token: Option<&str>,
+    ) -> StoreResult<u64> {
+        match keep_token {
+            None => {
+                self.db
+                    .execute(&self.q.delete_user_sessions, vec![Value::text(user_id)])
+                    .await
+            }
+            Some(keep) => {
+                let args = vec![Value::text(user_id), Value::text(keep)];
+                self.db
+                    .execute(&self.q.delete_user_sessions_except, args)
+                    .await
+            }
+        }
+    }
+
+    async fn list_active_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Session>> {
+        let q = &self.q;
+        let mut sessions = self
+            .all(
+                Target::Read,
+                &q.session,
+                &q.sessions_of_user,
+                vec![Value::text(user_id)],
+                record::session,
+            )
+            .await?;
+        sessions.retain(|s| s.expires_at > now);
+        sessions.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(sessions)
+    }
+
+    async fn create_verification(&self, verification: &Verification) -> StoreResult<()> {
+        let q = &self.q;
+        let args = record::values(
+            verification,
+            &q.verification.insert_columns,
+            record::verification_value,
+        )?;
+        self.db
+            .execute(&q.verification.insert, args)
+            .await
+            .map(drop)
+    }
+
+    async fn find_verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        let rows = self
+            .verifications_newest_first(Target::Read, identifier)
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn consume_verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        let rows = self
+            .verifications_newest_first(Target::Write, identifier)
+            .await?;
+        let Some(newest) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        // Whoever deletes the row owns it: a concurrent consumer deletes nothing and gets None.
+        let deleted = self
+            .db
+            .execute(&self.q.delete_verification, vec![Value::text(&newest.id)])
+            .await?;
+        Ok((deleted == 1).then_some(newest))
+    }
+
+    async fn delete_verification(&self, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .db
+            .execute(&self.q.delete_verification, vec![Value::text(id)])
+            .await?
+            > 0)
+    }
+
+    async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let now = match self.dialect() {
+            Dialect::Sqlite => Value::Int(Some(timefmt::to_epoch_ms(now))),
+            Dialect::Postgres => now.into(),
+        };
+        self.db
+            .execute(&self.q.delete_expired_verifications, vec![now])
+            .await
+    }
+
+    async fn find_two_factor(&self, user_id: &str) -> StoreResult<Option<TwoFactor>> {
+        let table = self.two_factor_table()?;
+        self.first(
+            table,
+            &self.q.two_factor_by_user,
+            vec![Value::text(user_id)],
+            record::two_factor,
+        )
+        .await
+    }
+
+    async fn upsert_two_factor(&self, two_factor: &TwoFactor) -> StoreResult<()> {
+        let table = self.two_factor_table()?;
+        let q = &self.q;
+        let mut tx = self.db.begin().await?;
+        if let Some(lock) = &q.lock_user {
+            let shape = Shape {
+                table: q.user.name,
+                columns: &[Column::string("id")],
+            };
+            tx.fetch_all(lock, vec![Value::text(&two_factor.user_id)], shape)
+                .await?;
+        }
+        let mut args = record::values(
+            two_factor,
+            &q.two_factor_update_columns,
+            record::two_factor_value,
+        )?;
+        args.push(Value::text(&two_factor.user_id));
+        if tx.execute(&q.update_two_factor_by_user, args).await? == 0 {
+            let args = record::values(two_factor, &table.insert_columns, record::two_factor_value)?;
+            tx.execute(&table.insert, args).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn delete_two_factor(&self, user_id: &str) -> StoreResult<bool> {
+        self.two_factor_table()?;
+        Ok(self
+            .db
+            .execute(
+                &self.q.delete_two_factor_by_user,
+                vec![Value::text(user_id)],
+            )
+            .await?
+            > 0)
+    }
+
+    async fn insert_import_batch(
+        &self,
+        users: &[User],
+        accounts: &[Account],
+        two_factors: &[TwoFactor],
+    ) -> StoreResult<BatchOutcome> {
+        crate::import::insert_batch(self, users, accounts, two_factors).await
+    }
+}

@@ -1,0 +1,138 @@
+//! SQLite encoding: dates as Better Auth's ISO-8601 text with milliseconds, booleans as 0/1; reading
+//! also accepts integer epoch milliseconds (Drizzle's `timestamp_ms`) and text booleans.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous, SqliteValueRef,
+};
+use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
+use tessera_core::schema::{Column, FieldType};
+use tessera_core::timefmt;
+
+use crate::value::{Cell, Value, parse_bool_text};
+use crate::{OpenOptions, StoreError, StoreResult};
+
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+
+/// SQLite's default `SQLITE_MAX_VARIABLE_NUMBER` since 3.32.
+pub(crate) const MAX_VARIABLES: usize = 32766;
+
+/// A writer pool of one connection (SQLite has one writer at a time; queuing in the pool is cheaper
+/// than busy-waiting in SQLite) and a reader pool, concurrent under WAL.
+pub(crate) struct Pools {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Pools> {
+    let connect = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Url(format!("{url}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable under WAL except for the last transactions before a power loss, and is
+        // what keeps a million-user import within seconds.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(options.busy_timeout)
+        .foreign_keys(true);
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        // Negative means KiB: 64 MiB of page cache keeps the unique indexes (email, username,
+        // phone number, ids) of a large import in memory instead of re-reading them per batch.
+        .connect_with(connect.clone().pragma("cache_size", "-65536"))
+        .await?;
+    // Every in-memory connection is its own database: readers must share the writer's.
+    if in_memory {
+        return Ok(Pools {
+            read: write.clone(),
+            write,
+        });
+    }
+    let read = SqlitePoolOptions::new()
+        .max_connections(options.pool_size.unwrap_or(DEFAULT_READERS).max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .connect_with(connect)
+        .await?;
+    Ok(Pools { read, write })
+}
+
+const DEFAULT_READERS: u32 = 4;
+
+pub(crate) fn bind(query: Query<'_>, value: Value) -> Query<'_> {
+    match value {
+        Value::Text(s) => query.bind(s),
+        Value::Bool(b) => query.bind(b),
+        Value::Date(t) => query.bind(t.map(timefmt::to_iso_ms)),
+        Value::Int(n) => query.bind(n),
+    }
+}
+
+pub(crate) fn decode_row(row: &SqliteRow, shape: &[Column]) -> Result<Vec<Cell>, String> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let raw = row
+                .try_get_raw(i)
+                .map_err(|e| format!("{}: {e}", column.name))?;
+            decode_cell(raw, column.ty).map_err(|e| format!("{}: {e}", column.name))
+        })
+        .collect()
+}
+
+fn decode_cell(raw: SqliteValueRef<'_>, ty: FieldType) -> Result<Cell, String> {
+    if raw.is_null() {
+        return Ok(Cell::Null);
+    }
+    let storage = raw.type_info().name().to_owned();
+    match (ty, storage.as_str()) {
+        (FieldType::String, "TEXT") => text(raw).map(Cell::Text),
+        // A numeric id written by another tool reads as its decimal text.
+        (FieldType::String, "INTEGER") => integer(raw).map(|n| Cell::Text(n.to_string())),
+        (FieldType::Boolean, "INTEGER") => match integer(raw)? {
+            0 => Ok(Cell::Bool(false)),
+            1 => Ok(Cell::Bool(true)),
+            n => Err(format!("boolean stored as {n}")),
+        },
+        (FieldType::Boolean, "TEXT") => {
+            let s = text(raw)?;
+            parse_bool_text(&s)
+                .map(Cell::Bool)
+                .ok_or_else(|| format!("boolean stored as {s:?}"))
+        }
+        (FieldType::Date, "TEXT") => {
+            let s = text(raw)?;
+            timefmt::parse_date(&s)
+                .map(Cell::Date)
+                .ok_or_else(|| format!("date stored as {s:?}"))
+        }
+        (FieldType::Date, "INTEGER") => {
+            let ms = integer(raw)?;
+            timefmt::from_epoch_ms(ms)
+                .map(Cell::Date)
+                .ok_or_else(|| format!("date stored as {ms}"))
+        }
+        (FieldType::Number | FieldType::BigNumber, "INTEGER") => integer(raw).map(Cell::Int),
+        (_, storage) => Err(format!("{ty:?} stored as {storage}")),
+    }
+}
+
+fn text(raw: SqliteValueRef<'_>) -> Result<String, String> {
+    <String as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())
+}
+
+fn integer(raw: SqliteValueRef<'_>) -> Result<i64, String> {
+    <i64 as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())
+}
+
+/// `UNIQUE constraint failed: user.email` → `email`.
+pub(crate) fn unique_violation_column(message: &str) -> Option<String> {
+    let columns = message.split("UNIQUE constraint failed:").nth(1)?;
+    let first = columns.split(',').next()?.trim();
+    Some(first.rsplit('.').next().unwrap_or(first).to_owned())
+}

@@ -1,0 +1,76 @@
+//! The dialect-neutral values that cross the line between the store's logic and sqlx: [`Value`] is
+//! what a query binds, [`Cell`] what a result column decodes to. Each dialect module turns them into
+//! its own encoding (SQLite ISO text and 0/1, PostgreSQL timestamptz and boolean), so everything
+//! above that line is written once.
+
+use time::OffsetDateTime;
+
+/// A bound parameter. `None` binds a typed NULL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Date(Option<OffsetDateTime>),
+    Int(Option<i64>),
+}
+
+impl Value {
+    pub(crate) fn text(s: &str) -> Value {
+        Value::Text(Some(s.to_owned()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(Some(s))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(s: Option<String>) -> Value {
+        Value::Text(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(Some(b))
+    }
+}
+impl From<Option<bool>> for Value {
+    fn from(b: Option<bool>) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<OffsetDateTime> for Value {
+    fn from(t: OffsetDateTime) -> Value {
+        Value::Date(Some(t))
+    }
+}
+impl From<Option<OffsetDateTime>> for Value {
+    fn from(t: Option<OffsetDateTime>) -> Value {
+        Value::Date(t)
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(n: Option<i64>) -> Value {
+        Value::Int(n)
+    }
+}
+
+/// A decoded result column, already in the type the schema declares for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cell {
+    Null,
+    Text(String),
+    Bool(bool),
+    Date(OffsetDateTime),
+    Int(i64),
+}
+
+/// Reads a boolean as any adapter may have stored it: 0/1 (Kysely, Drizzle), or text forms.
+pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
+    match s.trim() {
+        "1" | "true" | "t" | "TRUE" => Some(true),
+        "0" | "false" | "f" | "FALSE" => Some(false),
+        _ => None,
+    }
+}

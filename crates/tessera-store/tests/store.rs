@@ -1,0 +1,606 @@
+//! The store's behaviour, on a fresh SQLite file always and on a fresh PostgreSQL database when
+//! `TESSERA_TEST_POSTGRES_URL` is set (e.g. `postgres://postgres@127.0.0.1:5432/test`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[macro_use]
+mod support;
+
+use std::sync::Arc;
+
+use support::*;
+use tessera_core::model::{Account, UserPatch};
+use tessera_core::plugins::Plugins;
+use tessera_core::timefmt;
+use tessera_store::ddl;
+use tessera_store::{Dialect, OpenOptions, StoreError};
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/better-auth-1.7.25"
+);
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+fn dialect_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+    }
+}
+
+// ---- generate
+
+#[test]
+fn generate_prints_the_reference_ddl_statement_by_statement() {
+    for (dialect, reference) in [
+        (Dialect::Sqlite, SQLITE_ALL),
+        (Dialect::Postgres, POSTGRES_ALL),
+    ] {
+        let one_per_line: String = ddl::create_statements(dialect, Plugins::ALL)
+            .iter()
+            .map(|s| format!("{s};\n"))
+            .collect();
+        assert_eq!(one_per_line, reference, "{dialect:?}");
+    }
+}
+
+#[test]
+fn generate_is_byte_identical_to_better_auth_output() {
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        for (plugins, name) in [(Plugins::NONE, "core"), (Plugins::ALL, "all")] {
+            let expected = fixture(&format!("{}-{name}.sql", dialect_name(dialect)));
+            assert_eq!(
+                ddl::generate(dialect, plugins),
+                expected,
+                "{dialect:?} {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn generate_for_one_plugin_adds_only_its_columns() {
+    let username = Plugins {
+        username: true,
+        ..Plugins::NONE
+    };
+    let sql = ddl::generate(Dialect::Sqlite, username);
+    assert!(sql.contains(r#""username" text unique, "displayUsername" text);"#));
+    assert!(!sql.contains("role"));
+    assert!(!sql.contains("twoFactor"));
+    assert!(!sql.contains("impersonatedBy"));
+}
+
+// ---- migrate
+
+db_test! {
+    async fn migrate_creates_every_table_on_an_empty_database(db) {
+        let report = tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        assert_eq!(report.created_tables, ["user", "session", "account", "verification", "twoFactor"]);
+        assert_eq!(
+            report.created_indexes,
+            ["session_userId_idx", "account_userId_idx", "verification_identifier_idx", "twoFactor_secret_idx", "twoFactor_userId_idx"]
+        );
+        assert_eq!(report.statements, ddl::create_statements(db.dialect, Plugins::ALL));
+        assert!(report.applied);
+        db.open(Plugins::ALL).await;
+    }
+
+    async fn migrate_twice_does_nothing_the_second_time(db) {
+        tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        let again = tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        assert!(again.is_up_to_date(), "{again:?}");
+        assert!(again.to_string().contains("up to date"));
+    }
+
+    async fn plan_says_what_migrate_would_do_without_doing_it(db) {
+        let plan = tessera_store::migrate::plan(&db.url, Plugins::ALL).await.unwrap();
+        assert!(!plan.applied);
+        assert_eq!(plan.created_tables.len(), 5);
+        assert!(plan.to_string().contains("would create table user"));
+        let err = tessera_store::open(&db.url, Plugins::ALL, OpenOptions::default()).await.err().unwrap();
+        assert!(matches!(&err, StoreError::Schema(m) if m.contains("table user") && m.contains("tessera migrate")), "{err}");
+    }
+
+    async fn migrate_adds_plugin_columns_to_a_core_database_with_rows(db) {
+        let core = db.store(Plugins::NONE).await;
+        core.create_user(&core_user(1), &[credential(1)]).await.unwrap();
+        drop(core);
+
+        let report = tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        let better_auth = fixture(&format!("{}-core-to-all.sql", dialect_name(db.dialect)));
+        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        assert_eq!(report.created_tables, ["twoFactor"]);
+        assert_eq!(report.added_columns.len(), 10);
+
+        let all = db.open(Plugins::ALL).await;
+        let user = all.find_user_by_id(&id("user", 1)).await.unwrap().unwrap();
+        // The boolean defaults that `add column` carries fill the existing row.
+        assert_eq!(user.banned, Some(false));
+        assert_eq!(user.two_factor_enabled, Some(false));
+        assert_eq!(user.role, None);
+        assert_eq!(user.phone_number_verified, None);
+        assert_eq!(user.email, core_user(1).email);
+    }
+
+    async fn migrate_refuses_a_required_column_without_default_on_a_table_with_rows(db) {
+        db.store(Plugins::NONE).await.create_user(&core_user(1), &[]).await.unwrap();
+        let session = session(1, 1, 60_000);
+        db.store(Plugins::NONE).await.create_session(&session).await.unwrap();
+        // A session table from some older tool, without updatedAt.
+        db.exec(r#"alter table "session" drop column "updatedAt""#).await;
+
+        let err = tessera_store::migrate(&db.url, Plugins::NONE).await.unwrap_err();
+        assert!(matches!(&err, StoreError::Schema(m) if m.contains(r#""session"."updatedAt""#)), "{err}");
+        // Nothing was half-done: the plan is unchanged.
+        let err_again = tessera_store::migrate::plan(&db.url, Plugins::NONE).await.unwrap_err();
+        assert_eq!(err.to_string(), err_again.to_string());
+    }
+
+    async fn migrate_creates_missing_indexes_on_existing_tables(db) {
+        tessera_store::migrate(&db.url, Plugins::NONE).await.unwrap();
+        db.exec(r#"drop index "session_userId_idx""#).await;
+        let report = tessera_store::migrate(&db.url, Plugins::NONE).await.unwrap();
+        assert_eq!(report.created_indexes, ["session_userId_idx"]);
+        assert_eq!(report.statements, [r#"create index "session_userId_idx" on "session" ("userId")"#]);
+    }
+
+    async fn a_better_auth_1_7_2_database_with_account_issuer_keeps_working(db) {
+        // Better Auth 1.7.0–1.7.2: account.issuer required, unique with accountId.
+        let ddl = db.reference_ddl().replace(
+            r#""id" text not null primary key, "accountId" text not null"#,
+            r#""id" text not null primary key, "issuer" text not null, "accountId" text not null"#,
+        );
+        db.exec(&ddl).await;
+        db.exec(r#"create unique index "account_issuer_accountId_uidx" on "account" ("issuer", "accountId")"#).await;
+
+        let report = tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        assert!(report.is_up_to_date(), "{report}");
+        assert!(report.notes.iter().any(|n| n.contains("account.issuer")), "{report}");
+
+        let store = db.open(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        store.create_account(&github(1)).await.unwrap();
+        store.insert_import_batch(&[user(2)], &[credential(2)], &[]).await.unwrap();
+
+        let issuer = |account_id: String| async move {
+            db.scalar(&format!(r#"select "issuer" from "account" where "id" = '{account_id}'"#)).await
+        };
+        assert_eq!(issuer(id("acct", 1)).await.as_deref(), Some("local:credential"));
+        assert_eq!(issuer(id("ghub", 1)).await.as_deref(), Some("local:oauth:github"));
+        assert_eq!(issuer(id("acct", 2)).await.as_deref(), Some("local:credential"));
+        assert_eq!(store.find_credential_account(&id("user", 1)).await.unwrap(), Some(credential(1)));
+    }
+}
+
+// ---- users
+
+db_test! {
+    async fn users_are_found_by_id_email_username_and_phone(db) {
+        let store = db.store(Plugins::ALL).await;
+        let alice = user(1);
+        store.create_user(&alice, &[credential(1)]).await.unwrap();
+
+        assert_eq!(store.find_user_by_id(&alice.id).await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_email("user1@example.com").await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_username("user1").await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_phone_number("+15550000001").await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_email("nobody@example.com").await.unwrap(), None);
+        assert_eq!(store.find_credential_account(&alice.id).await.unwrap(), Some(credential(1)));
+    }
+
+    async fn a_core_only_store_has_no_plugin_columns(db) {
+        let store = db.store(Plugins::NONE).await;
+        store.create_user(&core_user(1), &[]).await.unwrap();
+        assert_eq!(store.find_user_by_id(&id("user", 1)).await.unwrap(), Some(core_user(1)));
+        assert!(matches!(store.find_user_by_username("user1").await, Err(StoreError::Schema(_))));
+        let patch = UserPatch { role: Some(Some("admin".into())), ..UserPatch::default() };
+        assert!(matches!(store.update_user(&id("user", 1), &patch, at(5)).await, Err(StoreError::Schema(_))));
+        assert!(matches!(store.find_two_factor(&id("user", 1)).await, Err(StoreError::Schema(_))));
+        let tables = match db.dialect {
+            Dialect::Sqlite => r#"select group_concat("name", ',') from (select "name" from "sqlite_master" where "type" = 'table' order by "name")"#,
+            Dialect::Postgres => r#"select string_agg(table_name::text, ',' order by table_name) from information_schema.tables where table_schema = current_schema()"#,
+        };
+        assert_eq!(db.scalar(tables).await.as_deref(), Some("account,session,user,verification"));
+    }
+
+    async fn update_user_writes_the_patch_and_updated_at(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[]).await.unwrap();
+        let patch = UserPatch {
+            name: Some("Renamed".into()),
+            image: Some(Some("https://example.com/a.png".into())),
+            banned: Some(Some(true)),
+            ban_reason: Some(Some("spam".into())),
+            ban_expires: Some(Some(at(86_400_000))),
+            username: Some(None),
+            ..UserPatch::default()
+        };
+        let updated = store.update_user(&id("user", 1), &patch, at(1_000)).await.unwrap().unwrap();
+        let expected = tessera_core::model::User {
+            name: "Renamed".into(),
+            image: Some("https://example.com/a.png".into()),
+            banned: Some(true),
+            ban_reason: Some("spam".into()),
+            ban_expires: Some(at(86_400_000)),
+            username: None,
+            updated_at: at(1_000),
+            ..user(1)
+        };
+        assert_eq!(updated, expected);
+        assert_eq!(store.find_user_by_id(&id("user", 1)).await.unwrap(), Some(expected));
+        assert_eq!(store.update_user("missing", &patch, at(1)).await.unwrap(), None);
+    }
+
+    async fn duplicate_email_username_and_phone_are_conflicts(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[]).await.unwrap();
+        let clash = |f: fn(&mut tessera_core::model::User)| {
+            let mut u = user(2);
+            f(&mut u);
+            u
+        };
+        let conflict = |r: Result<(), StoreError>| match r {
+            Err(StoreError::Conflict(column)) => column,
+            other => panic!("expected a conflict, got {other:?}"),
+        };
+        assert_eq!(conflict(store.create_user(&clash(|u| u.email = user(1).email), &[]).await), "email");
+        assert_eq!(conflict(store.create_user(&clash(|u| u.username = user(1).username), &[]).await), "username");
+        assert_eq!(conflict(store.create_user(&clash(|u| u.phone_number = user(1).phone_number), &[]).await), "phoneNumber");
+        assert_eq!(conflict(store.create_user(&clash(|u| u.id = user(1).id), &[]).await), "id");
+        // The failed create left no half-written user behind.
+        store.create_user(&user(2), &[credential(2)]).await.unwrap();
+        let patch = UserPatch { email: Some(user(1).email), ..UserPatch::default() };
+        let err = store.update_user(&id("user", 2), &patch, at(1)).await.unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict(c) if c == "email"), "{err}");
+    }
+
+    async fn deleting_a_user_deletes_its_sessions_accounts_and_two_factor(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1), github(1)]).await.unwrap();
+        store.create_session(&session(1, 1, 60_000)).await.unwrap();
+        store.upsert_two_factor(&two_factor(1)).await.unwrap();
+
+        assert!(store.delete_user(&id("user", 1)).await.unwrap());
+        assert!(!store.delete_user(&id("user", 1)).await.unwrap());
+        assert_eq!(store.find_session_and_user(&id("tokn", 1)).await.unwrap(), None);
+        assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap(), []);
+        assert_eq!(store.find_two_factor(&id("user", 1)).await.unwrap(), None);
+    }
+}
+
+// ---- accounts
+
+db_test! {
+    async fn accounts_are_listed_found_and_deleted(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        store.create_account(&github(1)).await.unwrap();
+
+        assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap(), [credential(1), github(1)]);
+        assert_eq!(store.find_account_by_provider("github", "4243").await.unwrap(), Some(github(1)));
+        assert_eq!(store.find_account_by_provider("github", "1").await.unwrap(), None);
+        assert!(store.delete_account(&id("ghub", 1)).await.unwrap());
+        assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap(), [credential(1)]);
+    }
+
+    async fn the_credential_account_is_the_one_whose_account_id_is_the_user_id(db) {
+        let store = db.store(Plugins::ALL).await;
+        let mut stray = credential(1);
+        stray.account_id = "something-else".into();
+        store.create_user(&user(1), &[stray]).await.unwrap();
+        assert_eq!(store.find_credential_account(&id("user", 1)).await.unwrap(), None);
+        assert!(!store.update_credential_password(&id("user", 1), "new", at(5)).await.unwrap());
+    }
+
+    async fn passwords_are_updated_and_rehashed_only_over_the_expected_hash(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        let old = credential(1).password.unwrap();
+
+        assert!(store.replace_password_hash(&id("acct", 1), &old, "rehashed", at(7)).await.unwrap());
+        assert!(!store.replace_password_hash(&id("acct", 1), &old, "stale", at(8)).await.unwrap());
+        let account = store.find_credential_account(&id("user", 1)).await.unwrap().unwrap();
+        assert_eq!((account.password.as_deref(), account.updated_at), (Some("rehashed"), at(7)));
+
+        assert!(store.update_credential_password(&id("user", 1), "changed", at(9)).await.unwrap());
+        let account = store.find_credential_account(&id("user", 1)).await.unwrap().unwrap();
+        assert_eq!((account.password.as_deref(), account.updated_at), (Some("changed"), at(9)));
+        assert!(!store.update_credential_password("nobody", "x", at(9)).await.unwrap());
+    }
+}
+
+// ---- sessions
+
+db_test! {
+    async fn a_session_is_found_with_its_user_in_one_query(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[]).await.unwrap();
+        let mut s = session(1, 1, 60_000);
+        s.impersonated_by = Some(id("user", 9));
+        store.create_session(&s).await.unwrap();
+
+        assert_eq!(store.find_session_and_user(&s.token).await.unwrap(), Some((s.clone(), user(1))));
+        assert_eq!(store.find_session_and_user("unknown").await.unwrap(), None);
+
+        store.update_session_expiry(&s.id, at(120_000), at(500)).await.unwrap();
+        let (found, _) = store.find_session_and_user(&s.token).await.unwrap().unwrap();
+        assert_eq!((found.expires_at, found.updated_at), (at(120_000), at(500)));
+
+        assert!(store.delete_session_by_token(&s.token).await.unwrap());
+        assert!(!store.delete_session_by_token(&s.token).await.unwrap());
+    }
+
+    async fn active_sessions_are_the_unexpired_ones_oldest_first(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[]).await.unwrap();
+        store.create_user(&user(2), &[]).await.unwrap();
+        for (n, expires) in [(3, 60_000), (1, 60_000), (2, -1), (4, 60_000)] {
+            store.create_session(&session(1, n, expires)).await.unwrap();
+        }
+        store.create_session(&session(2, 5, 60_000)).await.unwrap();
+
+        let active = store.list_active_sessions(&id("user", 1), at(0)).await.unwrap();
+        let ids: Vec<_> = active.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(ids, [id("sess", 1), id("sess", 3), id("sess", 4)]);
+
+        assert_eq!(store.delete_user_sessions(&id("user", 1), Some(&id("tokn", 3))).await.unwrap(), 3);
+        let left = store.list_active_sessions(&id("user", 1), at(0)).await.unwrap();
+        assert_eq!(left, [session(1, 3, 60_000)]);
+        assert_eq!(store.delete_user_sessions(&id("user", 1), None).await.unwrap(), 1);
+        assert_eq!(store.list_active_sessions(&id("user", 2), at(0)).await.unwrap().len(), 1);
+    }
+}
+
+// ---- verification
+
+db_test! {
+    async fn the_newest_verification_for_an_identifier_wins(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_verification(&verification("reset:a", 1, 0)).await.unwrap();
+        store.create_verification(&verification("reset:a", 2, 50)).await.unwrap();
+        store.create_verification(&verification("reset:b", 3, 100)).await.unwrap();
+
+        assert_eq!(store.find_verification("reset:a").await.unwrap(), Some(verification("reset:a", 2, 50)));
+        assert_eq!(store.consume_verification("reset:a").await.unwrap(), Some(verification("reset:a", 2, 50)));
+        assert_eq!(store.consume_verification("reset:a").await.unwrap(), Some(verification("reset:a", 1, 0)));
+        assert_eq!(store.consume_verification("reset:a").await.unwrap(), None);
+        assert!(store.delete_verification(&id("veri", 3)).await.unwrap());
+        assert_eq!(store.find_verification("reset:b").await.unwrap(), None);
+    }
+
+    async fn a_verification_is_consumed_once_under_concurrency(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_verification(&verification("otp:x", 1, 0)).await.unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.consume_verification("otp:x").await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            winners += usize::from(task.await.unwrap().is_some());
+        }
+        assert_eq!(winners, 1);
+    }
+
+    async fn expired_verifications_are_deleted(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_verification(&verification("a", 1, 0)).await.unwrap(); // expires at(3_600_000)
+        store.create_verification(&verification("b", 2, 10_000)).await.unwrap(); // expires at(3_610_000)
+        assert_eq!(store.delete_expired_verifications(at(3_605_000)).await.unwrap(), 1);
+        assert_eq!(store.find_verification("a").await.unwrap(), None);
+        assert!(store.find_verification("b").await.unwrap().is_some());
+    }
+}
+
+// ---- two-factor
+
+db_test! {
+    async fn two_factor_rows_are_upserted_per_user(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[]).await.unwrap();
+        assert_eq!(store.find_two_factor(&id("user", 1)).await.unwrap(), None);
+
+        let mut first = two_factor(1);
+        first.verified = Some(false);
+        store.upsert_two_factor(&first).await.unwrap();
+        assert_eq!(store.find_two_factor(&id("user", 1)).await.unwrap(), Some(first.clone()));
+
+        let second = tessera_core::model::TwoFactor {
+            id: id("other", 1),
+            secret: "rotated".into(),
+            verified: Some(true),
+            failed_verification_count: Some(3),
+            locked_until: Some(at(90_000)),
+            ..first.clone()
+        };
+        store.upsert_two_factor(&second).await.unwrap();
+        // Still one row, keeping its id, with the new values.
+        let stored = store.find_two_factor(&id("user", 1)).await.unwrap().unwrap();
+        assert_eq!(stored, tessera_core::model::TwoFactor { id: first.id.clone(), ..second });
+        let count = db.scalar(r#"select count(*) || '' from "twoFactor""#).await;
+        assert_eq!(count.as_deref(), Some("1"));
+
+        assert!(store.delete_two_factor(&id("user", 1)).await.unwrap());
+        assert!(!store.delete_two_factor(&id("user", 1)).await.unwrap());
+    }
+}
+
+// ---- on-disk encoding
+
+db_test! {
+    async fn values_on_disk_are_what_better_auth_writes(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(0), &[]).await.unwrap();
+        let column = |sql: &'static str| db.scalar(sql);
+        match db.dialect {
+            Dialect::Sqlite => {
+                assert_eq!(column(r#"select "createdAt" from "user""#).await.as_deref(), Some("2026-11-27T14:29:52.004Z"));
+                assert_eq!(column(r#"select typeof("createdAt") from "user""#).await.as_deref(), Some("text"));
+                assert_eq!(column(r#"select "emailVerified" || '/' || typeof("emailVerified") from "user""#).await.as_deref(), Some("1/integer"));
+                assert_eq!(column(r#"select "banned" || '/' || typeof("banned") from "user""#).await.as_deref(), Some("0/integer"));
+            }
+            Dialect::Postgres => {
+                assert_eq!(column(r#"select pg_typeof("createdAt")::text from "user""#).await.as_deref(), Some("timestamp with time zone"));
+                assert_eq!(column(r#"select to_char("createdAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') from "user""#).await.as_deref(), Some("2026-11-27T14:29:52.004"));
+                assert_eq!(column(r#"select pg_typeof("emailVerified")::text || '/' || "emailVerified"::text from "user""#).await.as_deref(), Some("boolean/true"));
+            }
+        }
+    }
+
+    async fn dates_other_adapters_wrote_as_epoch_milliseconds_are_read(db) {
+        if db.dialect != Dialect::Sqlite {
+            continue; // PostgreSQL columns are typed: there is no integer date to meet.
+        }
+        let store = db.store(Plugins::ALL).await;
+        let ms = timefmt::to_epoch_ms(support::T0);
+        db.exec(&format!(
+            r#"insert into "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt") values ('u1', 'Drizzle', 'd@example.com', 0, {ms}, {ms});
+               insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt") values ('v1', 'old', 'x', {ms}, {ms}, {ms});"#
+        ))
+        .await;
+        let user = store.find_user_by_id("u1").await.unwrap().unwrap();
+        assert_eq!((user.created_at, user.email_verified), (support::T0, false));
+        // An integer expiresAt compares as a date, not as "smaller than any text".
+        assert_eq!(store.delete_expired_verifications(at(-1)).await.unwrap(), 0);
+        assert_eq!(store.delete_expired_verifications(at(1)).await.unwrap(), 1);
+    }
+
+    async fn an_unreadable_row_is_corrupt_not_a_panic(db) {
+        if db.dialect != Dialect::Sqlite {
+            continue; // PostgreSQL's column types refuse such values on write.
+        }
+        let store = db.store(Plugins::ALL).await;
+        db.exec(r#"insert into "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt") values ('u1', 'n', 'a@example.com', 0, 'yesterday', '2026-01-01T00:00:00.000Z'), ('u2', 'n', 'b@example.com', 7, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"#).await;
+        let err = store.find_user_by_id("u1").await.unwrap_err();
+        assert!(matches!(&err, StoreError::Corrupt { table: "user", reason } if reason.contains("createdAt")), "{err}");
+        let err = store.find_user_by_id("u2").await.unwrap_err();
+        assert!(matches!(&err, StoreError::Corrupt { table: "user", reason } if reason.contains("emailVerified")), "{err}");
+    }
+
+    async fn a_database_written_by_better_auth_is_read(db) {
+        // The schema exactly as Better Auth creates it, and rows exactly as its Kysely adapter writes them.
+        db.exec(db.reference_ddl()).await;
+        let (yes, no) = match db.dialect {
+            Dialect::Sqlite => ("1", "0"),
+            Dialect::Postgres => ("true", "false"),
+        };
+        db.exec(&format!(r#"
+            insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "role", "banned", "banReason", "banExpires", "twoFactorEnabled", "username", "displayUsername", "phoneNumber", "phoneNumberVerified")
+              values ('Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', 'Uma', 'uma@example.com', {yes}, null, '2026-11-27T14:29:52.004Z', '2026-11-27T14:30:01.120Z', 'user', {no}, null, null, {yes}, 'uma', 'Uma', null, null);
+            insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+              values ('a1', 'Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', 'credential', 'Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', 'salt:key', '2026-11-27T14:29:52.004Z', '2026-11-27T14:29:52.004Z');
+            insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "impersonatedBy")
+              values ('s1', '2026-12-04T14:29:52.010Z', 'tok123', '2026-11-27T14:29:52.010Z', '2026-11-27T14:29:52.010Z', '', '', 'Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', null);
+            insert into "twoFactor" ("id", "secret", "backupCodes", "userId", "verified", "failedVerificationCount", "lockedUntil")
+              values ('t1', 'enc', 'codes', 'Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', null, null, null);
+            insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt")
+              values ('v1', 'reset-password:abc', 'Xb2dUqL9rVq0mAhT6nYcK3wZs8PjE1oF', '2026-11-27T15:29:52.004Z', '2026-11-27T14:29:52.004Z', '2026-11-27T14:29:52.004Z');
+        "#)).await;
+
+        assert!(tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap().is_up_to_date());
+        let store = db.open(Plugins::ALL).await;
+        let (session, user) = store.find_session_and_user("tok123").await.unwrap().unwrap();
+        assert_eq!(user.email, "uma@example.com");
+        assert!(user.email_verified);
+        assert_eq!(user.updated_at, timefmt::parse_date("2026-11-27T14:30:01.120Z").unwrap());
+        assert_eq!((user.banned, user.two_factor_enabled, user.phone_number_verified), (Some(false), Some(true), None));
+        assert_eq!(session.expires_at, timefmt::parse_date("2026-12-04T14:29:52.010Z").unwrap());
+        assert_eq!(session.ip_address.as_deref(), Some(""));
+        let account = store.find_credential_account(&user.id).await.unwrap().unwrap();
+        assert_eq!(account.password.as_deref(), Some("salt:key"));
+        let two_factor = store.find_two_factor(&user.id).await.unwrap().unwrap();
+        assert_eq!(two_factor.verified, None);
+        let verification = store.find_verification("reset-password:abc").await.unwrap().unwrap();
+        assert_eq!(verification.value, user.id);
+    }
+}
+
+// ---- import
+
+db_test! {
+    async fn an_import_batch_rerun_inserts_nothing_new(db) {
+        let store = db.store(Plugins::ALL).await;
+        let users: Vec<_> = (1..=50).map(user).collect();
+        let accounts: Vec<Account> = (1..=50).flat_map(|n| [credential(n), github(n)]).collect();
+        let two_factors: Vec<_> = (1..=50).filter(|n| n.is_multiple_of(5)).map(two_factor).collect();
+
+        let first = store.insert_import_batch(&users, &accounts, &two_factors).await.unwrap();
+        assert_eq!(first.inserted_user_ids, users.iter().map(|u| u.id.clone()).collect::<Vec<_>>());
+        assert_eq!((first.inserted_accounts, first.inserted_two_factors), (100, 10));
+
+        let again = store.insert_import_batch(&users, &accounts, &two_factors).await.unwrap();
+        assert_eq!(again, tessera_store::BatchOutcome::default());
+        assert_eq!(store.find_user_by_id(&id("user", 7)).await.unwrap(), Some(user(7)));
+    }
+
+    async fn an_imported_user_whose_email_is_taken_is_skipped_with_its_rows(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        let mut twin = user(2);
+        twin.email = user(1).email;
+        let mut twin_account = credential(2);
+        twin_account.user_id = twin.id.clone();
+
+        let outcome = store
+            .insert_import_batch(&[twin, user(3)], &[twin_account, credential(3)], &[two_factor(2)])
+            .await
+            .unwrap();
+        assert_eq!(outcome.inserted_user_ids, [id("user", 3)]);
+        assert_eq!((outcome.inserted_accounts, outcome.inserted_two_factors), (1, 0));
+        assert_eq!(store.list_accounts(&id("user", 2)).await.unwrap(), []);
+    }
+
+    async fn a_batch_larger_than_the_bind_parameter_limit_is_split(db) {
+        let store = db.store(Plugins::ALL).await;
+        // 16 columns: SQLite fits 2047 users per statement, PostgreSQL 4095.
+        let users: Vec<_> = (0..5_000).map(user).collect();
+        let accounts: Vec<_> = (0..5_000).map(credential).collect();
+        let outcome = store.insert_import_batch(&users, &accounts, &[]).await.unwrap();
+        assert_eq!((outcome.inserted_user_ids.len(), outcome.inserted_accounts), (5_000, 5_000));
+        assert_eq!(store.find_user_by_id(&id("user", 4_999)).await.unwrap(), Some(user(4_999)));
+    }
+}
+
+/// Rough import throughput; run with
+/// `cargo test --release -p tessera-store --test store -- --ignored --nocapture import_throughput`
+/// (`TESSERA_IMPORT_USERS`, default 1 000 000; `TESSERA_IMPORT_BATCH`, default 5 000).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn import_throughput() {
+    let total: u32 =
+        std::env::var("TESSERA_IMPORT_USERS").map_or(1_000_000, |v| v.parse().unwrap());
+    let batch: u32 = std::env::var("TESSERA_IMPORT_BATCH").map_or(5_000, |v| v.parse().unwrap());
+    for db in support::databases().await {
+        let store = db.store(Plugins::ALL).await;
+        let started = std::time::Instant::now();
+        let mut start = 0;
+        while start < total {
+            let end = (start + batch).min(total);
+            let users: Vec<_> = (start..end).map(user).collect();
+            let accounts: Vec<_> = (start..end).map(credential).collect();
+            let outcome = store
+                .insert_import_batch(&users, &accounts, &[])
+                .await
+                .unwrap();
+            assert_eq!(outcome.inserted_user_ids.len(), users.len());
+            start = end;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{:?}: {total} users + {total} credential accounts in batches of {batch}: {secs:.1} s ({:.0} users/s)",
+            db.dialect,
+            f64::from(total) / secs
+        );
+    }
+}
