@@ -150,9 +150,7 @@ pub fn check_login_csrf(trusted: &TrustedOrigins, headers: &HeaderMap) -> Result
         .any(|h| headers.contains_key(*h))
         || headers.contains_key(header::ORIGIN)
         || headers.contains_key(header::REFERER);
-    if says_where_from
-        && (headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER))
-    {
+    if says_where_from {
         return check_origin_header(trusted, headers);
     }
     Ok(())
@@ -245,5 +243,13 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.com"));
         assert!(check_login_csrf(&t, &h).is_err());
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert_eq!(
+            check_login_csrf(&t, &h).err().and_then(|e| e.code().map(str::to_owned)),
+            Some("MISSING_OR_NULL_ORIGIN".to_owned()),
+            "a browser request that names no origin is refused"
+        );
+        assert!(check_login_csrf(&t, &HeaderMap::new()).is_ok(), "server-side callers pass");
     }
 }

@@ -142,13 +142,9 @@ impl Queries {
             tessera_core::model::CREDENTIAL_PROVIDER
         );
 
-        // SQLite may hold dates as ISO text or epoch-ms integers (other adapters); compare both as
-        // epoch milliseconds. PostgreSQL compares timestamptz.
         let expires_at = match dialect {
-            Dialect::Sqlite => {
-                r#"(CASE WHEN typeof("expiresAt") = 'integer' THEN "expiresAt" ELSE CAST(round((julianday("expiresAt") - 2440587.5) * 86400000.0) AS INTEGER) END)"#
-            }
-            Dialect::Postgres => r#""expiresAt""#,
+            Dialect::Sqlite => date_as_epoch_ms("expiresAt"),
+            Dialect::Postgres => quote("expiresAt"),
         };
 
         let two_factor_update_columns: Vec<&'static str> = two_factor
@@ -217,6 +213,17 @@ impl Queries {
             two_factor,
         })
     }
+}
+
+/// SQLite: a date column as epoch milliseconds, whether it holds Better Auth's ISO text or another
+/// adapter's epoch-ms integer (compared directly, integers sort before any text). Unparsable text
+/// gives NULL, which no comparison matches.
+pub(crate) fn date_as_epoch_ms(column: &str) -> String {
+    let c = quote(column);
+    format!(
+        "(CASE WHEN typeof({c}) = 'integer' THEN {c} \
+         ELSE CAST(round((julianday({c}) - 2440587.5) * 86400000.0) AS INTEGER) END)"
+    )
 }
 
 /// `"a", "b"`, or `s."a", s."b"` with an alias.

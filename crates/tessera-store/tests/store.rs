@@ -533,7 +533,7 @@ db_test! {
         let store = db.store(Plugins::ALL).await;
         let users: Vec<_> = (1..=50).map(user).collect();
         let accounts: Vec<Account> = (1..=50).flat_map(|n| [credential(n), github(n)]).collect();
-        let two_factors: Vec<_> = (1..=50).filter(|n| n.is_multiple_of(5)).map(two_factor).collect();
+        let two_factors: Vec<_> = (1..=50).filter(|n: &u32| n.is_multiple_of(5)).map(two_factor).collect();
 
         let first = store.insert_import_batch(&users, &accounts, &two_factors).await.unwrap();
         assert_eq!(first.inserted_user_ids, users.iter().map(|u| u.id.clone()).collect::<Vec<_>>());

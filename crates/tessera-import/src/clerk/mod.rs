@@ -21,5 +21,6 @@ pub mod json_array;
 pub mod legacy_json;
 pub mod plan;
 pub mod providers;
+pub mod report;
 pub mod snapshot;
 pub mod source;
