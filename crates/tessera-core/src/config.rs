@@ -42,6 +42,8 @@ pub struct Config {
     /// Forces `__Secure-` cookies even on http (Better Auth `advanced.useSecureCookies`).
     pub use_secure_cookies: Option<bool>,
     pub outbox_path: Option<String>,
+    /// Messages (emails, SMS codes) are POSTed here as JSON when set.
+    pub webhook_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +119,7 @@ impl Default for Config {
             cookie_prefix: "better-auth".to_owned(),
             use_secure_cookies: None,
             outbox_path: None,
+            webhook_url: None,
         }
     }
 }
@@ -149,6 +152,7 @@ pub struct FileConfig {
     pub use_secure_cookies: Option<bool>,
     pub hashing_concurrency: Option<usize>,
     pub outbox_path: Option<String>,
+    pub webhook_url: Option<String>,
     pub session: Option<FileSession>,
     pub password: Option<FilePassword>,
     pub rate_limit: Option<FileRateLimit>,
@@ -228,6 +232,7 @@ pub fn load(
         c.hashing_concurrency = v;
     }
     c.outbox_path = file.outbox_path;
+    c.webhook_url = file.webhook_url;
     if let Some(s) = file.session {
         if let Some(v) = s.expires_in {
             c.session.expires_in = v;
@@ -326,6 +331,9 @@ pub fn load(
     }
     if let Some(v) = get("TESSERA_OUTBOX") {
         c.outbox_path = Some(v);
+    }
+    if let Some(v) = get("TESSERA_WEBHOOK_URL") {
+        c.webhook_url = Some(v);
     }
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {

@@ -7,6 +7,7 @@
 
 mod body;
 mod cookies;
+pub mod delivery;
 pub mod error;
 pub mod extract;
 mod hashing;
@@ -29,7 +30,7 @@ pub use state::AppState;
 /// with an empty body (as Better Auth answers unknown paths).
 pub fn app(state: AppState) -> Router {
     let base_path = state.config.base_path.clone();
-    let api = routes::router()
+    let api = routes::router(state.plugins())
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -7,6 +7,7 @@ use tessera_core::plugins::Plugins;
 use tessera_store::Store;
 
 use crate::cookies::CookieNames;
+use crate::delivery::Sender;
 use crate::hashing::Hasher;
 use crate::origin::TrustedOrigins;
 use crate::rate_limit::{MemoryRateLimit, RateLimitStore, Rule};
@@ -22,6 +23,8 @@ pub struct Inner {
     pub trusted: TrustedOrigins,
     pub rate_limit: Arc<dyn RateLimitStore>,
     pub default_rule: Rule,
+    /// Where OTPs and emails go; `None` when nothing is configured (flows that need it say so).
+    pub sender: Option<Arc<dyn Sender>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,6 +48,7 @@ impl AppState {
         let hasher = Hasher::new(config.hashing_concurrency, &config.password.native)?;
         let cookies = CookieNames::new(&config.cookie_prefix, config.secure_cookies());
         let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
+        let sender = crate::delivery::from_config(&config)?;
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,
@@ -57,6 +61,7 @@ impl AppState {
             trusted,
             rate_limit,
             default_rule,
+            sender,
         })))
     }
 

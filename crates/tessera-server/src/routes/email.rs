@@ -105,8 +105,14 @@ pub async fn sign_up(
     if state.store.find_user_by_email(&email).await?.is_some() {
         return Err(codes::user_already_exists_use_another_email());
     }
+    let mut user = new_user(&state, name, email, image);
+    if state.plugins().phone_number {
+        crate::routes::phone_number::on_sign_up(&body)?;
+    }
+    if state.plugins().username {
+        crate::routes::username::on_sign_up(&state, &body, &mut user).await?;
+    }
     let hash = state.hasher.hash(password).await?;
-    let user = new_user(&state, name, email, image);
     let account = Account::credential(random::generate_id(32), &user.id, hash, user.created_at);
     match state
         .store
@@ -114,6 +120,13 @@ pub async fn sign_up(
         .await
     {
         Ok(()) => {}
+        Err(StoreError::Conflict(column)) if column == "username" => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "USERNAME_IS_ALREADY_TAKEN",
+                "Username is already taken. Please try another.",
+            ));
+        }
         Err(StoreError::Conflict(_)) => return Err(codes::user_already_exists_use_another_email()),
         Err(e) => return Err(e.into()),
     }

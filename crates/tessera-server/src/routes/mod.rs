@@ -1,18 +1,41 @@
 //! Better Auth's routes, by feature. Each handler checks input, asks core for the rule and the
 //! store for the rows, and answers in Better Auth's shapes.
 
+pub mod admin;
 pub mod email;
 pub mod meta;
+pub mod phone_number;
 pub mod sessions;
+pub mod two_factor;
 pub mod user;
+pub mod username;
 
 use axum::Router;
 use axum::routing::{get, post};
 
+use tessera_core::plugins::Plugins;
+
 use crate::state::AppState;
 
-/// Routes relative to the base path.
-pub fn router() -> Router<AppState> {
+/// Routes relative to the base path: the core ones, then each enabled plugin's.
+pub fn router(plugins: Plugins) -> Router<AppState> {
+    let mut router = core_router();
+    if plugins.admin {
+        router = router.merge(admin::router());
+    }
+    if plugins.two_factor {
+        router = router.merge(two_factor::router());
+    }
+    if plugins.username {
+        router = router.merge(username::router());
+    }
+    if plugins.phone_number {
+        router = router.merge(phone_number::router());
+    }
+    router
+}
+
+fn core_router() -> Router<AppState> {
     Router::new()
         .route("/ok", get(meta::ok))
         .route("/error", get(meta::error_page))

@@ -46,17 +46,26 @@ pub async fn update_user(
         Some(_) => v.opt_string("image").map(Some),
     };
     v.finish()?;
-    if name.is_none() && image.is_none() {
+    let mut patch = UserPatch {
+        name,
+        image,
+        ..UserPatch::default()
+    };
+    let mut plugin_changed = false;
+    if plugins.phone_number {
+        crate::routes::phone_number::on_update_user(&body)?;
+    }
+    if plugins.username {
+        plugin_changed |=
+            crate::routes::username::on_update_user(&state, &body, &current.user, &mut patch)
+                .await?;
+    }
+    if patch.name.is_none() && patch.image.is_none() && !plugin_changed {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
             "No fields to update",
         ));
     }
-    let patch = UserPatch {
-        name,
-        image,
-        ..UserPatch::default()
-    };
     state
         .store
         .update_user(&current.user.id, &patch, now_ms())
