@@ -28,6 +28,8 @@ pub struct Config {
     /// Current secret first; older ones (`BETTER_AUTH_SECRETS="2:new,1:old"`) after it, with versions.
     pub secret: String,
     pub secrets: Vec<(u32, String)>,
+    /// With `secrets`, the old single `BETTER_AUTH_SECRET`: it still decrypts bare-hex values.
+    pub legacy_secret: Option<String>,
     pub trusted_origins: Vec<String>,
     pub database_url: String,
     pub listen: String,
@@ -102,6 +104,7 @@ impl Default for Config {
             base_path: "/api/auth".to_owned(),
             secret: DEFAULT_SECRET.to_owned(),
             secrets: Vec::new(),
+            legacy_secret: None,
             trusted_origins: Vec::new(),
             database_url: "sqlite://tessera.db".to_owned(),
             listen: "127.0.0.1:3000".to_owned(),
@@ -337,6 +340,9 @@ pub fn load(
     }
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {
+        if c.secret != DEFAULT_SECRET {
+            c.legacy_secret = Some(c.secret.clone());
+        }
         c.secret = current.clone();
     }
     c.hashing_concurrency = c.hashing_concurrency.max(1);
@@ -371,7 +377,9 @@ impl Config {
                 return Err(ConfigError::WeakSecret("the default secret"));
             }
             if self.secret.chars().count() < MIN_SECRET_LEN {
-                return Err(ConfigError::WeakSecret("a secret shorter than 32 characters"));
+                return Err(ConfigError::WeakSecret(
+                    "a secret shorter than 32 characters",
+                ));
             }
         }
         Ok(())
@@ -395,13 +403,17 @@ impl Config {
 fn plugins_from<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Plugins, ConfigError> {
     Plugins::from_names(names).map_err(|name| ConfigError::Invalid {
         key: "plugins".into(),
-        reason: format!("unknown plugin {name:?} (known: admin, two-factor, username, phone-number)"),
+        reason: format!(
+            "unknown plugin {name:?} (known: admin, two-factor, username, phone-number)"
+        ),
     })
 }
 
 fn native_from(v: &str) -> Result<NativePasswordFormat, ConfigError> {
     match v {
-        "scrypt" | "better-auth" | "better-auth-scrypt" => Ok(NativePasswordFormat::BetterAuthScrypt),
+        "scrypt" | "better-auth" | "better-auth-scrypt" => {
+            Ok(NativePasswordFormat::BetterAuthScrypt)
+        }
         "argon2id" => Ok(NativePasswordFormat::Argon2id),
         other => Err(ConfigError::Invalid {
             key: "password.native".into(),
@@ -464,7 +476,12 @@ mod tests {
 
     #[test]
     fn production_refuses_default_and_short_secrets() {
-        let err = load(FileConfig::default(), &env(&[("TESSERA_ENV", "production")]), 2).unwrap_err();
+        let err = load(
+            FileConfig::default(),
+            &env(&[("TESSERA_ENV", "production")]),
+            2,
+        )
+        .unwrap_err();
         assert_eq!(err, ConfigError::WeakSecret("the default secret"));
         let err = load(
             FileConfig::default(),
@@ -472,7 +489,10 @@ mod tests {
             2,
         )
         .unwrap_err();
-        assert_eq!(err, ConfigError::WeakSecret("a secret shorter than 32 characters"));
+        assert_eq!(
+            err,
+            ConfigError::WeakSecret("a secret shorter than 32 characters")
+        );
         let ok = load(
             FileConfig::default(),
             &env(&[
@@ -506,14 +526,26 @@ mod tests {
 
     #[test]
     fn versioned_secrets_make_the_first_current() {
-        let c = load(FileConfig::default(), &env(&[("BETTER_AUTH_SECRETS", "2:new-secret,1:old-secret")]), 2).unwrap();
+        let c = load(
+            FileConfig::default(),
+            &env(&[("BETTER_AUTH_SECRETS", "2:new-secret,1:old-secret")]),
+            2,
+        )
+        .unwrap();
         assert_eq!(c.secret, "new-secret");
         assert_eq!(c.secrets.len(), 2);
     }
 
     #[test]
     fn unknown_plugin_and_key_are_errors() {
-        assert!(load(FileConfig::default(), &env(&[("TESSERA_PLUGINS", "organization")]), 2).is_err());
+        assert!(
+            load(
+                FileConfig::default(),
+                &env(&[("TESSERA_PLUGINS", "organization")]),
+                2
+            )
+            .is_err()
+        );
         assert!(serde_json::from_str::<FileConfig>(r#"{"bogus":1}"#).is_err());
     }
 }

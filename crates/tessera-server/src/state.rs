@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use tessera_core::config::Config;
+use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::plugins::Plugins;
 use tessera_store::Store;
 
@@ -25,6 +26,8 @@ pub struct Inner {
     pub default_rule: Rule,
     /// Where OTPs and emails go; `None` when nothing is configured (flows that need it say so).
     pub sender: Option<Arc<dyn Sender>>,
+    /// The auth secret(s) for symmetric encryption (two-factor secrets, backup codes).
+    pub secrets: Secrets,
 }
 
 impl std::ops::Deref for AppState {
@@ -49,6 +52,16 @@ impl AppState {
         let cookies = CookieNames::new(&config.cookie_prefix, config.secure_cookies());
         let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
         let sender = crate::delivery::from_config(&config)?;
+        let secrets = if config.secrets.is_empty() {
+            Secrets::single(config.secret.clone())
+        } else {
+            let keys = config
+                .secrets
+                .iter()
+                .map(|(v, s)| (u64::from(*v), s.clone()))
+                .collect();
+            Secrets::versioned(keys, config.legacy_secret.clone()).map_err(|e| e.to_string())?
+        };
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,
@@ -62,6 +75,7 @@ impl AppState {
             rate_limit,
             default_rule,
             sender,
+            secrets,
         })))
     }
 

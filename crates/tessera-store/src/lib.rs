@@ -19,6 +19,7 @@ mod db;
 pub mod ddl;
 mod import;
 mod introspect;
+mod list_users;
 pub mod migrate;
 mod postgres;
 mod queries;
@@ -28,6 +29,10 @@ mod sqlite;
 mod store;
 mod value;
 
+pub use list_users::{
+    FilterOperator, FilterValue, ListUsersQuery, SearchField, TextOperator, UserFilter, UserSearch,
+    UserSort,
+};
 pub use migrate::{MigrationReport, migrate};
 pub use store::{BatchOutcome, Dialect, Store, StoreError, StoreResult};
 

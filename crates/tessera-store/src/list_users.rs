@@ -104,7 +104,10 @@ pub(crate) fn build(
             SearchField::Email => "email",
             SearchField::Name => "name",
         };
-        args.push(Value::Text(Some(like_pattern(search.operator, &search.value))));
+        args.push(Value::Text(Some(like_pattern(
+            search.operator,
+            &search.value,
+        ))));
         let n = args.len();
         conditions.push(match dialect {
             Dialect::Postgres => format!(r"{} ILIKE ${n} ESCAPE '\'", quote(column)),
@@ -298,6 +301,9 @@ mod tests {
     fn patterns_take_wildcards_in_the_value_literally() {
         assert_eq!(like_pattern(TextOperator::Contains, "a_b%"), r"%a\_b\%%");
         assert_eq!(like_pattern(TextOperator::StartsWith, "x"), "x%");
-        assert_eq!(like_pattern(TextOperator::EndsWith, "@example.com"), "%@example.com");
+        assert_eq!(
+            like_pattern(TextOperator::EndsWith, "@example.com"),
+            "%@example.com"
+        );
     }
 }

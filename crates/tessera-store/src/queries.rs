@@ -82,6 +82,10 @@ pub(crate) struct Queries {
     pub verifications_by_identifier: String,
     pub delete_verification: String,
     pub delete_expired_verifications: String,
+    pub compare_and_set_verification: String,
+    /// `CAST(value AS INTEGER) < $new`, then an insert that a conflicting id turns into nothing.
+    pub raise_verification_counter: String,
+    pub insert_verification_if_absent: String,
 
     pub two_factor_by_user: String,
     /// The columns an upsert overwrites (all but `id` and `userId`), then `userId` as the last
@@ -89,6 +93,9 @@ pub(crate) struct Queries {
     pub update_two_factor_by_user: String,
     pub two_factor_update_columns: Vec<&'static str>,
     pub delete_two_factor_by_user: String,
+    pub compare_and_set_backup_codes: String,
+    pub increment_two_factor_failures: String,
+    pub set_two_factor_lock: String,
     /// PostgreSQL: serialises concurrent upserts of one user's twoFactor row (there is no unique
     /// constraint on `twoFactor.userId` to conflict on). SQLite has one writer anyway.
     pub lock_user: Option<String>,
@@ -188,6 +195,12 @@ impl Queries {
 
             verifications_by_identifier: verification.select_where(r#""identifier" = $1"#),
             delete_verification: r#"DELETE FROM "verification" WHERE "id" = $1"#.to_owned(),
+            compare_and_set_verification: r#"UPDATE "verification" SET "value" = $3, "updatedAt" = $4 WHERE "id" = $1 AND "value" = $2"#.to_owned(),
+            raise_verification_counter: r#"UPDATE "verification" SET "value" = $2, "expiresAt" = $3, "updatedAt" = $4 WHERE "id" = $1 AND CAST("value" AS BIGINT) < CAST($2 AS BIGINT)"#.to_owned(),
+            insert_verification_if_absent: format!(
+                "{} ON CONFLICT (\"id\") DO NOTHING",
+                verification.insert
+            ),
             delete_expired_verifications: format!(
                 r#"DELETE FROM "verification" WHERE {expires_at} < $1"#
             ),
@@ -203,6 +216,9 @@ impl Queries {
             ),
             two_factor_update_columns,
             delete_two_factor_by_user: r#"DELETE FROM "twoFactor" WHERE "userId" = $1"#.to_owned(),
+            compare_and_set_backup_codes: r#"UPDATE "twoFactor" SET "backupCodes" = $3 WHERE "userId" = $1 AND "backupCodes" = $2"#.to_owned(),
+            increment_two_factor_failures: r#"UPDATE "twoFactor" SET "failedVerificationCount" = COALESCE("failedVerificationCount", 0) + 1 WHERE "userId" = $1 RETURNING "failedVerificationCount""#.to_owned(),
+            set_two_factor_lock: r#"UPDATE "twoFactor" SET "failedVerificationCount" = $2, "lockedUntil" = $3 WHERE "userId" = $1"#.to_owned(),
             lock_user: (dialect == Dialect::Postgres)
                 .then(|| r#"SELECT "id" FROM "user" WHERE "id" = $1 FOR UPDATE"#.to_owned()),
 

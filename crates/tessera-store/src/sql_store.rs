@@ -12,6 +12,7 @@ use tessera_core::timefmt;
 use time::OffsetDateTime;
 
 use crate::db::{Db, Shape, Target};
+use crate::list_users::{self, ListUsersQuery};
 use crate::queries::{Queries, TableSql, assignments};
 use crate::record::{self, Fields};
 use crate::value::{Cell, Value};
@@ -220,6 +221,30 @@ impl Store for SqlStore {
         Ok(deleted > 0)
     }
 
+    async fn list_users(&self, query: &ListUsersQuery) -> StoreResult<(Vec<User>, u64)> {
+        let user = &self.q.user;
+        let sql = list_users::build(self.dialect(), user, query)?;
+        let count_shape = Shape {
+            table: user.name,
+            columns: &[Column::big_number("count")],
+        };
+        let total = match self
+            .db
+            .fetch_optional(Target::Read, &sql.count, sql.args.clone(), count_shape)
+            .await?
+            .as_deref()
+        {
+            Some([Cell::Int(n)]) => u64::try_from(*n).unwrap_or_default(),
+            _ => 0,
+        };
+        let mut args = sql.args;
+        args.extend(sql.page_args);
+        let users = self
+            .all(Target::Read, user, &sql.page, args, record::user)
+            .await?;
+        Ok((users, total))
+    }
+
     async fn find_credential_account(&self, user_id: &str) -> StoreResult<Option<Account>> {
         let q = &self.q;
         self.first(
@@ -329,21 +354,18 @@ impl Store for SqlStore {
         else {
             return Ok(None);
         };
-        let split = |cells: &[Cell]| {
-            cells
-                .split_at_checked(q.session.columns.len())
-                .map(|(s, u)| (s.to_vec(), u.to_vec()))
-        };
-        let (session_cells, user_cells) = split(&cells).ok_or_else(|| StoreError::Corrupt {
-            table: q.session.name,
-            reason: "short joined row".to_owned(),
-        })?;
+        let (session_cells, user_cells) = cells
+            .split_at_checked(q.session.columns.len())
+            .ok_or_else(|| StoreError::Corrupt {
+                table: q.session.name,
+                reason: "short joined row".to_owned(),
+            })?;
         let session = record::session(&Fields::new(
             q.session.name,
             &q.session.columns,
-            &session_cells,
+            session_cells,
         ))?;
-        let user = record::user(&Fields::new(q.user.name, &q.user.columns, &user_cells))?;
+        let user = record::user(&Fields::new(q.user.name, &q.user.columns, user_cells))?;
         Ok(Some((session, user)))
     }
 
@@ -463,6 +485,127 @@ impl Store for SqlStore {
         self.db
             .execute(&self.q.delete_expired_verifications, vec![now])
             .await
+    }
+
+    async fn compare_and_set_verification_value(
+        &self,
+        id: &str,
+        expected: &str,
+        new: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let args = vec![
+            Value::text(id),
+            Value::text(expected),
+            Value::text(new),
+            now.into(),
+        ];
+        Ok(self
+            .db
+            .execute(&self.q.compare_and_set_verification, args)
+            .await?
+            == 1)
+    }
+
+    async fn advance_verification_counter(
+        &self,
+        id: &str,
+        identifier: &str,
+        value: i64,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let text = value.to_string();
+        let raise = vec![
+            Value::text(id),
+            Value::text(&text),
+            expires_at.into(),
+            now.into(),
+        ];
+        if self
+            .db
+            .execute(&self.q.raise_verification_counter, raise)
+            .await?
+            == 1
+        {
+            return Ok(true);
+        }
+        let row = Verification {
+            id: id.to_owned(),
+            identifier: identifier.to_owned(),
+            value: text,
+            expires_at,
+            created_at: now,
+            updated_at: now,
+        };
+        let args = record::values(
+            &row,
+            &self.q.verification.insert_columns,
+            record::verification_value,
+        )?;
+        // Inserted: the first claim. Not inserted: the row exists and already holds as much, or a
+        // concurrent claim raced us to create it; either way this value was not ours to claim.
+        Ok(self
+            .db
+            .execute(&self.q.insert_verification_if_absent, args)
+            .await?
+            == 1)
+    }
+
+    async fn compare_and_set_backup_codes(
+        &self,
+        user_id: &str,
+        expected: &str,
+        new: &str,
+    ) -> StoreResult<bool> {
+        self.two_factor_table()?;
+        let args = vec![
+            Value::text(user_id),
+            Value::text(expected),
+            Value::text(new),
+        ];
+        Ok(self
+            .db
+            .execute(&self.q.compare_and_set_backup_codes, args)
+            .await?
+            == 1)
+    }
+
+    async fn increment_two_factor_failures(&self, user_id: &str) -> StoreResult<i64> {
+        let table = self.two_factor_table()?;
+        let shape = Shape {
+            table: table.name,
+            columns: &[Column::number("failedVerificationCount")],
+        };
+        let row = self
+            .db
+            .fetch_optional(
+                Target::Write,
+                &self.q.increment_two_factor_failures,
+                vec![Value::text(user_id)],
+                shape,
+            )
+            .await?;
+        Ok(match row.as_deref() {
+            Some([Cell::Int(n)]) => *n,
+            _ => 0,
+        })
+    }
+
+    async fn set_two_factor_lock(
+        &self,
+        user_id: &str,
+        failures: i64,
+        locked_until: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
+        self.two_factor_table()?;
+        let args = vec![
+            Value::text(user_id),
+            Value::Int(Some(failures)),
+            locked_until.into(),
+        ];
+        self.db.execute(&self.q.set_two_factor_lock, args).await?;
+        Ok(())
     }
 
     async fn find_two_factor(&self, user_id: &str) -> StoreResult<Option<TwoFactor>> {

@@ -1,6 +1,8 @@
 //! The `Store` trait: every query the rest of Tessera may ask of the database.
 
 use async_trait::async_trait;
+
+use crate::list_users::ListUsersQuery;
 use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
 use time::OffsetDateTime;
 
@@ -58,6 +60,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<User>>;
     /// Deletes the user; sessions, accounts and twoFactor rows go with it (ON DELETE CASCADE).
     async fn delete_user(&self, id: &str) -> StoreResult<bool>;
+    /// Admin `list-users`: one page of users and how many match before `limit`/`offset`. A field
+    /// the user table does not have (for the enabled plugins) is [`StoreError::Schema`].
+    async fn list_users(&self, query: &ListUsersQuery) -> StoreResult<(Vec<User>, u64)>;
 
     // ---- accounts
     /// The row with `providerId = 'credential' AND accountId = userId AND userId = ?`.
@@ -120,13 +125,51 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_verification(&self, id: &str) -> StoreResult<bool>;
     async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
+    /// Sets the row's value only if it still holds `expected` (compare-and-set): concurrent
+    /// attempt counters cannot lose an increment.
+    async fn compare_and_set_verification_value(
+        &self,
+        id: &str,
+        expected: &str,
+        new: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// A monotonic counter kept in the verification row with this fixed `id`: raises the stored
+    /// integer to `value` (creating the row if absent) and returns true, or returns false when the
+    /// stored value is already `value` or more. Atomic, so a value is claimed once.
+    async fn advance_verification_counter(
+        &self,
+        id: &str,
+        identifier: &str,
+        value: i64,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
     // ---- two-factor
+    /// Replaces the stored backup codes only if they are still `expected`: a code is used once.
+    async fn compare_and_set_backup_codes(
+        &self,
+        user_id: &str,
+        expected: &str,
+        new: &str,
+    ) -> StoreResult<bool>;
+    /// `failedVerificationCount + 1`, atomically; returns the new count (0 if there is no row).
+    async fn increment_two_factor_failures(&self, user_id: &str) -> StoreResult<i64>;
+    async fn set_two_factor_lock(
+        &self,
+        user_id: &str,
+        failures: i64,
+        locked_until: Option<OffsetDateTime>,
+    ) -> StoreResult<()>;
     async fn find_two_factor(&self, user_id: &str) -> StoreResult<Option<TwoFactor>>;
     async fn upsert_two_factor(&self, two_factor: &TwoFactor) -> StoreResult<()>;
     async fn delete_two_factor(&self, user_id: &str) -> StoreResult<bool>;
 
     // ---- import
     /// Writes one batch in one transaction; rows already present are skipped (see [`BatchOutcome`]).
+    /// Accounts and twoFactor rows of a user of this batch that was skipped are skipped with it, so
+    /// a rerun is safe when each user's rows travel in the same batch as the user.
     async fn insert_import_batch(
         &self,
         users: &[User],

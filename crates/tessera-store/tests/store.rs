@@ -181,6 +181,26 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn open_can_migrate_first(db) {
+        let options = OpenOptions { migrate: true, ..OpenOptions::default() };
+        let store = tessera_store::open(&db.url, Plugins::ALL, options).await.unwrap();
+        store.create_user(&user(1), &[]).await.unwrap();
+        assert!(tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap().is_up_to_date());
+    }
+
+    async fn a_sqlite_file_is_created_in_wal_mode_with_foreign_keys(db) {
+        if db.dialect != Dialect::Sqlite {
+            continue;
+        }
+        let store = db.store(Plugins::ALL).await;
+        assert_eq!(db.scalar("pragma journal_mode").await.as_deref(), Some("wal"));
+        // The store's own connections enforce foreign keys: a session of no user is refused.
+        let orphan = store.create_session(&session(404, 1, 60_000)).await.unwrap_err();
+        assert!(matches!(orphan, StoreError::Database(_)), "{orphan}");
+    }
+}
+
 // ---- users
 
 db_test! {
@@ -274,6 +294,113 @@ db_test! {
         assert_eq!(store.find_session_and_user(&id("tokn", 1)).await.unwrap(), None);
         assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap(), []);
         assert_eq!(store.find_two_factor(&id("user", 1)).await.unwrap(), None);
+    }
+}
+
+// ---- admin list-users
+
+fn ids(users: &[tessera_core::model::User]) -> Vec<String> {
+    users.iter().map(|u| u.id.clone()).collect()
+}
+
+/// Twelve users; every third an admin, every fourth banned.
+fn crowd() -> Vec<tessera_core::model::User> {
+    (1..=12)
+        .map(|n| {
+            let mut u = user(n);
+            if n.is_multiple_of(3) {
+                u.role = Some("admin".into());
+            }
+            if n.is_multiple_of(4) {
+                u.banned = Some(true);
+            }
+            u
+        })
+        .collect()
+}
+
+db_test! {
+    async fn list_users_searches_case_insensitively_and_counts_before_paging(db) {
+        let store = db.store(Plugins::ALL).await;
+        let crowd = crowd();
+        for u in &crowd {
+            store.create_user(u, &[]).await.unwrap();
+        }
+        let search = |operator, value: &str| tessera_store::ListUsersQuery {
+            search: Some(tessera_store::UserSearch { field: tessera_store::SearchField::Email, operator, value: value.into() }),
+            ..Default::default()
+        };
+
+        let (found, total) = store.list_users(&search(tessera_store::TextOperator::Contains, "USER1")).await.unwrap();
+        let expected: Vec<_> = crowd.iter().filter(|u| u.email.contains("user1")).cloned().collect();
+        assert_eq!((ids(&found), total), (ids(&expected), expected.len() as u64));
+
+        let (found, _) = store.list_users(&search(tessera_store::TextOperator::StartsWith, "user1@")).await.unwrap();
+        assert_eq!(ids(&found), [id("user", 1)]);
+        let (_, total) = store.list_users(&search(tessera_store::TextOperator::EndsWith, "@EXAMPLE.COM")).await.unwrap();
+        assert_eq!(total, 12);
+        // A wildcard in the value is a literal character.
+        let (_, total) = store.list_users(&search(tessera_store::TextOperator::Contains, "_")).await.unwrap();
+        assert_eq!(total, 0);
+
+        let page = tessera_store::ListUsersQuery {
+            sort: Some(tessera_store::UserSort { field: "name".into(), descending: true }),
+            limit: Some(3),
+            offset: Some(2),
+            ..Default::default()
+        };
+        let (found, total) = store.list_users(&page).await.unwrap();
+        let mut by_name = crowd.clone();
+        by_name.sort_by(|a, b| b.name.cmp(&a.name));
+        assert_eq!((ids(&found), total), (ids(&by_name[2..5]), 12));
+
+        let offset_only = tessera_store::ListUsersQuery { offset: Some(10), ..Default::default() };
+        assert_eq!(ids(&store.list_users(&offset_only).await.unwrap().0), ids(&crowd[10..]));
+    }
+
+    async fn list_users_filters_by_any_field_in_its_own_type(db) {
+        use tessera_store::{FilterOperator as Op, FilterValue as V};
+        let store = db.store(Plugins::ALL).await;
+        let crowd = crowd();
+        for u in &crowd {
+            store.create_user(u, &[]).await.unwrap();
+        }
+        let filter = |field: &str, operator, value| tessera_store::ListUsersQuery {
+            filter: Some(tessera_store::UserFilter { field: field.into(), operator, value }),
+            ..Default::default()
+        };
+        let matching = |keep: &dyn Fn(&tessera_core::model::User) -> bool| {
+            ids(&crowd.iter().filter(|u| keep(u)).cloned().collect::<Vec<_>>())
+        };
+
+        let cases: Vec<(tessera_store::ListUsersQuery, Vec<String>)> = vec![
+            (filter("role", Op::Eq, V::Text("admin".into())), matching(&|u| u.role.as_deref() == Some("admin"))),
+            (filter("role", Op::Ne, V::Text("admin".into())), matching(&|u| u.role.as_deref() != Some("admin"))),
+            (filter("banned", Op::Eq, V::Bool(true)), matching(&|u| u.banned == Some(true))),
+            (filter("banned", Op::Eq, V::Text("false".into())), matching(&|u| u.banned == Some(false))),
+            (filter("createdAt", Op::Gt, V::Text(timefmt::to_iso_ms(at(9)))), matching(&|u| u.created_at > at(9))),
+            (filter("createdAt", Op::Lte, V::Number(timefmt::to_epoch_ms(at(2)) as f64)), matching(&|u| u.created_at <= at(2))),
+            (filter("username", Op::In, V::List(vec![V::Text("user2".into()), V::Text("user5".into())])), vec![id("user", 2), id("user", 5)]),
+            (filter("username", Op::NotIn, V::List(vec![])), matching(&|_| true)),
+            (filter("name", Op::StartsWith, V::Text("User 1".into())), matching(&|u| u.name.starts_with("User 1"))),
+        ];
+        for (query, expected) in cases {
+            let (found, total) = store.list_users(&query).await.unwrap();
+            assert_eq!((ids(&found), total), (expected.clone(), expected.len() as u64), "{query:?}");
+        }
+
+        for bad in [
+            filter("password", Op::Eq, V::Text("x".into())),
+            filter("banned", Op::Contains, V::Text("t".into())),
+            filter("createdAt", Op::Eq, V::Text("yesterday".into())),
+        ] {
+            assert!(matches!(store.list_users(&bad).await, Err(StoreError::Schema(_))), "{bad:?}");
+        }
+        let unknown_sort = tessera_store::ListUsersQuery {
+            sort: Some(tessera_store::UserSort { field: "role; drop table user".into(), descending: false }),
+            ..Default::default()
+        };
+        assert!(matches!(store.list_users(&unknown_sort).await, Err(StoreError::Schema(_))));
     }
 }
 

@@ -97,7 +97,11 @@ pub async fn sign_up(
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return Err(ApiError::internal());
     };
-    origin::check_callback(&state.trusted, callback_url.as_deref(), codes::invalid_callback_url)?;
+    origin::check_callback(
+        &state.trusted,
+        callback_url.as_deref(),
+        codes::invalid_callback_url,
+    )?;
     check_password_length(&state, &password)?;
     refuse_protected_fields(&state, &body)?;
 
@@ -162,7 +166,11 @@ pub async fn sign_in(
     if !is_valid_email(&email) {
         return Err(codes::invalid_email());
     }
-    origin::check_callback(&state.trusted, callback_url.as_deref(), codes::invalid_callback_url)?;
+    origin::check_callback(
+        &state.trusted,
+        callback_url.as_deref(),
+        codes::invalid_callback_url,
+    )?;
     if password.chars().count() > state.config.password.max_length {
         return Err(codes::password_too_long());
     }
@@ -171,16 +179,33 @@ pub async fn sign_in(
         .await?
         .ok_or_else(codes::invalid_email_or_password)?;
     tracing::info!(user_id = %user.id, method = "email", "sign-in");
+    finish_sign_in(&state, &user, remember_me, callback_url, &headers).await
+}
 
+/// What every password sign-in (email, username, phone number) does once the password is right:
+/// the two-factor gate, then a session, and Better Auth's `{redirect, token, url?, user}`.
+pub async fn finish_sign_in(
+    state: &AppState,
+    user: &User,
+    remember_me: Option<bool>,
+    callback_url: Option<String>,
+    headers: &HeaderMap,
+) -> Result<Reply, ApiError> {
     let dont_remember = remember_me == Some(false);
-    let created = session::create(&state, &user, dont_remember, &headers).await?;
+    if state.plugins().two_factor
+        && let Some(challenge) =
+            crate::routes::two_factor::sign_in_gate(state, user, dont_remember, headers).await?
+    {
+        return Ok(challenge);
+    }
+    let created = session::create(state, user, dont_remember, headers).await?;
     let mut out = Map::new();
     out.insert("redirect".into(), Value::Bool(callback_url.is_some()));
     out.insert("token".into(), Value::String(created.session.token.clone()));
     if let Some(url) = &callback_url {
         out.insert("url".into(), Value::String(url.clone()));
     }
-    out.insert("user".into(), wire::user(&user, state.plugins()));
+    out.insert("user".into(), wire::user(user, state.plugins()));
     let mut reply = Reply::json(Value::Object(out)).cookies(created.cookies);
     if let Some(url) = callback_url {
         reply = reply.header(header::LOCATION, url);
@@ -201,7 +226,9 @@ pub async fn authenticate(
         tracing::info!(outcome = "unknown-user", "sign-in refused");
         return Ok(None);
     };
-    check_credential(state, &user, password).await.map(|ok| ok.then_some(user))
+    check_credential(state, &user, password)
+        .await
+        .map(|ok| ok.then_some(user))
 }
 
 /// Whether `password` is the user's; rehashes on success when the stored format is not native.
@@ -211,9 +238,7 @@ pub async fn check_credential(
     password: String,
 ) -> Result<bool, ApiError> {
     let account = state.store.find_credential_account(&user.id).await?;
-    let Some((account_id, stored)) =
-        account.and_then(|a| a.password.map(|p| (a.id, p)))
-    else {
+    let Some((account_id, stored)) = account.and_then(|a| a.password.map(|p| (a.id, p))) else {
         state.hasher.verify_dummy(password).await?;
         tracing::info!(user_id = %user.id, outcome = "no-credential", "password check refused");
         return Ok(false);
