@@ -3,6 +3,7 @@
 mod config;
 mod dev;
 mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "A Better Auth–compatible auth server that brings a Clerk user base across")]
+#[command(
+    name = "tessera",
+    version,
+    about = "A Better Auth–compatible auth server that brings a Clerk user base across"
+)]
 struct Cli {
     /// TOML config file (default: ./tessera.toml when it exists). Environment variables
     /// (TESSERA_*, BETTER_AUTH_SECRET, BETTER_AUTH_URL) override it.
@@ -35,6 +40,20 @@ enum Command {
     Secret,
     /// Development: a persistent generated secret, migrate, then serve on the configured address.
     Dev,
+    /// Administrative changes to users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Give a user a role, e.g. `admin` (admin plugin).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,7 +65,10 @@ enum DialectArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -66,7 +88,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Secret => {
-            println!("BETTER_AUTH_SECRET={}", tessera_core::crypto::random::generate_secret_hex());
+            println!(
+                "BETTER_AUTH_SECRET={}",
+                tessera_core::crypto::random::generate_secret_hex()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { dialect } => {
@@ -89,6 +114,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev => dev::run(cli.config.as_deref()).await,
+        Command::User(UserCommand::SetRole { email, role }) => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            user::set_role(&cfg, &email, &role).await
+        }
     }
 }
 
