@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod email;
+pub mod lifecycle;
 pub mod meta;
 pub mod phone_number;
 pub mod sessions;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 
 /// Routes relative to the base path: the core ones, then each enabled plugin's.
 pub fn router(plugins: Plugins) -> Router<AppState> {
-    let mut router = core_router();
+    let mut router = core_router().merge(lifecycle::router());
     if plugins.admin {
         router = router.merge(admin::router());
     }
@@ -49,7 +50,10 @@ fn core_router() -> Router<AppState> {
         .route("/list-sessions", get(sessions::list_sessions))
         .route("/revoke-session", post(sessions::revoke_session))
         .route("/revoke-sessions", post(sessions::revoke_sessions))
-        .route("/revoke-other-sessions", post(sessions::revoke_other_sessions))
+        .route(
+            "/revoke-other-sessions",
+            post(sessions::revoke_other_sessions),
+        )
         .route("/update-user", post(user::update_user))
         .route("/change-password", post(user::change_password))
         .route("/verify-password", post(user::verify_password))
