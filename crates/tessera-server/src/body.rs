@@ -42,9 +42,13 @@ async fn read(req: Request, allow_form: bool) -> Result<Map<String, Value>, ApiE
     let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
         .map_err(|_| codes::payload_too_large())?;
-    let essence = content_type
-        .as_deref()
-        .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let essence = content_type.as_deref().map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
     match essence.as_deref() {
         Some("application/x-www-form-urlencoded") if allow_form => Ok(parse_form(&bytes)),
         Some("application/json") | None => parse_json(&bytes),

@@ -135,7 +135,9 @@ impl Sender for Webhook {
 }
 
 /// The configured sender, if any: webhook first, else outbox.
-pub fn from_config(config: &tessera_core::config::Config) -> Result<Option<Arc<dyn Sender>>, String> {
+pub fn from_config(
+    config: &tessera_core::config::Config,
+) -> Result<Option<Arc<dyn Sender>>, String> {
     if let Some(url) = &config.webhook_url {
         return Ok(Some(Arc::new(Webhook::new(url.clone())?)));
     }
@@ -147,7 +149,7 @@ pub fn from_config(config: &tessera_core::config::Config) -> Result<Option<Arc<d
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[tokio::test]
@@ -164,7 +166,10 @@ mod tests {
             .await
             .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["type"], "phone-otp");
         assert_eq!(lines[0]["to"], "+15550100");

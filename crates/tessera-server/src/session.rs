@@ -35,6 +35,8 @@ fn has_dont_remember(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// Looks the session up. An expired row is deleted and reported as `Expired`, so the caller can
 /// clear the browser's cookies.
+// Built once per request and consumed at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Lookup {
     Valid(Current),
     NoCookie,
@@ -85,7 +87,7 @@ fn banned_message() -> &'static str {
 }
 
 /// The admin plugin's hook on every session creation: a live ban refuses, an expired one lifts.
-async fn check_ban(state: &AppState, user: &User) -> Result<(), ApiError> {
+pub(crate) async fn check_ban(state: &AppState, user: &User) -> Result<(), ApiError> {
     if !state.plugins().admin || user.banned != Some(true) {
         return Ok(());
     }

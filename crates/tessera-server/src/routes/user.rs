@@ -66,11 +66,19 @@ pub async fn update_user(
             "No fields to update",
         ));
     }
-    state
+    match state
         .store
         .update_user(&current.user.id, &patch, now_ms())
-        .await?
-        .ok_or_else(ApiError::internal)?;
+        .await
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(ApiError::internal()),
+        // Two users racing for one username: the loser hears what the pre-check would have said.
+        Err(tessera_store::StoreError::Conflict(column)) if column == "username" => {
+            return Err(crate::routes::username::username_taken());
+        }
+        Err(e) => return Err(e.into()),
+    }
     // Better Auth re-sets the session cookie so a cookie cache would carry the new user.
     let cookies = session::session_cookies(&state, &current.session.token, current.dont_remember);
     Ok(Reply::json(json!({ "status": true })).cookies(cookies))
@@ -124,7 +132,9 @@ pub async fn change_password(
         }))
         .cookies(created.cookies));
     }
-    Ok(Reply::json(json!({ "token": null, "user": wire::user(&user, plugins) })))
+    Ok(Reply::json(
+        json!({ "token": null, "user": wire::user(&user, plugins) }),
+    ))
 }
 
 pub async fn verify_password(

@@ -32,13 +32,14 @@ pub struct TestApp {
 }
 
 pub fn test_config(plugins: Plugins, database_url: String) -> Config {
-    let mut c = Config::default();
-    c.base_url = BASE_URL.to_owned();
-    c.secret = SECRET.to_owned();
-    c.database_url = database_url;
-    c.plugins = plugins;
-    c.hashing_concurrency = 2;
-    c
+    Config {
+        base_url: BASE_URL.to_owned(),
+        secret: SECRET.to_owned(),
+        database_url,
+        plugins,
+        hashing_concurrency: 2,
+        ..Config::default()
+    }
 }
 
 impl TestApp {
@@ -71,7 +72,8 @@ impl TestApp {
         let store = tessera_store::open(&config.database_url, plugins, options)
             .await
             .expect("open store");
-        let state = tessera_server::AppState::new(config.clone(), Arc::clone(&store)).expect("state");
+        let state =
+            tessera_server::AppState::new(config.clone(), Arc::clone(&store)).expect("state");
         TestApp {
             router: tessera_server::app(state),
             store,
@@ -92,8 +94,86 @@ impl TestApp {
             stored_hash.into(),
             now,
         );
-        self.store.create_user(&user, &[account]).await.expect("insert user");
+        self.store
+            .create_user(&user, &[account])
+            .await
+            .expect("insert user");
         id
+    }
+}
+
+impl TestApp {
+    pub async fn postgres_with(
+        plugins: Plugins,
+        base: &str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let db = postgres::FreshDatabase::create(base).await;
+        let mut app = TestApp::build(plugins, db.url.clone(), adjust).await;
+        app._postgres = Some(db);
+        app
+    }
+}
+
+/// A development outbox file of its own, for a test that reads back the codes the server sent.
+pub struct Outbox {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Outbox {
+    pub fn new() -> Outbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("outbox.jsonl");
+        Outbox { _dir: dir, path }
+    }
+
+    /// Points a config's `outbox_path` here.
+    pub fn configure(&self, config: &mut Config) {
+        config.outbox_path = Some(self.path.display().to_string());
+    }
+
+    /// Every message so far, oldest first.
+    pub fn messages(&self) -> Vec<Value> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("outbox line"))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The newest message of this type to this recipient.
+    pub fn last(&self, kind: &str, to: &str) -> Option<Value> {
+        self.messages()
+            .into_iter()
+            .rev()
+            .find(|m| m["type"] == kind && m["to"] == to)
+    }
+
+    /// The `code` field of the newest such message.
+    pub fn code(&self, kind: &str, to: &str) -> String {
+        let message = self
+            .last(kind, to)
+            .unwrap_or_else(|| panic!("no {kind} message to {to}"));
+        message["code"].as_str().expect("code").to_owned()
+    }
+}
+
+/// Like [`for_each_store`], each app writing its messages to an outbox the test can read.
+pub async fn for_each_store_with_outbox<F, Fut>(plugins: Plugins, test: F)
+where
+    F: Fn(Arc<TestApp>, Arc<Outbox>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let outbox = Arc::new(Outbox::new());
+    let app = TestApp::sqlite_with(plugins, |c| outbox.configure(c)).await;
+    test(Arc::new(app), outbox).await;
+    if let Some(base) = postgres::url_from_env() {
+        let outbox = Arc::new(Outbox::new());
+        let app = TestApp::postgres_with(plugins, &base, |c| outbox.configure(c)).await;
+        test(Arc::new(app), outbox).await;
     }
 }
 
@@ -121,10 +201,14 @@ impl Response {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
     /// The whole `Set-Cookie` line for a cookie name.
     pub fn set_cookie(&self, name: &str) -> Option<String> {
@@ -169,6 +253,7 @@ impl Browser {
     pub fn with_origin(&self, origin: &str) -> Browser {
         self.clone_with(Some(origin.to_owned()))
     }
+    #[allow(clippy::wrong_self_convention)] // a builder step: "this browser, from that IP"
     pub fn from_ip(mut self, ip: &str) -> Browser {
         self.ip = Some(ip.to_owned());
         self
@@ -186,10 +271,12 @@ impl Browser {
         self.send("GET", path, None).await
     }
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.send("POST", path, Some(("application/json", body.to_string()))).await
+        self.send("POST", path, Some(("application/json", body.to_string())))
+            .await
     }
     pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Response {
-        self.send("POST", path, Some((content_type, body.to_owned()))).await
+        self.send("POST", path, Some((content_type, body.to_owned())))
+            .await
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<(&str, String)>) -> Response {
@@ -202,7 +289,10 @@ impl Browser {
         }
         let cookie_header = {
             let jar = self.jar.lock().unwrap();
-            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
         };
         if !cookie_header.is_empty() {
             req = req.header("cookie", cookie_header);
@@ -217,7 +307,11 @@ impl Browser {
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
         let mut jar = self.jar.lock().unwrap();
-        for line in headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()) {
+        for line in headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             let first = line.split(';').next().unwrap_or_default();
             if let Some((name, value)) = first.split_once('=') {
                 if value.is_empty() || line.contains("Max-Age=0") {
@@ -227,7 +321,11 @@ impl Browser {
                 }
             }
         }
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Signs up (name = the capitalised local part) and returns the session token.

@@ -3,7 +3,9 @@
 use sqlx::Connection;
 
 pub fn url_from_env() -> Option<String> {
-    std::env::var("TESSERA_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 pub struct FreshDatabase {
@@ -18,7 +20,9 @@ impl FreshDatabase {
             "tessera_server_{}",
             tessera_core::crypto::random::generate_id(12).to_lowercase()
         );
-        let mut conn = sqlx::PgConnection::connect(base).await.expect("connect to postgres");
+        let mut conn = sqlx::PgConnection::connect(base)
+            .await
+            .expect("connect to postgres");
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .await
@@ -40,14 +44,18 @@ impl Drop for FreshDatabase {
         // Drop runs inside the test's runtime; a dedicated thread with its own runtime avoids
         // blocking it, and WITH (FORCE) closes the pool's leftover connections.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                 }
             });
         })
