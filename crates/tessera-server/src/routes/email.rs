@@ -13,6 +13,7 @@ use crate::body::{FormOrJson, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
 use crate::origin;
 use crate::reply::Reply;
+use crate::routes::two_factor::{self, Gate};
 use crate::session;
 use crate::state::AppState;
 use crate::wire;
@@ -192,12 +193,10 @@ pub async fn finish_sign_in(
     headers: &HeaderMap,
 ) -> Result<Reply, ApiError> {
     let dont_remember = remember_me == Some(false);
-    if state.plugins().two_factor
-        && let Some(challenge) =
-            crate::routes::two_factor::sign_in_gate(state, user, dont_remember, headers).await?
-    {
-        return Ok(challenge);
-    }
+    let extra_cookies = match two_factor::sign_in_gate(state, user, dont_remember, headers).await? {
+        Gate::Challenge(reply) => return Ok(reply),
+        Gate::Proceed(cookies) => cookies,
+    };
     let created = session::create(state, user, dont_remember, headers).await?;
     let mut out = Map::new();
     out.insert("redirect".into(), Value::Bool(callback_url.is_some()));
@@ -206,7 +205,9 @@ pub async fn finish_sign_in(
         out.insert("url".into(), Value::String(url.clone()));
     }
     out.insert("user".into(), wire::user(user, state.plugins()));
-    let mut reply = Reply::json(Value::Object(out)).cookies(created.cookies);
+    let mut reply = Reply::json(Value::Object(out))
+        .cookies(created.cookies)
+        .cookies(extra_cookies);
     if let Some(url) = callback_url {
         reply = reply.header(header::LOCATION, url);
     }

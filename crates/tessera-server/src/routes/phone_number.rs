@@ -459,18 +459,18 @@ pub async fn sign_in(
     tracing::info!(user_id = %user.id, method = "phone-number", "sign-in");
 
     let dont_remember = remember_me == Some(false);
-    if state.plugins().two_factor
-        && let Some(challenge) =
-            crate::routes::two_factor::sign_in_gate(&state, &user, dont_remember, &headers).await?
-    {
-        return Ok(challenge);
-    }
+    use crate::routes::two_factor::{Gate, sign_in_gate};
+    let extra_cookies = match sign_in_gate(&state, &user, dont_remember, &headers).await? {
+        Gate::Challenge(reply) => return Ok(reply),
+        Gate::Proceed(cookies) => cookies,
+    };
     let created = session::create(&state, &user, dont_remember, &headers).await?;
     Ok(Reply::json(json!({
         "token": created.session.token,
         "user": wire::user(&user, state.plugins()),
     }))
-    .cookies(created.cookies))
+    .cookies(created.cookies)
+    .cookies(extra_cookies))
 }
 
 /// `POST /phone-number/request-password-reset`: the same answer whether or not the number is

@@ -92,6 +92,14 @@ fn internal(
 
 // ---------------------------------------------------------------- the sign-in gate
 
+/// What the two-factor gate decides after a right password.
+pub enum Gate {
+    /// Go on and create the session; add these cookies (a rotated trust-device cookie).
+    Proceed(Vec<String>),
+    /// Answer with this challenge instead of a session.
+    Challenge(Reply),
+}
+
 /// After a right password: a user with two-factor on gets a challenge instead of a session,
 /// unless this browser holds a valid trust-device cookie (which is then rotated).
 pub async fn sign_in_gate(
@@ -99,23 +107,12 @@ pub async fn sign_in_gate(
     user: &User,
     dont_remember: bool,
     headers: &HeaderMap,
-) -> Result<Option<Reply>, ApiError> {
-    if user.two_factor_enabled != Some(true) {
-        return Ok(None);
+) -> Result<Gate, ApiError> {
+    if !state.plugins().two_factor || user.two_factor_enabled != Some(true) {
+        return Ok(Gate::Proceed(Vec::new()));
     }
     if let Some(trust_cookie) = trusted_device(state, user, headers).await? {
-        // The device stays trusted; sign-in proceeds with a fresh trust cookie attached by the
-        // caller's session cookies below.
-        let created = session::create(state, user, dont_remember, headers).await?;
-        let mut out = serde_json::Map::new();
-        out.insert("redirect".into(), Value::Bool(false));
-        out.insert("token".into(), Value::String(created.session.token.clone()));
-        out.insert("user".into(), wire::user(user, state.plugins()));
-        return Ok(Some(
-            Reply::json(Value::Object(out))
-                .cookies(created.cookies)
-                .cookies(trust_cookie),
-        ));
+        return Ok(Gate::Proceed(trust_cookie));
     }
 
     let identifier = format!(
@@ -174,7 +171,7 @@ pub async fn sign_in_gate(
         ));
     }
     tracing::info!(user_id = %user.id, "sign-in needs a second factor");
-    Ok(Some(
+    Ok(Gate::Challenge(
         Reply::json(json!({"twoFactorRedirect": true, "twoFactorMethods": methods}))
             .cookies(cookies),
     ))
