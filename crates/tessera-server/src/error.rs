@@ -104,9 +104,24 @@ pub mod codes {
         "Invalid email or password"
     );
     coded!(invalid_email, BAD_REQUEST, "INVALID_EMAIL", "Invalid email");
-    coded!(invalid_password, BAD_REQUEST, "INVALID_PASSWORD", "Invalid password");
-    coded!(password_too_short, BAD_REQUEST, "PASSWORD_TOO_SHORT", "Password too short");
-    coded!(password_too_long, BAD_REQUEST, "PASSWORD_TOO_LONG", "Password too long");
+    coded!(
+        invalid_password,
+        BAD_REQUEST,
+        "INVALID_PASSWORD",
+        "Invalid password"
+    );
+    coded!(
+        password_too_short,
+        BAD_REQUEST,
+        "PASSWORD_TOO_SHORT",
+        "Password too short"
+    );
+    coded!(
+        password_too_long,
+        BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "Password too long"
+    );
     coded!(
         user_already_exists_use_another_email,
         UNPROCESSABLE_ENTITY,
@@ -131,7 +146,12 @@ pub mod codes {
         "CREDENTIAL_ACCOUNT_NOT_FOUND",
         "Credential account not found"
     );
-    coded!(session_not_fresh, FORBIDDEN, "SESSION_NOT_FRESH", "Session is not fresh");
+    coded!(
+        session_not_fresh,
+        FORBIDDEN,
+        "SESSION_NOT_FRESH",
+        "Session is not fresh"
+    );
     coded!(
         email_password_disabled,
         BAD_REQUEST,
@@ -144,7 +164,12 @@ pub mod codes {
         "EMAIL_PASSWORD_SIGN_UP_DISABLED",
         "Email and password sign up is not enabled"
     );
-    coded!(invalid_origin, FORBIDDEN, "INVALID_ORIGIN", "Invalid origin");
+    coded!(
+        invalid_origin,
+        FORBIDDEN,
+        "INVALID_ORIGIN",
+        "Invalid origin"
+    );
     coded!(
         missing_or_null_origin,
         FORBIDDEN,

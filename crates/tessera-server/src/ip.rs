@@ -68,10 +68,16 @@ mod tests {
 
     #[test]
     fn one_forwarded_address_is_taken_several_are_not() {
-        assert_eq!(forwarded_ip(&xff("203.0.113.7")), "203.0.113.7".parse().ok());
+        assert_eq!(
+            forwarded_ip(&xff("203.0.113.7")),
+            "203.0.113.7".parse().ok()
+        );
         assert_eq!(forwarded_ip(&xff("203.0.113.7, 10.0.0.1")), None);
         assert_eq!(forwarded_ip(&xff("not-an-ip")), None);
-        assert_eq!(forwarded_ip(&xff("::ffff:192.0.2.1")), "192.0.2.1".parse().ok());
+        assert_eq!(
+            forwarded_ip(&xff("::ffff:192.0.2.1")),
+            "192.0.2.1".parse().ok()
+        );
     }
 
     #[test]

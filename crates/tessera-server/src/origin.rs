@@ -101,7 +101,8 @@ fn glob(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 fn is_safe_method(method: &Method) -> bool {
@@ -212,10 +213,15 @@ mod tests {
     fn cookie_bearing_posts_need_a_trusted_origin() {
         let t = trusted();
         let mut h = HeaderMap::new();
-        assert!(check_request_origin(&t, &Method::POST, &h).is_ok(), "no cookie, no check");
+        assert!(
+            check_request_origin(&t, &Method::POST, &h).is_ok(),
+            "no cookie, no check"
+        );
         h.insert(header::COOKIE, HeaderValue::from_static("a=b"));
         assert_eq!(
-            check_request_origin(&t, &Method::POST, &h).err().and_then(|e| e.code().map(str::to_owned)),
+            check_request_origin(&t, &Method::POST, &h)
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
             Some("MISSING_OR_NULL_ORIGIN".to_owned())
         );
         assert!(check_request_origin(&t, &Method::GET, &h).is_ok());
@@ -223,10 +229,15 @@ mod tests {
         assert!(check_request_origin(&t, &Method::POST, &h).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.com"));
         assert_eq!(
-            check_request_origin(&t, &Method::POST, &h).err().and_then(|e| e.code().map(str::to_owned)),
+            check_request_origin(&t, &Method::POST, &h)
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
             Some("INVALID_ORIGIN".to_owned())
         );
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://localhost:3000"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://localhost:3000"),
+        );
         assert!(check_request_origin(&t, &Method::POST, &h).is_ok());
     }
 
@@ -237,7 +248,9 @@ mod tests {
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         h.insert("sec-fetch-mode", HeaderValue::from_static("navigate"));
         assert_eq!(
-            check_login_csrf(&t, &h).err().and_then(|e| e.code().map(str::to_owned)),
+            check_login_csrf(&t, &h)
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
             Some("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED".to_owned())
         );
         let mut h = HeaderMap::new();
@@ -246,10 +259,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert_eq!(
-            check_login_csrf(&t, &h).err().and_then(|e| e.code().map(str::to_owned)),
+            check_login_csrf(&t, &h)
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
             Some("MISSING_OR_NULL_ORIGIN".to_owned()),
             "a browser request that names no origin is refused"
         );
-        assert!(check_login_csrf(&t, &HeaderMap::new()).is_ok(), "server-side callers pass");
+        assert!(
+            check_login_csrf(&t, &HeaderMap::new()).is_ok(),
+            "server-side callers pass"
+        );
     }
 }

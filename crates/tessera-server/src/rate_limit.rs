@@ -51,7 +51,9 @@ pub fn rule_for(path: &str, default: Rule) -> Rule {
 pub enum Decision {
     Allow,
     /// Refused; retry after this many seconds.
-    Deny { retry_after: u64 },
+    Deny {
+        retry_after: u64,
+    },
 }
 
 /// Counts requests per key. Implementations must be safe under concurrent calls for one key.
@@ -72,8 +74,13 @@ fn decide(previous: Option<Window>, rule: Rule, now_ms: i64) -> (Decision, Windo
     match previous {
         Some(w) if now_ms.saturating_sub(w.started_ms) < window_ms => {
             if w.count >= rule.max {
-                let remaining_ms = w.started_ms.saturating_add(window_ms).saturating_sub(now_ms);
-                let retry_after = u64::try_from((remaining_ms + 999) / 1000).unwrap_or(1).max(1);
+                let remaining_ms = w
+                    .started_ms
+                    .saturating_add(window_ms)
+                    .saturating_sub(now_ms);
+                let retry_after = u64::try_from((remaining_ms + 999) / 1000)
+                    .unwrap_or(1)
+                    .max(1);
                 (Decision::Deny { retry_after }, w)
             } else {
                 (
@@ -141,11 +148,29 @@ mod tests {
 
     #[test]
     fn better_auths_special_rules() {
-        assert_eq!(rule_for("/sign-in/email", DEFAULT), Rule { window: 10, max: 3 });
-        assert_eq!(rule_for("/sign-up/email", DEFAULT), Rule { window: 10, max: 3 });
-        assert_eq!(rule_for("/two-factor/verify-totp", DEFAULT), Rule { window: 10, max: 3 });
-        assert_eq!(rule_for("/phone-number/send-otp", DEFAULT), Rule { window: 60, max: 10 });
-        assert_eq!(rule_for("/request-password-reset", DEFAULT), Rule { window: 60, max: 3 });
+        assert_eq!(
+            rule_for("/sign-in/email", DEFAULT),
+            Rule { window: 10, max: 3 }
+        );
+        assert_eq!(
+            rule_for("/sign-up/email", DEFAULT),
+            Rule { window: 10, max: 3 }
+        );
+        assert_eq!(
+            rule_for("/two-factor/verify-totp", DEFAULT),
+            Rule { window: 10, max: 3 }
+        );
+        assert_eq!(
+            rule_for("/phone-number/send-otp", DEFAULT),
+            Rule {
+                window: 60,
+                max: 10
+            }
+        );
+        assert_eq!(
+            rule_for("/request-password-reset", DEFAULT),
+            Rule { window: 60, max: 3 }
+        );
         assert_eq!(rule_for("/get-session", DEFAULT), DEFAULT);
     }
 
@@ -154,13 +179,23 @@ mod tests {
         let limiter = MemoryRateLimit::default();
         let rule = Rule { window: 10, max: 3 };
         for t in [0, 1000, 2000] {
-            assert_eq!(limiter.hit("1.2.3.4|/sign-in/email", rule, t), Decision::Allow);
+            assert_eq!(
+                limiter.hit("1.2.3.4|/sign-in/email", rule, t),
+                Decision::Allow
+            );
         }
         assert_eq!(
             limiter.hit("1.2.3.4|/sign-in/email", rule, 2500),
             Decision::Deny { retry_after: 8 }
         );
-        assert_eq!(limiter.hit("5.6.7.8|/sign-in/email", rule, 2500), Decision::Allow, "other clients unaffected");
-        assert_eq!(limiter.hit("1.2.3.4|/sign-in/email", rule, 10_000), Decision::Allow);
+        assert_eq!(
+            limiter.hit("5.6.7.8|/sign-in/email", rule, 2500),
+            Decision::Allow,
+            "other clients unaffected"
+        );
+        assert_eq!(
+            limiter.hit("1.2.3.4|/sign-in/email", rule, 10_000),
+            Decision::Allow
+        );
     }
 }

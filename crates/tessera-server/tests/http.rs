@@ -2,7 +2,12 @@
 //! SQLite file always; a fresh PostgreSQL database too when `TESSERA_TEST_POSTGRES_URL` is set)
 //! and drives it as a browser would.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 
@@ -18,14 +23,22 @@ async fn ok_answers_true_and_unknown_paths_are_empty_404s() {
         let b = Browser::new(&app);
         let r = b.get("/api/auth/ok").await;
         assert_eq!((r.status, r.json()), (200, json!({"ok": true})));
-        for path in ["/api/auth/nope", "/api/auth/ok/", "/elsewhere", "/api/auth//ok"] {
+        for path in [
+            "/api/auth/nope",
+            "/api/auth/ok/",
+            "/elsewhere",
+            "/api/auth//ok",
+        ] {
             let r = b.get(path).await;
             assert_eq!(r.status, 404, "{path}");
             assert!(r.body.is_empty(), "{path}");
             assert!(r.header("content-type").is_none(), "{path}");
         }
         let r = b.post("/api/auth/ok", json!({})).await;
-        assert_eq!(r.status, 404, "wrong method is an unknown route, as in Better Auth");
+        assert_eq!(
+            r.status, 404,
+            "wrong method is an unknown route, as in Better Auth"
+        );
     })
     .await;
 }
@@ -52,27 +65,57 @@ async fn sign_up_creates_user_credential_and_session() {
         assert_eq!(user["banned"], false);
         assert_eq!(user["twoFactorEnabled"], false);
         assert_eq!(user["phoneNumberVerified"], Value::Null);
-        let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = user
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
             [
-                "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "role",
-                "banned", "banReason", "banExpires", "twoFactorEnabled", "username",
-                "displayUsername", "phoneNumber", "phoneNumberVerified", "id"
+                "name",
+                "email",
+                "emailVerified",
+                "image",
+                "createdAt",
+                "updatedAt",
+                "role",
+                "banned",
+                "banReason",
+                "banExpires",
+                "twoFactorEnabled",
+                "username",
+                "displayUsername",
+                "phoneNumber",
+                "phoneNumberVerified",
+                "id"
             ]
         );
         support::assert_iso_ms(user["createdAt"].as_str().unwrap());
 
         let cookie = r.set_cookie("better-auth.session_token").unwrap();
         assert!(cookie.starts_with(&format!("better-auth.session_token={token}.")));
-        assert!(cookie.ends_with("%3D; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"), "{cookie}");
+        assert!(
+            cookie.ends_with("%3D; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax"),
+            "{cookie}"
+        );
 
         let user_id = user["id"].as_str().unwrap();
-        let account = app.store.find_credential_account(user_id).await.unwrap().unwrap();
+        let account = app
+            .store
+            .find_credential_account(user_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(account.account_id, user_id);
         let hash = account.password.unwrap();
         let (salt, key) = hash.split_once(':').unwrap();
-        assert_eq!((salt.len(), key.len()), (32, 128), "Better Auth's scrypt salt:key");
+        assert_eq!(
+            (salt.len(), key.len()),
+            (32, 128),
+            "Better Auth's scrypt salt:key"
+        );
     })
     .await;
 }
@@ -158,19 +201,28 @@ async fn password_length_counts_code_points_after_nfkc() {
         // 8 × "é" decomposed is 16 UTF-16 units but 8 code points after NFKC: accepted.
         let decomposed = "e\u{301}".repeat(8);
         let r = b
-            .post("/api/auth/sign-up/email", json!({"name": "E", "email": "e@example.com", "password": decomposed}))
+            .post(
+                "/api/auth/sign-up/email",
+                json!({"name": "E", "email": "e@example.com", "password": decomposed}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         // Composed and decomposed forms are the same password.
         let composed = "\u{e9}".repeat(8);
         let r = Browser::new(&app)
-            .post("/api/auth/sign-in/email", json!({"email": "e@example.com", "password": composed}))
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "e@example.com", "password": composed}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         // 64 emoji are 64 code points: within 128.
         let emoji = "\u{1F600}".repeat(64);
         let r = Browser::new(&app)
-            .post("/api/auth/sign-up/email", json!({"name": "F", "email": "f@example.com", "password": emoji}))
+            .post(
+                "/api/auth/sign-up/email",
+                json!({"name": "F", "email": "f@example.com", "password": emoji}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
     })
@@ -230,7 +282,9 @@ async fn sign_in_right_wrong_and_unknown() {
 #[tokio::test]
 async fn remember_me_false_makes_a_browser_session_cookie_of_one_day() {
     for_each_store(Plugins::NONE, |app| async move {
-        Browser::new(&app).sign_up("dan@example.com", PASSWORD).await;
+        Browser::new(&app)
+            .sign_up("dan@example.com", PASSWORD)
+            .await;
         let b = Browser::new(&app);
         let r = b
             .post(
@@ -242,7 +296,10 @@ async fn remember_me_false_makes_a_browser_session_cookie_of_one_day() {
         let cookie = r.set_cookie("better-auth.session_token").unwrap();
         assert!(!cookie.contains("Max-Age"), "{cookie}");
         let dont = r.set_cookie("better-auth.dont_remember").unwrap();
-        assert!(dont.starts_with("better-auth.dont_remember=true."), "{dont}");
+        assert!(
+            dont.starts_with("better-auth.dont_remember=true."),
+            "{dont}"
+        );
         let s = b.get("/api/auth/get-session").await.json();
         let expires = support::parse_iso(s["session"]["expiresAt"].as_str().unwrap());
         let created = support::parse_iso(s["session"]["createdAt"].as_str().unwrap());
@@ -258,13 +315,16 @@ async fn get_session_answers_null_without_a_valid_cookie() {
         let r = b.get("/api/auth/get-session").await;
         assert_eq!((r.status, r.text()), (200, "null".to_owned()));
         assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
-        assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
 
         let token = b.sign_up("erin@example.com", PASSWORD).await;
         let forged = [
-            token.clone(),                                    // unsigned raw token
+            token.clone(),                                                     // unsigned raw token
             format!("{token}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"), // wrong signature
-            format!("{token}.abc"),                           // truncated signature
+            format!("{token}.abc"), // truncated signature
             "%%%".to_owned(),
         ];
         for value in forged {
@@ -275,13 +335,30 @@ async fn get_session_answers_null_without_a_valid_cookie() {
         let r = b.get("/api/auth/get-session").await;
         let body = r.json();
         assert_eq!(body["session"]["token"], token.as_str());
-        let keys: Vec<&str> = body["session"].as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = body["session"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
-            ["expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId", "id"]
+            [
+                "expiresAt",
+                "token",
+                "createdAt",
+                "updatedAt",
+                "ipAddress",
+                "userAgent",
+                "userId",
+                "id"
+            ]
         );
         let r = b.post("/api/auth/get-session", json!({})).await;
-        assert_eq!((r.status, r.json()["code"].clone()), (405, json!("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")));
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (405, json!("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED"))
+        );
     })
     .await;
 }
@@ -292,24 +369,46 @@ async fn get_session_slides_the_expiry_once_a_day() {
         let b = Browser::new(&app);
         let token = b.sign_up("fay@example.com", PASSWORD).await;
         let r = b.get("/api/auth/get-session").await;
-        assert!(r.set_cookie("better-auth.session_token").is_none(), "fresh sessions are not refreshed");
+        assert!(
+            r.set_cookie("better-auth.session_token").is_none(),
+            "fresh sessions are not refreshed"
+        );
 
-        let (session, _) = app.store.find_session_and_user(&token).await.unwrap().unwrap();
+        let (session, _) = app
+            .store
+            .find_session_and_user(&token)
+            .await
+            .unwrap()
+            .unwrap();
         let two_days_ago = session.expires_at - time::Duration::days(2);
-        app.store.update_session_expiry(&session.id, two_days_ago, session.updated_at).await.unwrap();
+        app.store
+            .update_session_expiry(&session.id, two_days_ago, session.updated_at)
+            .await
+            .unwrap();
         let r = b.get("/api/auth/get-session").await;
         let cookie = r.set_cookie("better-auth.session_token").unwrap();
         assert!(cookie.contains("Max-Age=604800"));
-        let (refreshed, _) = app.store.find_session_and_user(&token).await.unwrap().unwrap();
+        let (refreshed, _) = app
+            .store
+            .find_session_and_user(&token)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(refreshed.expires_at > session.expires_at - time::Duration::minutes(1));
         assert_eq!(
             r.json()["session"]["expiresAt"],
             tessera_core::timefmt::to_iso_ms(refreshed.expires_at)
         );
 
-        app.store.update_session_expiry(&session.id, two_days_ago, session.updated_at).await.unwrap();
+        app.store
+            .update_session_expiry(&session.id, two_days_ago, session.updated_at)
+            .await
+            .unwrap();
         let r = b.get("/api/auth/get-session?disableRefresh=false").await;
-        assert!(r.set_cookie("better-auth.session_token").is_none(), "any non-empty value disables refresh");
+        assert!(
+            r.set_cookie("better-auth.session_token").is_none(),
+            "any non-empty value disables refresh"
+        );
     })
     .await;
 }
@@ -319,16 +418,30 @@ async fn an_expired_session_is_deleted_and_its_cookies_cleared() {
     for_each_store(Plugins::NONE, |app| async move {
         let b = Browser::new(&app);
         let token = b.sign_up("gus@example.com", PASSWORD).await;
-        let (session, _) = app.store.find_session_and_user(&token).await.unwrap().unwrap();
+        let (session, _) = app
+            .store
+            .find_session_and_user(&token)
+            .await
+            .unwrap()
+            .unwrap();
         let past = tessera_core::timefmt::now_ms() - time::Duration::seconds(1);
-        app.store.update_session_expiry(&session.id, past, past).await.unwrap();
+        app.store
+            .update_session_expiry(&session.id, past, past)
+            .await
+            .unwrap();
         let r = b.get("/api/auth/get-session").await;
         assert_eq!(r.text(), "null");
         assert_eq!(
             r.set_cookie("better-auth.session_token").as_deref(),
             Some("better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")
         );
-        assert!(app.store.find_session_and_user(&token).await.unwrap().is_none());
+        assert!(
+            app.store
+                .find_session_and_user(&token)
+                .await
+                .unwrap()
+                .is_none()
+        );
     })
     .await;
 }
@@ -344,9 +457,20 @@ async fn sign_out_kills_the_session_for_good() {
         assert!(r.set_cookie("better-auth.dont_remember").is_some());
         let replay = Browser::new(&app).with_cookie("better-auth.session_token", &stolen);
         assert_eq!(replay.get("/api/auth/get-session").await.text(), "null");
-        assert!(app.store.find_session_and_user(&token).await.unwrap().is_none());
-        let r = replay.post("/api/auth/update-user", json!({"name": "x"})).await;
-        assert_eq!((r.status, r.json()["code"].clone()), (401, json!("UNAUTHORIZED")));
+        assert!(
+            app.store
+                .find_session_and_user(&token)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let r = replay
+            .post("/api/auth/update-user", json!({"name": "x"}))
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (401, json!("UNAUTHORIZED"))
+        );
     })
     .await;
 }
@@ -364,27 +488,59 @@ async fn sessions_are_listed_and_revoked_by_their_owner_only() {
         mallory.sign_up("mallory@example.com", PASSWORD).await;
 
         let list = laptop.get("/api/auth/list-sessions").await.json();
-        let tokens: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["token"].as_str().unwrap()).collect();
+        let tokens: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["token"].as_str().unwrap())
+            .collect();
         assert_eq!(tokens.len(), 3);
-        assert!(tokens.contains(&t1.as_str()) && tokens.contains(&t2.as_str()) && tokens.contains(&t3.as_str()));
+        assert!(
+            tokens.contains(&t1.as_str())
+                && tokens.contains(&t2.as_str())
+                && tokens.contains(&t3.as_str())
+        );
         assert_eq!(list[0]["impersonatedBy"], Value::Null);
 
-        let r = mallory.post("/api/auth/revoke-session", json!({"token": t2})).await;
+        let r = mallory
+            .post("/api/auth/revoke-session", json!({"token": t2}))
+            .await;
         assert_eq!(r.json(), json!({"status": true}));
-        assert!(app.store.find_session_and_user(&t2).await.unwrap().is_some(), "not mallory's to revoke");
+        assert!(
+            app.store
+                .find_session_and_user(&t2)
+                .await
+                .unwrap()
+                .is_some(),
+            "not mallory's to revoke"
+        );
 
-        laptop.post("/api/auth/revoke-session", json!({"token": t2})).await;
+        laptop
+            .post("/api/auth/revoke-session", json!({"token": t2}))
+            .await;
         assert_eq!(phone.get("/api/auth/get-session").await.text(), "null");
 
-        let r = laptop.post("/api/auth/revoke-other-sessions", json!({})).await;
+        let r = laptop
+            .post("/api/auth/revoke-other-sessions", json!({}))
+            .await;
         assert_eq!(r.json(), json!({"status": true}));
         assert_eq!(tablet.get("/api/auth/get-session").await.text(), "null");
         assert_ne!(laptop.get("/api/auth/get-session").await.text(), "null");
 
         let r = laptop.post("/api/auth/revoke-sessions", json!({})).await;
         assert_eq!(r.json(), json!({"status": true}));
-        assert!(r.set_cookie("better-auth.session_token").unwrap().contains("Max-Age=0"));
-        assert!(app.store.find_session_and_user(&t1).await.unwrap().is_none());
+        assert!(
+            r.set_cookie("better-auth.session_token")
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        assert!(
+            app.store
+                .find_session_and_user(&t1)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_ne!(mallory.get("/api/auth/get-session").await.text(), "null");
     })
     .await;
@@ -395,13 +551,25 @@ async fn update_user_changes_name_and_image_only() {
     for_each_store(Plugins::ALL, |app| async move {
         let b = Browser::new(&app);
         b.sign_up("jay@example.com", PASSWORD).await;
-        let r = b.post("/api/auth/update-user", json!({"name": "Jay", "image": "https://img.example/j.png"})).await;
+        let r = b
+            .post(
+                "/api/auth/update-user",
+                json!({"name": "Jay", "image": "https://img.example/j.png"}),
+            )
+            .await;
         assert_eq!((r.status, r.json()), (200, json!({"status": true})));
         let s = b.get("/api/auth/get-session").await.json();
-        assert_eq!((s["user"]["name"].clone(), s["user"]["image"].clone()), (json!("Jay"), json!("https://img.example/j.png")));
+        assert_eq!(
+            (s["user"]["name"].clone(), s["user"]["image"].clone()),
+            (json!("Jay"), json!("https://img.example/j.png"))
+        );
 
         let cases = [
-            (json!({"email": "new@example.com"}), 400, Some("EMAIL_CAN_NOT_BE_UPDATED")),
+            (
+                json!({"email": "new@example.com"}),
+                400,
+                Some("EMAIL_CAN_NOT_BE_UPDATED"),
+            ),
             (json!({}), 400, None),
             (json!({"role": "admin"}), 400, Some("FIELD_NOT_ALLOWED")),
             (json!({"emailVerified": true}), 400, None),
@@ -415,8 +583,16 @@ async fn update_user_changes_name_and_image_only() {
                 None => assert_eq!(r.text(), r#"{"message":"No fields to update"}"#),
             }
         }
-        let user = app.store.find_user_by_email("jay@example.com").await.unwrap().unwrap();
-        assert_eq!((user.role.as_deref(), user.email_verified), (Some("user"), false));
+        let user = app
+            .store
+            .find_user_by_email("jay@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (user.role.as_deref(), user.email_verified),
+            (Some("user"), false)
+        );
     })
     .await;
 }
@@ -474,12 +650,29 @@ async fn cookie_bearing_posts_need_a_trusted_origin_and_write_nothing_otherwise(
     for_each_store(Plugins::NONE, |app| async move {
         let b = Browser::new(&app);
         b.sign_up("lee@example.com", PASSWORD).await;
-        let r = b.without_origin().post("/api/auth/update-user", json!({"name": "Hacked"})).await;
+        let r = b
+            .without_origin()
+            .post("/api/auth/update-user", json!({"name": "Hacked"}))
+            .await;
         assert_eq!(r.status, 403);
-        assert_eq!(r.text(), r#"{"message":"Missing or null Origin","code":"MISSING_OR_NULL_ORIGIN"}"#);
-        let r = b.with_origin("https://evil.example").post("/api/auth/update-user", json!({"name": "Hacked"})).await;
-        assert_eq!((r.status, r.json()["code"].clone()), (403, json!("INVALID_ORIGIN")));
-        let user = app.store.find_user_by_email("lee@example.com").await.unwrap().unwrap();
+        assert_eq!(
+            r.text(),
+            r#"{"message":"Missing or null Origin","code":"MISSING_OR_NULL_ORIGIN"}"#
+        );
+        let r = b
+            .with_origin("https://evil.example")
+            .post("/api/auth/update-user", json!({"name": "Hacked"}))
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (403, json!("INVALID_ORIGIN"))
+        );
+        let user = app
+            .store
+            .find_user_by_email("lee@example.com")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(user.name, "Lee");
     })
     .await;
@@ -489,16 +682,33 @@ async fn cookie_bearing_posts_need_a_trusted_origin_and_write_nothing_otherwise(
 async fn malformed_bodies_get_better_auths_answers() {
     for_each_store(Plugins::NONE, |app| async move {
         let b = Browser::new(&app);
-        let r = b.post_raw("/api/auth/sign-up/email", "application/json", "{not json").await;
-        assert_eq!(r.text(), r#"{"message":"Invalid JSON in request body","code":"BAD_REQUEST"}"#);
+        let r = b
+            .post_raw("/api/auth/sign-up/email", "application/json", "{not json")
+            .await;
+        assert_eq!(
+            r.text(),
+            r#"{"message":"Invalid JSON in request body","code":"BAD_REQUEST"}"#
+        );
         assert_eq!(r.status, 400);
-        let r = b.post_raw("/api/auth/sign-in/email", "text/plain", "hello").await;
-        assert_eq!((r.status, r.json()["code"].clone()), (415, json!("UNSUPPORTED_MEDIA_TYPE")));
+        let r = b
+            .post_raw("/api/auth/sign-in/email", "text/plain", "hello")
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (415, json!("UNSUPPORTED_MEDIA_TYPE"))
+        );
         let huge = format!("{{\"name\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
-        let r = b.post_raw("/api/auth/sign-up/email", "application/json", &huge).await;
+        let r = b
+            .post_raw("/api/auth/sign-up/email", "application/json", &huge)
+            .await;
         assert_eq!(r.status, 413);
-        let r = b.post_raw("/api/auth/sign-up/email", "application/json", "[1,2]").await;
-        assert_eq!((r.status, r.json()["code"].clone()), (400, json!("VALIDATION_ERROR")));
+        let r = b
+            .post_raw("/api/auth/sign-up/email", "application/json", "[1,2]")
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (400, json!("VALIDATION_ERROR"))
+        );
         let r = b
             .post_raw(
                 "/api/auth/sign-up/email",
@@ -506,10 +716,27 @@ async fn malformed_bodies_get_better_auths_answers() {
                 "name=Form&email=form%40example.com&password=form+password+1",
             )
             .await;
-        assert_eq!(r.status, 200, "sign-up also takes HTML form posts: {}", r.text());
-        let r = b.post_raw("/api/auth/update-user", "application/x-www-form-urlencoded", "name=x").await;
+        assert_eq!(
+            r.status,
+            200,
+            "sign-up also takes HTML form posts: {}",
+            r.text()
+        );
+        let r = b
+            .post_raw(
+                "/api/auth/update-user",
+                "application/x-www-form-urlencoded",
+                "name=x",
+            )
+            .await;
         assert_eq!(r.status, 415, "other routes take JSON only");
-        assert!(app.store.find_user_by_email("form@example.com").await.unwrap().is_some());
+        assert!(
+            app.store
+                .find_user_by_email("form@example.com")
+                .await
+                .unwrap()
+                .is_some()
+        );
     })
     .await;
 }
@@ -517,19 +744,44 @@ async fn malformed_bodies_get_better_auths_answers() {
 #[tokio::test]
 async fn the_fourth_sign_in_within_ten_seconds_is_rate_limited() {
     let app = TestApp::sqlite_with(Plugins::NONE, |c| c.rate_limit.enabled = true).await;
-    Browser::new(&app).from_ip("198.51.100.1").sign_up("max@example.com", PASSWORD).await;
+    Browser::new(&app)
+        .from_ip("198.51.100.1")
+        .sign_up("max@example.com", PASSWORD)
+        .await;
     let b = Browser::new(&app).from_ip("198.51.100.2");
     for _ in 0..3 {
-        let r = b.post("/api/auth/sign-in/email", json!({"email": "max@example.com", "password": "wrong wrong"})).await;
+        let r = b
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "max@example.com", "password": "wrong wrong"}),
+            )
+            .await;
         assert_eq!(r.status, 401);
     }
-    let r = b.post("/api/auth/sign-in/email", json!({"email": "max@example.com", "password": PASSWORD})).await;
+    let r = b
+        .post(
+            "/api/auth/sign-in/email",
+            json!({"email": "max@example.com", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(r.status, 429);
-    assert_eq!(r.text(), r#"{"message":"Too many requests. Please try again later."}"#);
+    assert_eq!(
+        r.text(),
+        r#"{"message":"Too many requests. Please try again later."}"#
+    );
     let retry: u64 = r.header("x-retry-after").unwrap().parse().unwrap();
     assert!((1..=10).contains(&retry));
     let other = Browser::new(&app).from_ip("198.51.100.3");
-    assert_eq!(other.post("/api/auth/sign-in/email", json!({"email": "max@example.com", "password": PASSWORD})).await.status, 200);
+    assert_eq!(
+        other
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "max@example.com", "password": PASSWORD})
+            )
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -537,7 +789,12 @@ async fn banned_users_cannot_sign_in_until_the_ban_expires() {
     for_each_store(Plugins::ALL, |app| async move {
         let b = Browser::new(&app);
         b.sign_up("ned@example.com", PASSWORD).await;
-        let user = app.store.find_user_by_email("ned@example.com").await.unwrap().unwrap();
+        let user = app
+            .store
+            .find_user_by_email("ned@example.com")
+            .await
+            .unwrap()
+            .unwrap();
         let ban = |expires: Option<time::OffsetDateTime>| tessera_core::model::UserPatch {
             banned: Some(Some(true)),
             ban_reason: Some(Some("spam".into())),
@@ -545,15 +802,39 @@ async fn banned_users_cannot_sign_in_until_the_ban_expires() {
             ..Default::default()
         };
         let now = tessera_core::timefmt::now_ms();
-        app.store.update_user(&user.id, &ban(None), now).await.unwrap();
-        let r = Browser::new(&app).post("/api/auth/sign-in/email", json!({"email": "ned@example.com", "password": PASSWORD})).await;
-        assert_eq!((r.status, r.json()["code"].clone()), (403, json!("BANNED_USER")));
+        app.store
+            .update_user(&user.id, &ban(None), now)
+            .await
+            .unwrap();
+        let r = Browser::new(&app)
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "ned@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (403, json!("BANNED_USER"))
+        );
         assert!(r.set_cookie("better-auth.session_token").is_none());
 
-        app.store.update_user(&user.id, &ban(Some(now - time::Duration::minutes(1))), now).await.unwrap();
-        let r = Browser::new(&app).post("/api/auth/sign-in/email", json!({"email": "ned@example.com", "password": PASSWORD})).await;
+        app.store
+            .update_user(&user.id, &ban(Some(now - time::Duration::minutes(1))), now)
+            .await
+            .unwrap();
+        let r = Browser::new(&app)
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "ned@example.com", "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(r.status, 200, "an expired ban lifts itself");
-        let user = app.store.find_user_by_email("ned@example.com").await.unwrap().unwrap();
+        let user = app
+            .store
+            .find_user_by_email("ned@example.com")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((user.banned, user.ban_reason), (Some(false), None));
     })
     .await;
@@ -564,16 +845,31 @@ async fn an_imported_bcrypt_password_signs_in_and_is_rehashed_to_scrypt() {
     for_each_store(Plugins::NONE, |app| async move {
         // bcrypt("password") as Clerk exports it (reference clerk-export.md §3.3).
         let digest = "$2a$10$fgPOubgdJs90F1GK2u.Qye7Xyyi2ajrQJoB5LDG5bnITEvFR/xhZ.";
-        let user_id = app.insert_user_with_password("imported@example.com", digest).await;
+        let user_id = app
+            .insert_user_with_password("imported@example.com", digest)
+            .await;
         let r = Browser::new(&app)
-            .post("/api/auth/sign-in/email", json!({"email": "imported@example.com", "password": "password"}))
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "imported@example.com", "password": "password"}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
-        let stored = app.store.find_credential_account(&user_id).await.unwrap().unwrap().password.unwrap();
+        let stored = app
+            .store
+            .find_credential_account(&user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password
+            .unwrap();
         assert!(!stored.starts_with("$2a$"), "rehashed");
         assert_eq!(stored.len(), 161);
         let r = Browser::new(&app)
-            .post("/api/auth/sign-in/email", json!({"email": "imported@example.com", "password": "password"}))
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "imported@example.com", "password": "password"}),
+            )
             .await;
         assert_eq!(r.status, 200, "the new hash verifies");
     })
