@@ -34,6 +34,11 @@ enum Refusal {
     Invalid,
 }
 
+/// Better Auth's `validateUsernameValue` as a 400 (sign-up, update-user, admin writes).
+pub(crate) fn check_for_write(username: &str) -> Result<(), ApiError> {
+    check(username).map_err(|r| refusal_error(StatusCode::BAD_REQUEST, r))
+}
+
 /// Better Auth's `validateUsernameValue`: the length in UTF-16 units (JavaScript's `length`),
 /// then `^[a-zA-Z0-9_.]+$`, both on the username as typed.
 fn check(username: &str) -> Result<(), Refusal> {

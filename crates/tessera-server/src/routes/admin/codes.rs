@@ -153,24 +153,6 @@ coded!(
     "USERNAME_IS_ALREADY_TAKEN",
     "Username is already taken. Please try another."
 );
-coded!(
-    username_too_short,
-    BAD_REQUEST,
-    "USERNAME_TOO_SHORT",
-    "Username is too short"
-);
-coded!(
-    username_too_long,
-    BAD_REQUEST,
-    "USERNAME_TOO_LONG",
-    "Username is too long"
-);
-coded!(
-    invalid_username,
-    BAD_REQUEST,
-    "INVALID_USERNAME",
-    "Username is invalid"
-);
 
 /// Better Auth's admin 401: no session, and an empty body.
 pub fn no_session() -> ApiError {

@@ -118,23 +118,9 @@ pub fn read(state: &AppState, data: &Map<String, Value>) -> Result<Fields, ApiEr
     }
 }
 
-/// The username plugin's default rule: 3 to 30 UTF-16 units of `[A-Za-z0-9_.]`, checked before
-/// normalisation (Better Auth's default `validationOrder`).
+/// The username plugin's rule, shared with sign-up and update-user.
 fn check_username(username: &str) -> Result<(), ApiError> {
-    let length = username.encode_utf16().count();
-    if length < 3 {
-        return Err(codes::username_too_short());
-    }
-    if length > 30 {
-        return Err(codes::username_too_long());
-    }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-    {
-        return Err(codes::invalid_username());
-    }
-    Ok(())
+    crate::routes::username::check_for_write(username)
 }
 
 /// The plugins' database hooks, on the patch about to be written for user `target`.
