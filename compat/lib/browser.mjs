@@ -82,9 +82,9 @@ export class Browser {
     return moved;
   }
 
-  /** A second browser holding a copy of this one's cookies (a stolen or copied cookie). */
+  /** A second browser (own IP) holding a copy of this one's cookies and client plugins (a stolen or copied cookie). */
   clone() {
-    const other = new Browser(this.baseURL, { origin: this.origin });
+    const other = new Browser(this.baseURL, { plugins: this.plugins, origin: this.origin });
     for (const [k, v] of this.jar) other.jar.set(k, v);
     return other;
   }

@@ -21,3 +21,20 @@ export async function waitForMessage(path, predicate, timeoutMs = 5000) {
     await sleep(50);
   }
 }
+
+/**
+ * Runs `action`, then waits for a message matching `predicate` that was not in the outbox before
+ * it (so an older code for the same recipient is never mistaken for the new one).
+ * @returns {Promise<{result: unknown, message: object}>}
+ */
+export async function expectNewMessage(path, predicate, action, timeoutMs = 5000) {
+  const before = readOutbox(path).filter(predicate).length;
+  const result = await action();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const matching = readOutbox(path).filter(predicate);
+    if (matching.length > before) return { result, message: matching.at(-1) };
+    if (Date.now() > deadline) throw new Error(`no new outbox message within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}

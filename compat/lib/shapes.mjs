@@ -88,6 +88,15 @@ export function signCookieValue(value, secret) {
   return encodeURIComponent(`${value}.${sig}`);
 }
 
+/** The value inside a signed cookie if its signature verifies with `secret`, else null. */
+export function unsignCookieValue(cookieValue, secret) {
+  const decoded = decodeURIComponent(cookieValue);
+  const dot = decoded.lastIndexOf(".");
+  if (dot < 0) return null;
+  const value = decoded.slice(0, dot);
+  return signCookieValue(value, secret) === encodeURIComponent(decoded) ? value : null;
+}
+
 /** Finds the Set-Cookie for `name` among parsed cookies, failing with the names that were set. */
 export function findSetCookie(setCookies, name) {
   const c = setCookies.find((x) => x.name === name);

@@ -46,6 +46,9 @@ pub struct Config {
     pub outbox_path: Option<String>,
     /// Messages (emails, SMS codes) are POSTed here as JSON when set.
     pub webhook_url: Option<String>,
+    /// phone-number plugin `signUpOnVerification`: verifying an unknown number creates a user
+    /// (off by default, as in Better Auth).
+    pub phone_sign_up_on_verification: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +126,7 @@ impl Default for Config {
             use_secure_cookies: None,
             outbox_path: None,
             webhook_url: None,
+            phone_sign_up_on_verification: false,
         }
     }
 }
@@ -156,6 +160,7 @@ pub struct FileConfig {
     pub hashing_concurrency: Option<usize>,
     pub outbox_path: Option<String>,
     pub webhook_url: Option<String>,
+    pub phone_sign_up_on_verification: Option<bool>,
     pub session: Option<FileSession>,
     pub password: Option<FilePassword>,
     pub rate_limit: Option<FileRateLimit>,
@@ -236,6 +241,7 @@ pub fn load(
     }
     c.outbox_path = file.outbox_path;
     c.webhook_url = file.webhook_url;
+    c.phone_sign_up_on_verification = file.phone_sign_up_on_verification.unwrap_or(false);
     if let Some(s) = file.session {
         if let Some(v) = s.expires_in {
             c.session.expires_in = v;
@@ -334,6 +340,9 @@ pub fn load(
     }
     if let Some(v) = get("TESSERA_OUTBOX") {
         c.outbox_path = Some(v);
+    }
+    if let Some(v) = get("TESSERA_PHONE_SIGN_UP_ON_VERIFICATION") {
+        c.phone_sign_up_on_verification = parse_bool("TESSERA_PHONE_SIGN_UP_ON_VERIFICATION", &v)?;
     }
     if let Some(v) = get("TESSERA_WEBHOOK_URL") {
         c.webhook_url = Some(v);

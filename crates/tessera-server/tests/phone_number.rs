@@ -14,7 +14,10 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use support::{Browser, Outbox, Response, TestApp, for_each_store, for_each_store_with_outbox};
+use support::{
+    Browser, Outbox, Response, TestApp, for_each_store, for_each_store_configured,
+    for_each_store_with_outbox,
+};
 use tessera_core::model::{User, UserPatch};
 use tessera_core::plugins::Plugins;
 use tessera_core::timefmt::now_ms;
@@ -155,75 +158,79 @@ async fn without_a_sender_send_otp_is_not_implemented() {
 
 #[tokio::test]
 async fn verifying_an_unknown_number_signs_a_new_user_up_with_a_placeholder_email() {
-    for_each_store_with_outbox(Plugins::ALL, |app, outbox| async move {
-        let code = send_otp(&app, &outbox, PHONE).await;
-        let b = Browser::new(&app);
-        let r = verify(&b, PHONE, &code).await;
-        assert_eq!(r.status, 200, "{}", r.text());
-        let body = r.json();
-        assert_eq!(
-            body.as_object().unwrap().keys().collect::<Vec<_>>(),
-            ["status", "token", "user"]
-        );
-        assert_eq!(body["status"], true);
-        let user = &body["user"];
-        assert_eq!(
-            (
-                user["phoneNumber"].clone(),
-                user["phoneNumberVerified"].clone()
-            ),
-            (json!(PHONE), json!(true))
-        );
-        assert_eq!(
-            user["name"], PHONE,
-            "Better Auth names the user after the number"
-        );
-        assert_eq!(
-            (
-                user["emailVerified"].clone(),
-                user["role"].clone(),
-                user["banned"].clone()
-            ),
-            (json!(false), json!("user"), json!(false))
-        );
-        let id = user["id"].as_str().unwrap();
-        assert_eq!(
-            user["email"],
-            format!("{}@phone.tessera.invalid", id.to_lowercase())
-        );
+    for_each_store_configured(
+        Plugins::ALL,
+        sign_up_on_verification,
+        |app, outbox| async move {
+            let code = send_otp(&app, &outbox, PHONE).await;
+            let b = Browser::new(&app);
+            let r = verify(&b, PHONE, &code).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let body = r.json();
+            assert_eq!(
+                body.as_object().unwrap().keys().collect::<Vec<_>>(),
+                ["status", "token", "user"]
+            );
+            assert_eq!(body["status"], true);
+            let user = &body["user"];
+            assert_eq!(
+                (
+                    user["phoneNumber"].clone(),
+                    user["phoneNumberVerified"].clone()
+                ),
+                (json!(PHONE), json!(true))
+            );
+            assert_eq!(
+                user["name"], PHONE,
+                "Better Auth names the user after the number"
+            );
+            assert_eq!(
+                (
+                    user["emailVerified"].clone(),
+                    user["role"].clone(),
+                    user["banned"].clone()
+                ),
+                (json!(false), json!("user"), json!(false))
+            );
+            let id = user["id"].as_str().unwrap();
+            assert_eq!(
+                user["email"],
+                format!("{}@phone.tessera.invalid", id.to_lowercase())
+            );
 
-        assert!(
-            r.set_cookie("better-auth.session_token")
-                .unwrap()
-                .contains("Max-Age=604800")
-        );
-        let session = b.get("/api/auth/get-session").await.json();
-        assert_eq!(
-            (
-                session["session"]["token"].clone(),
-                session["user"]["id"].clone()
-            ),
-            (body["token"].clone(), json!(id))
-        );
-        assert!(
-            app.store
-                .find_credential_account(id)
-                .await
-                .unwrap()
-                .is_none(),
-            "no password yet"
-        );
-        assert!(
-            app.store
-                .find_verification(&format!("phone-number-otp-{PHONE}"))
-                .await
-                .unwrap()
-                .is_none(),
-            "the code is spent"
-        );
-        let again = verify(&Browser::new(&app), PHONE, &code).await;
-        assert_eq!(code_of(&again), (400, json!("OTP_NOT_FOUND")));
-    })
+            assert!(
+                r.set_cookie("better-auth.session_token")
+                    .unwrap()
+                    .contains("Max-Age=604800")
+            );
+            let session = b.get("/api/auth/get-session").await.json();
+            assert_eq!(
+                (
+                    session["session"]["token"].clone(),
+                    session["user"]["id"].clone()
+                ),
+                (body["token"].clone(), json!(id))
+            );
+            assert!(
+                app.store
+                    .find_credential_account(id)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "no password yet"
+            );
+            assert!(
+                app.store
+                    .find_verification(&format!("phone-number-otp-{PHONE}"))
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "the code is spent"
+            );
+            let again = verify(&Browser::new(&app), PHONE, &code).await;
+            assert_eq!(code_of(&again), (400, json!("OTP_NOT_FOUND")));
+        },
+    )
     .await;
 }
 
@@ -827,47 +834,51 @@ async fn password_reset_by_phone_number() {
 
 #[tokio::test]
 async fn a_user_created_by_phone_gets_a_password_by_reset() {
-    for_each_store_with_outbox(phone_only(), |app, outbox| async move {
-        let code = send_otp(&app, &outbox, PHONE).await;
-        let r = verify(&Browser::new(&app), PHONE, &code).await;
-        let id = r.json()["user"]["id"].as_str().unwrap().to_owned();
-        assert!(
-            app.store
+    for_each_store_configured(
+        phone_only(),
+        sign_up_on_verification,
+        |app, outbox| async move {
+            let code = send_otp(&app, &outbox, PHONE).await;
+            let r = verify(&Browser::new(&app), PHONE, &code).await;
+            let id = r.json()["user"]["id"].as_str().unwrap().to_owned();
+            assert!(
+                app.store
+                    .find_credential_account(&id)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+
+            Browser::new(&app)
+                .post(
+                    "/api/auth/phone-number/request-password-reset",
+                    json!({"phoneNumber": PHONE}),
+                )
+                .await;
+            let code = outbox.code("phone-reset-otp", PHONE);
+            let r = Browser::new(&app)
+                .post(
+                    "/api/auth/phone-number/reset-password",
+                    json!({"otp": code, "phoneNumber": PHONE, "newPassword": PASSWORD}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let account = app
+                .store
                 .find_credential_account(&id)
                 .await
                 .unwrap()
-                .is_none()
-        );
-
-        Browser::new(&app)
-            .post(
-                "/api/auth/phone-number/request-password-reset",
-                json!({"phoneNumber": PHONE}),
-            )
-            .await;
-        let code = outbox.code("phone-reset-otp", PHONE);
-        let r = Browser::new(&app)
-            .post(
-                "/api/auth/phone-number/reset-password",
-                json!({"otp": code, "phoneNumber": PHONE, "newPassword": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text());
-        let account = app
-            .store
-            .find_credential_account(&id)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(account.account_id, id);
-        let r = Browser::new(&app)
-            .post(
-                "/api/auth/sign-in/phone-number",
-                json!({"phoneNumber": PHONE, "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 200);
-    })
+                .unwrap();
+            assert_eq!(account.account_id, id);
+            let r = Browser::new(&app)
+                .post(
+                    "/api/auth/sign-in/phone-number",
+                    json!({"phoneNumber": PHONE, "password": PASSWORD}),
+                )
+                .await;
+            assert_eq!(r.status, 200);
+        },
+    )
     .await;
 }
 
@@ -906,46 +917,50 @@ async fn the_number_is_set_only_by_verification() {
 
 #[tokio::test]
 async fn verification_sign_up_refuses_protected_fields_and_takes_a_username() {
-    for_each_store_with_outbox(Plugins::ALL, |app, outbox| async move {
-        let code = send_otp(&app, &outbox, PHONE).await;
-        let r = Browser::new(&app)
-            .post(
-                "/api/auth/phone-number/verify",
-                json!({"phoneNumber": PHONE, "code": code, "role": "admin"}),
-            )
-            .await;
-        assert_eq!(
-            error(&r),
-            (
-                400,
-                json!("FIELD_NOT_ALLOWED"),
-                json!("role is not allowed to be set")
-            )
-        );
-        assert!(
-            app.store
-                .find_user_by_phone_number(PHONE)
-                .await
-                .unwrap()
-                .is_none()
-        );
+    for_each_store_configured(
+        Plugins::ALL,
+        sign_up_on_verification,
+        |app, outbox| async move {
+            let code = send_otp(&app, &outbox, PHONE).await;
+            let r = Browser::new(&app)
+                .post(
+                    "/api/auth/phone-number/verify",
+                    json!({"phoneNumber": PHONE, "code": code, "role": "admin"}),
+                )
+                .await;
+            assert_eq!(
+                error(&r),
+                (
+                    400,
+                    json!("FIELD_NOT_ALLOWED"),
+                    json!("role is not allowed to be set")
+                )
+            );
+            assert!(
+                app.store
+                    .find_user_by_phone_number(PHONE)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
 
-        let code = send_otp(&app, &outbox, PHONE).await;
-        let r = Browser::new(&app)
-            .post(
-                "/api/auth/phone-number/verify",
-                json!({"phoneNumber": PHONE, "code": code, "username": "Vic_Phone"}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text());
-        assert_eq!(
-            (
-                r.json()["user"]["username"].clone(),
-                r.json()["user"]["displayUsername"].clone()
-            ),
-            (json!("vic_phone"), json!("Vic_Phone"))
-        );
-    })
+            let code = send_otp(&app, &outbox, PHONE).await;
+            let r = Browser::new(&app)
+                .post(
+                    "/api/auth/phone-number/verify",
+                    json!({"phoneNumber": PHONE, "code": code, "username": "Vic_Phone"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(
+                (
+                    r.json()["user"]["username"].clone(),
+                    r.json()["user"]["displayUsername"].clone()
+                ),
+                (json!("vic_phone"), json!("Vic_Phone"))
+            );
+        },
+    )
     .await;
 }
 
@@ -965,4 +980,29 @@ async fn without_the_plugin_the_routes_do_not_exist() {
             .await;
         assert_eq!((r.status, r.body.len()), (404, 0), "{path}");
     }
+}
+
+fn sign_up_on_verification(config: &mut tessera_core::config::Config) {
+    config.phone_sign_up_on_verification = true;
+}
+
+#[tokio::test]
+async fn without_sign_up_on_verification_an_unknown_number_is_refused_and_nothing_created() {
+    for_each_store_with_outbox(Plugins::ALL, |app, outbox| async move {
+        let code = send_otp(&app, &outbox, PHONE).await;
+        let r = verify(&Browser::new(&app), PHONE, &code).await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (500, json!("FAILED_TO_UPDATE_USER")),
+            "Better Auth's answer when signUpOnVerification is off"
+        );
+        assert!(
+            app.store
+                .find_user_by_phone_number(PHONE)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    })
+    .await;
 }

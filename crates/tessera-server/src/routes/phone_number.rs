@@ -296,7 +296,17 @@ pub async fn verify(
             tracing::info!(user_id = %user.id, "phone number verified");
             user
         }
-        None => sign_up_by_phone(&state, &body, phone_number).await?,
+        None if state.config.phone_sign_up_on_verification => {
+            sign_up_by_phone(&state, &body, phone_number).await?
+        }
+        // Better Auth without signUpOnVerification: the update of a user that does not exist fails.
+        None => {
+            return Err(err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "FAILED_TO_UPDATE_USER",
+                "Failed to update user",
+            ));
+        }
     };
 
     if disable_session == Some(true) {
@@ -362,7 +372,7 @@ async fn set_callers_number(
     })))
 }
 
-/// Better Auth's `signUpOnVerification`, on in Tessera: a user named after the number, with a
+/// Better Auth's `signUpOnVerification` (config `phone_sign_up_on_verification`): a user named after the number, with a
 /// placeholder email and the number verified. Other plugin fields of the body apply as they
 /// would on sign-up (a username; no role, ban or verification flag).
 async fn sign_up_by_phone(

@@ -221,11 +221,7 @@ async fn trusted_device(
     if !tessera_core::crypto::ct::constant_time_eq(expected.as_bytes(), value.as_bytes()) {
         return Ok(None);
     }
-    let Some(row) = state
-        .store
-        .consume_verification(&format!("trust-device-{trust_id}"))
-        .await?
-    else {
+    let Some(row) = state.store.consume_verification(trust_id).await? else {
         return Ok(None);
     };
     if row.value != user.id || row.expires_at <= OffsetDateTime::now_utc() {
@@ -235,12 +231,13 @@ async fn trusted_device(
 }
 
 async fn new_trust_device(state: &AppState, user_id: &str) -> Result<Vec<String>, ApiError> {
-    let trust_id = random::generate_id(32);
+    // The id names the verification row itself, prefix included, as Better Auth keeps it.
+    let trust_id = format!("trust-device-{}", random::generate_id(32));
     let now = now_ms();
     state
         .store
         .create_verification(&verification(
-            &format!("trust-device-{trust_id}"),
+            &trust_id,
             user_id,
             now + Duration::seconds(TRUST_DEVICE_SECS),
             now,
@@ -311,46 +308,47 @@ async fn mode(state: &AppState, headers: &HeaderMap) -> Result<Mode, ApiError> {
 /// Counts one guess against the challenge, atomically; past the cap the challenge is void.
 async fn spend_challenge_attempt(state: &AppState, challenge: &Challenge) -> Result<(), ApiError> {
     let identifier = attempts_identifier(&challenge.identifier);
-    loop {
-        let Some(row) = state.store.find_verification(&identifier).await? else {
-            return Err(invalid_two_factor_cookie());
-        };
-        let used: u32 = row.value.parse().unwrap_or(ATTEMPTS_PER_CODE);
-        if used >= ATTEMPTS_PER_CODE {
-            state.store.delete_verification(&row.id).await?;
-            if let Some(c) = state.store.find_verification(&challenge.identifier).await? {
-                state.store.delete_verification(&c.id).await?;
-            }
-            return Err(too_many_attempts());
+    let Some(row) = state.store.find_verification(&identifier).await? else {
+        return Err(invalid_two_factor_cookie());
+    };
+    let used: u32 = row.value.parse().unwrap_or(ATTEMPTS_PER_CODE);
+    if used >= ATTEMPTS_PER_CODE {
+        state.store.delete_verification(&row.id).await?;
+        if let Some(c) = state.store.find_verification(&challenge.identifier).await? {
+            state.store.delete_verification(&c.id).await?;
         }
-        if state
-            .store
-            .compare_and_set_verification_value(
-                &row.id,
-                &row.value,
-                &(used + 1).to_string(),
-                now_ms(),
-            )
-            .await?
-        {
-            return Ok(());
-        }
+        let names = &state.cookies;
+        return Err(too_many_attempts().with_cookies(vec![names.expire(&names.two_factor)]));
     }
-}
-
-/// The per-account lock: refuses while locked.
-fn check_lock(two_factor: &TwoFactor) -> Result<(), ApiError> {
-    if two_factor
-        .locked_until
-        .is_some_and(|until| until > OffsetDateTime::now_utc())
+    // A guess that loses the race for the counter is not checked at all, as in Better Auth:
+    // concurrent guesses can never get more than the cap of codes examined.
+    if !state
+        .store
+        .compare_and_set_verification_value(&row.id, &row.value, &(used + 1).to_string(), now_ms())
+        .await?
     {
-        return Err(err(
-            StatusCode::TOO_MANY_REQUESTS,
-            "ACCOUNT_TEMPORARILY_LOCKED",
-            "Account temporarily locked due to too many failed attempts. Please try again later.",
-        ));
+        return Err(invalid_two_factor_cookie());
     }
     Ok(())
+}
+
+/// The per-account lock: refuses while locked; a lapsed lock is cleared.
+async fn check_lock(state: &AppState, two_factor: &TwoFactor) -> Result<(), ApiError> {
+    match two_factor.locked_until {
+        Some(until) if until > OffsetDateTime::now_utc() => Err(err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ACCOUNT_TEMPORARILY_LOCKED",
+            "Too many failed verification attempts. Your account is temporarily locked. Please try again later.",
+        )),
+        Some(_) => {
+            state
+                .store
+                .set_two_factor_lock(&two_factor.user_id, 0, None)
+                .await?;
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 async fn record_failure(state: &AppState, user_id: &str) -> Result<(), ApiError> {
@@ -500,7 +498,7 @@ async fn enable(
         return Err(err(
             StatusCode::BAD_REQUEST,
             "TOTP_ALREADY_ENABLED",
-            "TOTP already enabled",
+            "TOTP is already enabled",
         ));
     }
     let secret = TotpSecret::generate_plaintext();
@@ -526,7 +524,9 @@ async fn enable(
     let totp = TotpSecret::from_plaintext(&secret).map_err(|_| ApiError::internal())?;
     let uri = totp.otpauth_uri(&issuer(&state, &body), &user.email);
     tracing::info!(user_id = %user.id, "two-factor enrolment started");
-    Ok(Reply::json(json!({"totpURI": uri, "backupCodes": codes})))
+    Ok(Reply::json(
+        json!({"method": "totp", "totpURI": uri, "backupCodes": codes}),
+    ))
 }
 
 async fn set_enabled(state: &AppState, user: &User, enabled: bool) -> Result<User, ApiError> {
@@ -555,10 +555,7 @@ async fn disable(
     if let Some(value) = cookies::read(&headers, &state.cookies.trust_device)
         .and_then(|raw| signed::verify(&state.config.secret, raw))
         && let Some((_, trust_id)) = value.split_once('!')
-        && let Some(row) = state
-            .store
-            .find_verification(&format!("trust-device-{trust_id}"))
-            .await?
+        && let Some(row) = state.store.find_verification(trust_id).await?
     {
         state.store.delete_verification(&row.id).await?;
     }
@@ -620,7 +617,7 @@ async fn verify_totp(
             )
         })?;
     if let Mode::SignIn(challenge) = &mode {
-        check_lock(&two_factor)?;
+        check_lock(&state, &two_factor).await?;
         spend_challenge_attempt(&state, challenge).await?;
     }
     let totp = decrypt_secret(&state, &two_factor)?;
@@ -651,10 +648,11 @@ async fn verify_totp(
                 let updated = set_enabled(&state, &user, true).await?;
                 let (_, cookies) = rotate_session(&state, &current, &updated, &headers).await?;
                 tracing::info!(user_id = %user.id, "two-factor enabled");
-                // Better Auth's quirk: the body still names the session it just replaced.
+                // Better Auth's quirk: the body still names the session it just replaced, and
+                // the user as it was before this call.
                 return Ok(Reply::json(json!({
                     "token": current.session.token,
-                    "user": wire::user(&updated, state.plugins()),
+                    "user": wire::user(&user, state.plugins()),
                 }))
                 .cookies(cookies));
             }
@@ -739,6 +737,10 @@ async fn verify_otp(
     let mode = mode(&state, &headers).await?;
     let user = mode.user().clone();
     let identifier = otp_identifier(&mode);
+    let signing_in = matches!(mode, Mode::SignIn(_));
+    if signing_in && let Some(two_factor) = state.store.find_two_factor(&user.id).await? {
+        check_lock(&state, &two_factor).await?;
+    }
     let expired = || {
         err(
             StatusCode::BAD_REQUEST,
@@ -772,6 +774,9 @@ async fn verify_otp(
     };
     let (stored_code, row_id) = stored_code;
     if !tessera_core::crypto::ct::constant_time_eq(stored_code.as_bytes(), code.trim().as_bytes()) {
+        if signing_in {
+            record_failure(&state, &user.id).await?;
+        }
         tracing::info!(user_id = %user.id, "two-factor OTP refused");
         return Err(invalid_code());
     }
@@ -823,7 +828,7 @@ async fn verify_backup_code(
             )
         })?;
     if let Mode::SignIn(challenge) = &mode {
-        check_lock(&two_factor)?;
+        check_lock(&state, &two_factor).await?;
         spend_challenge_attempt(&state, challenge).await?;
     }
     let plaintext = state

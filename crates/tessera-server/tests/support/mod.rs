@@ -167,12 +167,29 @@ where
     F: Fn(Arc<TestApp>, Arc<Outbox>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    for_each_store_configured(plugins, |_| {}, test).await;
+}
+
+/// Like [`for_each_store_with_outbox`], with a further change to the config.
+pub async fn for_each_store_configured<F, Fut>(plugins: Plugins, adjust: fn(&mut Config), test: F)
+where
+    F: Fn(Arc<TestApp>, Arc<Outbox>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let outbox = Arc::new(Outbox::new());
-    let app = TestApp::sqlite_with(plugins, |c| outbox.configure(c)).await;
+    let app = TestApp::sqlite_with(plugins, |c| {
+        outbox.configure(c);
+        adjust(c);
+    })
+    .await;
     test(Arc::new(app), outbox).await;
     if let Some(base) = postgres::url_from_env() {
         let outbox = Arc::new(Outbox::new());
-        let app = TestApp::postgres_with(plugins, &base, |c| outbox.configure(c)).await;
+        let app = TestApp::postgres_with(plugins, &base, |c| {
+            outbox.configure(c);
+            adjust(c);
+        })
+        .await;
         test(Arc::new(app), outbox).await;
     }
 }
