@@ -21,7 +21,7 @@ pub struct ListUsersQuery {
     pub offset: Option<u64>,
 }
 
-/// `searchValue` in `searchField`, case-insensitively.
+/// `searchValue` in `searchField`, with SQL LIKE's case rules (as Better Auth searches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSearch {
     pub field: SearchField,
@@ -109,10 +109,10 @@ pub(crate) fn build(
             &search.value,
         ))));
         let n = args.len();
-        conditions.push(match dialect {
-            Dialect::Postgres => format!(r"{} ILIKE ${n} ESCAPE '\'", quote(column)),
-            Dialect::Sqlite => format!(r"LOWER({}) LIKE LOWER(${n}) ESCAPE '\'", quote(column)),
-        });
+        // Better Auth 1.7.25 searches with a plain LIKE: case-sensitive on PostgreSQL,
+        // ASCII-case-insensitive on SQLite. We match that, but escape `%` and `_` in the value so
+        // a search for "a_b" means those three characters.
+        conditions.push(format!(r"{} LIKE ${n} ESCAPE '\'", quote(column)));
     }
     if let Some(filter) = &query.filter {
         let column = field(user, &filter.field)?;
