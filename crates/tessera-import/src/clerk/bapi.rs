@@ -158,7 +158,12 @@ pub struct IdOnly {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -183,11 +188,19 @@ mod tests {
                 "created_at":1700000000000,"updated_at":1700000000002}"#,
         )
         .unwrap();
-        assert_eq!(user.primary_email().map(|e| e.email_address.as_str()), Some("a@x.dev"));
-        assert!(is_verified(user.primary_email().and_then(|e| e.verification.as_ref())));
+        assert_eq!(
+            user.primary_email().map(|e| e.email_address.as_str()),
+            Some("a@x.dev")
+        );
+        assert!(is_verified(
+            user.primary_email().and_then(|e| e.verification.as_ref())
+        ));
         assert!(user.phone_numbers.is_empty());
         assert!(user.primary_phone().is_none());
-        assert_eq!(user.external_accounts[0].provider_user_id.as_deref(), Some("1234"));
+        assert_eq!(
+            user.external_accounts[0].provider_user_id.as_deref(),
+            Some("1234")
+        );
         assert!(user.locked && !user.banned);
         assert_eq!(user.created_at, Some(1_700_000_000_000));
     }

@@ -135,7 +135,12 @@ impl<R: Read> Iterator for CsvExport<R> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -255,7 +260,10 @@ mod tests {
             CsvExport::new("email,password\na,b\n".as_bytes()),
             Err(CsvError::Header(_))
         ));
-        assert!(matches!(CsvExport::new("".as_bytes()), Err(CsvError::Empty)));
+        assert!(matches!(
+            CsvExport::new("".as_bytes()),
+            Err(CsvError::Empty)
+        ));
     }
 
     #[test]

@@ -34,7 +34,10 @@ fn valid_domain(domain: &str) -> bool {
         && tld.len() >= 2
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && rest.iter().all(|label| {
-            label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            label
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
 }
@@ -82,6 +85,12 @@ pub fn placeholder(clerk_id: &str, domain: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -275,7 +275,12 @@ fn parse_metadata(cell: &str) -> Result<Option<Value>, ()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::clerk::issue::Input;
@@ -303,9 +308,12 @@ mod tests {
 
     #[test]
     fn keys_columns_by_name_with_bom_case_and_extras() {
-        let m = ColumnMap::from_header(
-            ["\u{feff}ID", "created_at", "Primary_Email_Address ", "first_name"].into_iter(),
-        )
+        let m = ColumnMap::from_header([
+            "\u{feff}ID",
+            "created_at",
+            "Primary_Email_Address ",
+            "first_name",
+        ])
         .unwrap();
         assert_eq!(m.position(Column::Id), Some(0));
         assert_eq!(m.position(Column::PrimaryEmail), Some(2));
@@ -363,7 +371,10 @@ mod tests {
             ExportFormat::Legacy,
             &[
                 (Column::Id, "user_2"),
-                (Column::EmailAddresses, "jessica@atreides.com|jessica@harkonnen.com"),
+                (
+                    Column::EmailAddresses,
+                    "jessica@atreides.com|jessica@harkonnen.com",
+                ),
                 (Column::PhoneNumbers, ""),
                 (Column::PublicMetadata, r#"{"discord": {"step": "final"}}"#),
                 (Column::PrivateMetadata, "null"),

@@ -8,6 +8,9 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 /// An email or phone that was not imported, and whether Clerk had verified it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,8 +63,47 @@ impl Extras {
     }
 }
 
+/// Writes the side file: one JSON object per line, only for users with something to keep.
+pub struct ExtrasWriter {
+    out: Option<BufWriter<File>>,
+    pub written: u64,
+}
+
+impl ExtrasWriter {
+    /// `None` keeps nothing (a dry run).
+    pub fn create(path: Option<&Path>) -> io::Result<ExtrasWriter> {
+        let out = path.map(File::create).transpose()?.map(BufWriter::new);
+        Ok(ExtrasWriter { out, written: 0 })
+    }
+
+    pub fn write(&mut self, extras: &Extras) -> io::Result<()> {
+        let Some(out) = &mut self.out else {
+            return Ok(());
+        };
+        if extras.is_empty() {
+            return Ok(());
+        }
+        serde_json::to_writer(&mut *out, extras)?;
+        out.write_all(b"\n")?;
+        self.written += 1;
+        Ok(())
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self.out {
+            Some(mut out) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -71,7 +113,10 @@ mod tests {
         assert_eq!(Extras::metadata(None), None);
         assert_eq!(Extras::metadata(Some(&json!(null))), None);
         assert_eq!(Extras::metadata(Some(&json!({}))), None);
-        assert_eq!(Extras::metadata(Some(&json!({"a": 1}))), Some(json!({"a": 1})));
+        assert_eq!(
+            Extras::metadata(Some(&json!({"a": 1}))),
+            Some(json!({"a": 1}))
+        );
         assert_eq!(Extras::metadata(Some(&json!([]))), Some(json!([])));
     }
 
@@ -87,6 +132,38 @@ mod tests {
             serde_json::to_string(&extras).unwrap(),
             r#"{"clerk_id":"user_1","external_id":"legacy-1"}"#
         );
-        assert!(Extras { clerk_id: "u".to_owned(), ..Extras::default() }.is_empty());
+        assert!(
+            Extras {
+                clerk_id: "u".to_owned(),
+                ..Extras::default()
+            }
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_side_file_has_one_line_per_user_with_something_to_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extras.ndjson");
+        let mut writer = ExtrasWriter::create(Some(&path)).unwrap();
+        let kept = Extras {
+            clerk_id: "user_1".to_owned(),
+            backup_codes_not_migrated: true,
+            ..Extras::default()
+        };
+        writer.write(&kept).unwrap();
+        writer
+            .write(&Extras {
+                clerk_id: "user_2".to_owned(),
+                ..Extras::default()
+            })
+            .unwrap();
+        assert_eq!(writer.written, 1);
+        writer.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"clerk_id\":\"user_1\",\"backup_codes_not_migrated\":true}\n"
+        );
     }
 }

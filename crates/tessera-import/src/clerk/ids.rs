@@ -41,10 +41,11 @@ fn derive(parts: &[&str]) -> String {
         hash.update(block.to_be_bytes());
         // Rejection sampling like Better Auth's generateId: bytes >= 248 would bias `% 62`.
         for byte in hash.finalize() {
-            if byte < 248 && id.len() < LENGTH {
-                if let Some(&c) = ALPHABET.get(usize::from(byte % 62)) {
-                    id.push(char::from(c));
-                }
+            if byte < 248
+                && id.len() < LENGTH
+                && let Some(&c) = ALPHABET.get(usize::from(byte % 62))
+            {
+                id.push(char::from(c));
             }
         }
         block += 1;
@@ -53,6 +54,12 @@ fn derive(parts: &[&str]) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -6,12 +6,14 @@
 use serde::Serialize;
 use std::fmt;
 
-/// A reject leaves the user out of the database; a warning imports it with something lost or changed.
+/// A reject leaves the user out of the database; a warning imports it with something lost or
+/// changed; a difference is what `verify` found in the database that the plan did not expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Reject,
     Warning,
+    Difference,
 }
 
 /// Which input an issue was found in.
@@ -35,6 +37,16 @@ pub struct Location {
     pub line: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
+}
+
+impl Input {
+    pub fn name(self) -> &'static str {
+        match self {
+            Input::Export => "export",
+            Input::Snapshot => "snapshot",
+            Input::Database => "database",
+        }
+    }
 }
 
 impl Location {
@@ -160,6 +172,16 @@ issue_kinds! {
     DuplicateInSnapshot = "duplicate_in_snapshot", Warning;
     /// Header columns the importer does not know; their values are ignored.
     UnknownColumns = "unknown_columns", Warning;
+
+    // ---- differences found by `verify`
+    UserMissing = "user_missing", Difference;
+    /// The user row differs; the detail names the columns (never their values).
+    UserDiffers = "user_differs", Difference;
+    AccountMissing = "account_missing", Difference;
+    AccountDiffers = "account_differs", Difference;
+    TwoFactorMissing = "two_factor_missing", Difference;
+    /// A twoFactor row the plan does not have (enrolled after the import?).
+    TwoFactorUnexpected = "two_factor_unexpected", Difference;
 }
 
 impl fmt::Display for IssueKind {
@@ -213,6 +235,12 @@ impl Issue {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
@@ -224,7 +252,8 @@ mod tests {
             let name = kind.name();
             assert!(seen.insert(name), "{name} used twice");
             assert!(
-                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{name}"
             );
         }

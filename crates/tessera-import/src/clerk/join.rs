@@ -1,16 +1,17 @@
 //! The whole import as a stream of planned users: export rows joined to snapshot users by Clerk
-//! id, then the snapshot users the export lacks, each planned ([`plan`]) and checked against the
+//! id, then the snapshot users the export lacks, each planned ([`super::plan`]) and checked against the
 //! users before it (duplicate ids, and emails, usernames, phones or OAuth identities used twice).
 //!
-//! Memory is bounded by what uniqueness needs (about 150 bytes per user), not by the files.
+//! Memory is bounded by what uniqueness needs (well under 200 bytes per user), not by the files.
 
+use super::cells;
 use super::csv::Record;
+use super::fingerprint::{FingerprintMap, FingerprintSet, Fingerprinter};
 use super::issue::{Issue, IssueKind};
 use super::plan::{InSnapshot, PlanOptions, Planned, UserPlan, plan_user};
 use super::snapshot::{SnapshotError, SnapshotIndex, Untaken};
 use super::source::{ExportError, ExportFile};
-use super::cells;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use tessera_core::crypto::symmetric::Secrets;
@@ -53,7 +54,7 @@ pub struct Planner {
     snapshot: Option<SnapshotIndex>,
     options: PlanOptions,
     secrets: Secrets,
-    seen: HashSet<Box<str>>,
+    seen: FingerprintSet,
     claims: Claims,
     /// Rows read by the snapshot check, not yet planned.
     sampled: VecDeque<Record>,
@@ -82,7 +83,7 @@ impl Planner {
             snapshot,
             options,
             secrets,
-            seen: HashSet::new(),
+            seen: FingerprintSet::default(),
             claims: Claims::default(),
             sampled: VecDeque::new(),
             pending: VecDeque::new(),
@@ -90,10 +91,17 @@ impl Planner {
         };
         planner.check_sources_match(allow_mismatch)?;
         let file_issues = planner.export.reader.file_issues();
-        let index_issues = planner.snapshot.as_mut().map(SnapshotIndex::take_issues).unwrap_or_default();
-        planner
-            .pending
-            .extend(file_issues.into_iter().chain(index_issues).map(|i| Step::Issue(Box::new(i))));
+        let index_issues = planner
+            .snapshot
+            .as_mut()
+            .map(SnapshotIndex::take_issues)
+            .unwrap_or_default();
+        planner.pending.extend(
+            file_issues
+                .into_iter()
+                .chain(index_issues)
+                .map(|i| Step::Issue(Box::new(i))),
+        );
         Ok(planner)
     }
 
@@ -107,7 +115,12 @@ impl Planner {
                 None => break,
             }
         }
-        let ids: Vec<&str> = self.sampled.iter().filter_map(|r| r.as_ref().ok()).map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = self
+            .sampled
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|r| r.id.as_str())
+            .collect();
         let found = ids.iter().filter(|id| snapshot.contains(id)).count();
         if !allow_mismatch && ids.len() >= MIN_SAMPLE && found * 2 < ids.len() {
             return Err(JoinError::Mismatch(format!(
@@ -138,7 +151,11 @@ impl Planner {
                 match record {
                     Some(record) => self.export_record(record)?,
                     None => {
-                        let untaken = self.snapshot.as_mut().map(SnapshotIndex::untaken).unwrap_or_default();
+                        let untaken = self
+                            .snapshot
+                            .as_mut()
+                            .map(SnapshotIndex::untaken)
+                            .unwrap_or_default();
                         self.untaken = Some(untaken.into_iter());
                     }
                 }
@@ -150,7 +167,12 @@ impl Planner {
             };
             match snapshot.read_untaken(untaken)? {
                 Ok(found) => {
-                    let planned = plan_user(None, InSnapshot::Found(&found), &self.options, &self.secrets);
+                    let planned = plan_user(
+                        None,
+                        InSnapshot::Found(&found),
+                        &self.options,
+                        &self.secrets,
+                    );
                     self.accept(planned);
                 }
                 Err(issue) => self.pending.push_back(Step::Issue(Box::new(issue))),
@@ -166,7 +188,7 @@ impl Planner {
                 return Ok(());
             }
         };
-        if !self.seen.insert(row.id.as_str().into()) {
+        if !self.seen.insert(self.claims.fingerprints.of(&row.id)) {
             let issue = Issue::new(
                 IssueKind::DuplicateId,
                 "the Clerk id appears earlier in the export; only its first row is considered",
@@ -177,15 +199,26 @@ impl Planner {
             return Ok(());
         }
         let planned = match self.snapshot.as_mut() {
-            None => plan_user(Some(&row), InSnapshot::NoSnapshot, &self.options, &self.secrets),
+            None => plan_user(
+                Some(&row),
+                InSnapshot::NoSnapshot,
+                &self.options,
+                &self.secrets,
+            ),
             Some(snapshot) => match snapshot.take(&row.id)? {
                 None => plan_user(Some(&row), InSnapshot::Absent, &self.options, &self.secrets),
-                Some(Ok(found)) => {
-                    plan_user(Some(&row), InSnapshot::Found(&found), &self.options, &self.secrets)
-                }
-                Some(Err(issue)) => {
-                    plan_user(Some(&row), InSnapshot::Unreadable(&issue), &self.options, &self.secrets)
-                }
+                Some(Ok(found)) => plan_user(
+                    Some(&row),
+                    InSnapshot::Found(&found),
+                    &self.options,
+                    &self.secrets,
+                ),
+                Some(Err(issue)) => plan_user(
+                    Some(&row),
+                    InSnapshot::Unreadable(&issue),
+                    &self.options,
+                    &self.secrets,
+                ),
             },
         };
         self.accept(planned);
@@ -212,68 +245,92 @@ impl Iterator for Planner {
     }
 }
 
-/// The unique values taken so far, each with the Clerk id that took it.
+/// The unique values taken so far, each with the user that took it.
 #[derive(Default)]
 struct Claims {
-    emails: HashMap<Box<str>, Box<str>>,
-    usernames: HashMap<Box<str>, Box<str>>,
-    phones: HashMap<Box<str>, Box<str>>,
-    oauth: HashMap<Box<str>, Box<str>>,
+    fingerprints: Fingerprinter,
+    /// Clerk ids of accepted users; the maps point into it.
+    owners: Vec<Box<str>>,
+    emails: FingerprintMap<u32>,
+    usernames: FingerprintMap<u32>,
+    phones: FingerprintMap<u32>,
+    oauth: FingerprintMap<u32>,
 }
 
 impl Claims {
+    fn owner(&self, index: Option<&u32>) -> Option<&str> {
+        index
+            .and_then(|&i| self.owners.get(i as usize))
+            .map(|id| &**id)
+    }
+
     /// Takes the user's email, username and phone, or rejects the user if an earlier user holds one
     /// of them (an email used twice is a conflict to resolve, never a merge). OAuth identities held
     /// by an earlier user are dropped from this one with a warning.
     fn claim(&mut self, plan: &mut UserPlan) -> Result<(), Issue> {
         let user = &plan.user;
-        let phone = user.phone_number.as_deref().map(cells::phone_key);
+        let f = &self.fingerprints;
+        let email = f.of(&user.email);
+        let username = user.username.as_deref().map(|u| f.of(u));
+        let phone = user
+            .phone_number
+            .as_deref()
+            .map(|p| f.of(&cells::phone_key(p)));
         let conflict = |kind: IssueKind, what: &str, owner: &str| {
-            Issue::new(kind, format!("the {what} is already used by {owner}; not merged"))
-                .user(&plan.clerk_id)
-                .at(plan.location)
+            Issue::new(
+                kind,
+                format!("the {what} is already used by {owner}; not merged"),
+            )
+            .user(&plan.clerk_id)
+            .at(plan.location)
         };
-        if let Some(owner) = self.emails.get(user.email.as_str()) {
+        if let Some(owner) = self.owner(self.emails.get(&email)) {
             return Err(conflict(IssueKind::EmailConflict, "email address", owner));
         }
-        if let Some(owner) = user.username.as_deref().and_then(|u| self.usernames.get(u)) {
+        if let Some(owner) = self.owner(username.and_then(|u| self.usernames.get(&u))) {
             return Err(conflict(IssueKind::UsernameConflict, "username", owner));
         }
-        if let Some(owner) = phone.as_deref().and_then(|p| self.phones.get(p)) {
+        if let Some(owner) = self.owner(phone.and_then(|p| self.phones.get(&p))) {
             return Err(conflict(IssueKind::PhoneConflict, "phone number", owner));
         }
-        let id: Box<str> = plan.clerk_id.as_str().into();
-        self.emails.insert(user.email.as_str().into(), id.clone());
-        if let Some(username) = &user.username {
-            self.usernames.insert(username.as_str().into(), id.clone());
+        let index = u32::try_from(self.owners.len()).unwrap_or(u32::MAX);
+        self.owners.push(plan.clerk_id.as_str().into());
+        self.emails.insert(email, index);
+        if let Some(username) = username {
+            self.usernames.insert(username, index);
         }
         if let Some(phone) = phone {
-            self.phones.insert(phone.into(), id.clone());
+            self.phones.insert(phone, index);
         }
         let mut warnings = Vec::new();
-        plan.accounts.retain(|account| {
+        let mut kept = Vec::with_capacity(plan.accounts.len());
+        for account in std::mem::take(&mut plan.accounts) {
             if account.provider_id == tessera_core::model::CREDENTIAL_PROVIDER {
-                return true;
+                kept.push(account);
+                continue;
             }
-            let key: Box<str> = format!("{}\u{0}{}", account.provider_id, account.account_id).into();
-            match self.oauth.get(&key) {
-                Some(owner) => {
-                    warnings.push(
-                        Issue::new(
-                            IssueKind::ExternalAccountConflict,
-                            format!("the {} identity is already linked to {owner}: not imported", account.provider_id),
-                        )
-                        .user(&plan.clerk_id)
-                        .at(plan.location),
-                    );
-                    false
-                }
-                None => {
-                    self.oauth.insert(key, id.clone());
-                    true
-                }
+            let key = self.fingerprints.of(&format!(
+                "{}\u{0}{}",
+                account.provider_id, account.account_id
+            ));
+            if let Some(owner) = self.owner(self.oauth.get(&key)) {
+                warnings.push(
+                    Issue::new(
+                        IssueKind::ExternalAccountConflict,
+                        format!(
+                            "the {} identity is already linked to {owner}: not imported",
+                            account.provider_id
+                        ),
+                    )
+                    .user(&plan.clerk_id)
+                    .at(plan.location),
+                );
+            } else {
+                self.oauth.insert(key, index);
+                kept.push(account);
             }
-        });
+        }
+        plan.accounts = kept;
         plan.warnings.extend(warnings);
         Ok(())
     }

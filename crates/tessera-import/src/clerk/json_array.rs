@@ -39,7 +39,9 @@ pub struct ArrayReader<R> {
 enum State {
     Start,
     /// After `[` or `,`: an element (or, after `[`, the closing bracket) comes next.
-    BeforeElement { first: bool },
+    BeforeElement {
+        first: bool,
+    },
     Done,
 }
 
@@ -159,22 +161,34 @@ impl<R: BufRead> ArrayReader<R> {
                 return Err(ArrayError::Truncated { index });
             }
             let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
+            let mut i = 0;
+            while i < chunk.len() {
                 if in_string {
                     if escaped {
                         escaped = false;
-                    } else if b == b'\\' {
+                        i += 1;
+                        continue;
+                    }
+                    // Strings are most of a user object: jump to the next quote or backslash.
+                    let rest = chunk.get(i..).unwrap_or_default();
+                    let Some(k) = memchr::memchr2(b'"', b'\\', rest) else {
+                        i = chunk.len();
+                        continue;
+                    };
+                    i += k;
+                    if chunk.get(i) == Some(&b'\\') {
                         escaped = true;
-                    } else if b == b'"' {
+                    } else {
                         in_string = false;
                         if depth == 0 {
                             end = Some(i + 1);
                             break;
                         }
                     }
+                    i += 1;
                     continue;
                 }
-                match b {
+                match chunk.get(i).copied().unwrap_or(b' ') {
                     b'"' => in_string = true,
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
@@ -200,6 +214,7 @@ impl<R: BufRead> ArrayReader<R> {
                     _ => {}
                 }
                 started = true;
+                i += 1;
             }
             match end {
                 Some(n) => {
@@ -226,10 +241,20 @@ pub fn describe(error: &serde_json::Error) -> String {
         Category::Data => "a field has the wrong type or is missing",
         Category::Eof => "the element ends too early",
     };
-    format!("{what} (line {}, column {} of the element)", error.line(), error.column())
+    format!(
+        "{what} (line {}, column {} of the element)",
+        error.line(),
+        error.column()
+    )
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -289,12 +314,18 @@ mod tests {
             elements(r#"[{"id":"a"}"#),
             Err(ArrayError::Truncated { index: 0 })
         ));
-        assert!(matches!(elements("["), Err(ArrayError::Truncated { index: 0 })));
+        assert!(matches!(
+            elements("["),
+            Err(ArrayError::Truncated { index: 0 })
+        ));
     }
 
     #[test]
     fn refuses_what_is_not_an_array() {
-        assert!(matches!(elements(r#"{"id":"a"}"#), Err(ArrayError::NotAnArray)));
+        assert!(matches!(
+            elements(r#"{"id":"a"}"#),
+            Err(ArrayError::NotAnArray)
+        ));
         assert!(matches!(elements(""), Err(ArrayError::NotAnArray)));
         assert!(matches!(
             elements(r#"[{"a":1} {"b":2}]"#),

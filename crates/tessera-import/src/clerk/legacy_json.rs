@@ -97,7 +97,12 @@ impl<R: BufRead> Iterator for JsonExport<R> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -144,6 +149,9 @@ mod tests {
     #[test]
     fn refuses_objects_that_are_not_clerk_users() {
         let mut export = JsonExport::new(r#"[{"email":"a@x.dev"}]"#.as_bytes());
-        assert!(matches!(export.next_record(), Err(JsonExportError::Header(_))));
+        assert!(matches!(
+            export.next_record(),
+            Err(JsonExportError::Header(_))
+        ));
     }
 }

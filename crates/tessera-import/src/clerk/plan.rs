@@ -80,6 +80,9 @@ pub struct UserPlan {
     pub two_factor: Option<TwoFactor>,
     pub extras: Extras,
     pub warnings: Vec<Issue>,
+    /// `createdAt` came from Clerk; otherwise it is the import time, which a later plan of the
+    /// same user (e.g. `verify`) cannot reproduce.
+    pub dated_by_clerk: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -166,7 +169,10 @@ fn choose(
 ) -> Choice {
     let mut choice = Choice::default();
     let push = |choice: &mut Choice, ident: Ident| {
-        let is_primary = choice.primary.as_ref().is_some_and(|p| same(&p.value, &ident.value));
+        let is_primary = choice
+            .primary
+            .as_ref()
+            .is_some_and(|p| same(&p.value, &ident.value));
         if !is_primary && !choice.others.iter().any(|o| same(&o.value, &ident.value)) {
             choice.others.push(ident);
         }
@@ -186,10 +192,22 @@ fn choose(
                 value,
             });
             for v in row.verified {
-                push(&mut choice, Ident { value: v.clone(), verified: !in_unverified(v) });
+                push(
+                    &mut choice,
+                    Ident {
+                        value: v.clone(),
+                        verified: !in_unverified(v),
+                    },
+                );
             }
             for v in row.unverified {
-                push(&mut choice, Ident { value: v.clone(), verified: false });
+                push(
+                    &mut choice,
+                    Ident {
+                        value: v.clone(),
+                        verified: false,
+                    },
+                );
             }
         }
         (Some(row), Some((api_primary, api_all))) => {
@@ -197,9 +215,18 @@ fn choose(
             let primary = api_primary
                 .map(str::to_owned)
                 .or_else(|| row.unverified.first().cloned());
-            choice.primary = primary.map(|value| Ident { verified: flag(&value), value });
+            choice.primary = primary.map(|value| Ident {
+                verified: flag(&value),
+                value,
+            });
             for v in row.unverified {
-                push(&mut choice, Ident { value: v.clone(), verified: flag(v) });
+                push(
+                    &mut choice,
+                    Ident {
+                        value: v.clone(),
+                        verified: flag(v),
+                    },
+                );
             }
             for a in api_all.iter().cloned() {
                 push(&mut choice, a);
@@ -207,9 +234,18 @@ fn choose(
         }
         (Some(row), None) => {
             choice.flags_unknown = !row.unverified.is_empty();
-            choice.primary = row.unverified.first().map(|v| Ident { value: v.clone(), verified: false });
+            choice.primary = row.unverified.first().map(|v| Ident {
+                value: v.clone(),
+                verified: false,
+            });
             for v in row.unverified {
-                push(&mut choice, Ident { value: v.clone(), verified: false });
+                push(
+                    &mut choice,
+                    Ident {
+                        value: v.clone(),
+                        verified: false,
+                    },
+                );
             }
         }
         (None, Some((api_primary, api_all))) => {
@@ -261,11 +297,17 @@ enum Password {
 
 impl Mapping<'_> {
     fn warn(&mut self, kind: IssueKind, detail: impl Into<String>) {
-        self.warnings.push(Issue::new(kind, detail).user(self.clerk_id).at(self.location));
+        self.warnings.push(
+            Issue::new(kind, detail)
+                .user(self.clerk_id)
+                .at(self.location),
+        );
     }
 
     fn reject(&self, kind: IssueKind, detail: impl Into<String>) -> Issue {
-        Issue::new(kind, detail).user(self.clerk_id).at(self.location)
+        Issue::new(kind, detail)
+            .user(self.clerk_id)
+            .at(self.location)
     }
 
     fn plan(
@@ -283,7 +325,10 @@ impl Mapping<'_> {
             ),
             (true, InSnapshot::Unreadable(issue)) => self.warn(
                 IssueKind::SnapshotUserUnreadable,
-                format!("imported from the export alone; snapshot entry: {}", issue.detail),
+                format!(
+                    "imported from the export alone; snapshot entry: {}",
+                    issue.detail
+                ),
             ),
             (false, _) => self.warn(
                 IssueKind::OnlyInSnapshot,
@@ -315,7 +360,9 @@ impl Mapping<'_> {
         );
         let username = match row {
             Some(r) => r.username.clone(),
-            None => api.and_then(|u| u.username.as_deref()).and_then(cells::text),
+            None => api
+                .and_then(|u| u.username.as_deref())
+                .and_then(cells::text),
         };
         let (email, email_verified) = match &emails.primary {
             Some(primary) => {
@@ -327,7 +374,10 @@ impl Mapping<'_> {
                     ));
                 }
                 if email::is_non_routable(&lowered) {
-                    self.warn(IssueKind::NonRoutableEmail, "the primary email's domain never receives mail");
+                    self.warn(
+                        IssueKind::NonRoutableEmail,
+                        "the primary email's domain never receives mail",
+                    );
                 }
                 (lowered, primary.verified)
             }
@@ -342,11 +392,17 @@ impl Mapping<'_> {
                     IssueKind::PlaceholderEmail,
                     "no email address: a placeholder that receives no mail was stored; the user signs in by phone or username",
                 );
-                (email::placeholder(self.clerk_id, &self.options.placeholder_domain), false)
+                (
+                    email::placeholder(self.clerk_id, &self.options.placeholder_domain),
+                    false,
+                )
             }
         };
         if emails.picked {
-            self.warn(IssueKind::PrimaryEmailChosen, "no primary email address: the first listed one was used");
+            self.warn(
+                IssueKind::PrimaryEmailChosen,
+                "no primary email address: the first listed one was used",
+            );
         }
         if emails.flags_unknown {
             self.warn(
@@ -367,14 +423,19 @@ impl Mapping<'_> {
         let totp = self.totp(row, api)?;
 
         // ---- the user row
-        let created_at = self
-            .timestamp(api.and_then(|u| u.created_at), "created_at")
-            .unwrap_or(self.options.now);
+        let clerk_created_at = self.timestamp(api.and_then(|u| u.created_at), "created_at");
+        let created_at = clerk_created_at.unwrap_or(self.options.now);
         let updated_at = self
             .timestamp(api.and_then(|u| u.updated_at), "updated_at")
             .unwrap_or(created_at);
         let name = self.name(row, api);
-        let mut user = User::new(self.clerk_id.to_owned(), name, email, email_verified, created_at);
+        let mut user = User::new(
+            self.clerk_id.to_owned(),
+            name,
+            email,
+            email_verified,
+            created_at,
+        );
         user.updated_at = updated_at;
         user.image = api
             .filter(|u| u.has_image)
@@ -389,7 +450,10 @@ impl Mapping<'_> {
         self.phone(&mut user, phones);
         self.username(&mut user, username);
         for other in emails.others {
-            self.extras.additional_emails.push(KeptIdentifier { value: other.value, verified: other.verified });
+            self.extras.additional_emails.push(KeptIdentifier {
+                value: other.value,
+                verified: other.verified,
+            });
         }
         if !self.extras.additional_emails.is_empty() {
             let n = self.extras.additional_emails.len();
@@ -402,9 +466,17 @@ impl Mapping<'_> {
         // ---- accounts
         let mut accounts = Vec::new();
         if let Password::Stored(hash) = password {
-            let mut account = Account::credential(ids::credential_account(self.clerk_id), self.clerk_id, hash, created_at);
+            let mut account = Account::credential(
+                ids::credential_account(self.clerk_id),
+                self.clerk_id,
+                hash,
+                created_at,
+            );
             account.updated_at = self
-                .timestamp(api.and_then(|u| u.password_last_updated_at), "password_last_updated_at")
+                .timestamp(
+                    api.and_then(|u| u.password_last_updated_at),
+                    "password_last_updated_at",
+                )
                 .unwrap_or(updated_at);
             accounts.push(account);
         }
@@ -425,9 +497,12 @@ impl Mapping<'_> {
         let two_factor = match totp {
             Some(plaintext) if plugins.two_factor => {
                 let sealed = |text: &str| {
-                    secrets
-                        .encrypt(text)
-                        .map_err(|e| self.reject(IssueKind::InvalidTotpSecret, format!("cannot be encrypted: {e}")))
+                    secrets.encrypt(text).map_err(|e| {
+                        self.reject(
+                            IssueKind::InvalidTotpSecret,
+                            format!("cannot be encrypted: {e}"),
+                        )
+                    })
                 };
                 Some(TwoFactor {
                     id: ids::two_factor(self.clerk_id),
@@ -460,6 +535,7 @@ impl Mapping<'_> {
             two_factor,
             extras: std::mem::take(&mut self.extras),
             warnings: std::mem::take(&mut self.warnings),
+            dated_by_clerk: clerk_created_at.is_some(),
         })
     }
 
@@ -467,8 +543,10 @@ impl Mapping<'_> {
         let (first, last) = match row {
             Some(r) => (r.first_name.clone(), r.last_name.clone()),
             None => (
-                api.and_then(|u| u.first_name.as_deref()).and_then(cells::text),
-                api.and_then(|u| u.last_name.as_deref()).and_then(cells::text),
+                api.and_then(|u| u.first_name.as_deref())
+                    .and_then(cells::text),
+                api.and_then(|u| u.last_name.as_deref())
+                    .and_then(cells::text),
             ),
         };
         let parts: Vec<&str> = [first.as_deref(), last.as_deref()]
@@ -491,7 +569,10 @@ impl Mapping<'_> {
         let mut kept = phones.others;
         if let Some(primary) = phones.primary {
             if !is_e164(&primary.value) {
-                self.warn(IssueKind::PhoneNotE164, "the phone number is not in E.164 form (+ and 7 to 15 digits)");
+                self.warn(
+                    IssueKind::PhoneNotE164,
+                    "the phone number is not in E.164 form (+ and 7 to 15 digits)",
+                );
             }
             if self.options.plugins.phone_number {
                 user.phone_number = Some(primary.value);
@@ -512,14 +593,20 @@ impl Mapping<'_> {
         }
         self.extras.additional_phones = kept
             .into_iter()
-            .map(|p| KeptIdentifier { value: p.value, verified: p.verified })
+            .map(|p| KeptIdentifier {
+                value: p.value,
+                verified: p.verified,
+            })
             .collect();
     }
 
     fn username(&mut self, user: &mut User, username: Option<String>) {
         let Some(display) = username else { return };
         if !self.options.plugins.username {
-            self.warn(IssueKind::UsernamePluginDisabled, "has a username, but the username plugin is off; kept in the extras file");
+            self.warn(
+                IssueKind::UsernamePluginDisabled,
+                "has a username, but the username plugin is off; kept in the extras file",
+            );
             self.extras.username = Some(display);
             return;
         }
@@ -533,7 +620,11 @@ impl Mapping<'_> {
         user.display_username = Some(display);
     }
 
-    fn password(&mut self, row: Option<&ExportRow>, api: Option<&bapi::User>) -> Result<Password, Issue> {
+    fn password(
+        &mut self,
+        row: Option<&ExportRow>,
+        api: Option<&bapi::User>,
+    ) -> Result<Password, Issue> {
         let Some(row) = row else {
             return Ok(Password::None);
         };
@@ -547,15 +638,24 @@ impl Mapping<'_> {
             return Ok(Password::None);
         };
         let Some(hasher) = row.password_hasher.as_deref() else {
-            return Err(self.reject(IssueKind::DigestWithoutHasher, "a password digest without `password_hasher`"));
+            return Err(self.reject(
+                IssueKind::DigestWithoutHasher,
+                "a password digest without `password_hasher`",
+            ));
         };
         let stored = match stored_digest(hasher, digest) {
             Ok(stored) => stored,
             Err(ClerkDigestReject::UnknownHasher(_)) => {
-                return Err(self.reject(IssueKind::UnknownHasher, format!("unknown password hasher `{}`", printable(hasher))));
+                return Err(self.reject(
+                    IssueKind::UnknownHasher,
+                    format!("unknown password hasher {}", hasher_name(hasher)),
+                ));
             }
             Err(e @ ClerkDigestReject::Unsupported { .. }) => {
-                self.warn(IssueKind::PasswordUnsupported, format!("{e}; imported without a password"));
+                self.warn(
+                    IssueKind::PasswordUnsupported,
+                    format!("{e}; imported without a password"),
+                );
                 return Ok(Password::None);
             }
             Err(e) => return Err(self.reject(IssueKind::DigestRejected, e.to_string())),
@@ -571,7 +671,11 @@ impl Mapping<'_> {
     }
 
     /// The TOTP plaintext to encrypt (`base32:<SECRET>`), if the user has TOTP.
-    fn totp(&mut self, row: Option<&ExportRow>, api: Option<&bapi::User>) -> Result<Option<String>, Issue> {
+    fn totp(
+        &mut self,
+        row: Option<&ExportRow>,
+        api: Option<&bapi::User>,
+    ) -> Result<Option<String>, Issue> {
         let api_totp = api.map(|u| u.totp_enabled);
         if api.is_some_and(|u| u.backup_code_enabled) {
             self.extras.backup_codes_not_migrated = true;
@@ -595,13 +699,23 @@ impl Mapping<'_> {
             }
             return Ok(None);
         };
-        let plaintext = TotpSecret::import_plaintext(secret)
-            .map_err(|e| self.reject(IssueKind::InvalidTotpSecret, format!("the TOTP secret is unusable: {e}")))?;
+        let plaintext = TotpSecret::import_plaintext(secret).map_err(|e| {
+            self.reject(
+                IssueKind::InvalidTotpSecret,
+                format!("the TOTP secret is unusable: {e}"),
+            )
+        })?;
         if plaintext.len() < "base32:".len() + MIN_TOTP_BASE32_LEN {
-            return Err(self.reject(IssueKind::InvalidTotpSecret, "the TOTP secret is shorter than 80 bits"));
+            return Err(self.reject(
+                IssueKind::InvalidTotpSecret,
+                "the TOTP secret is shorter than 80 bits",
+            ));
         }
         if api_totp == Some(false) {
-            self.warn(IssueKind::TotpDisabledInSnapshot, "the export has a TOTP secret but Clerk says TOTP is off: not imported");
+            self.warn(
+                IssueKind::TotpDisabledInSnapshot,
+                "the export has a TOTP secret but Clerk says TOTP is off: not imported",
+            );
             return Ok(None);
         }
         Ok(Some(plaintext))
@@ -611,18 +725,35 @@ impl Mapping<'_> {
         for external in &api.external_accounts {
             let provider = printable(&external.provider);
             if !bapi::is_verified(external.verification.as_ref()) {
-                self.warn(IssueKind::ExternalAccountUnverified, format!("{provider} link never completed in Clerk: not imported"));
+                self.warn(
+                    IssueKind::ExternalAccountUnverified,
+                    format!("{provider} link never completed in Clerk: not imported"),
+                );
                 continue;
             }
             let Some(provider_id) = clerk_provider_to_better_auth(&external.provider) else {
-                self.warn(IssueKind::ProviderNotMapped, format!("{provider} has no Better Auth provider: not imported"));
+                self.warn(
+                    IssueKind::ProviderNotMapped,
+                    format!("{provider} has no Better Auth provider: not imported"),
+                );
                 continue;
             };
-            let Some(subject) = external.provider_user_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
-                self.warn(IssueKind::ExternalAccountMissingId, format!("{provider} account without provider_user_id: not imported"));
+            let Some(subject) = external
+                .provider_user_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            else {
+                self.warn(
+                    IssueKind::ExternalAccountMissingId,
+                    format!("{provider} account without provider_user_id: not imported"),
+                );
                 continue;
             };
-            if accounts.iter().any(|a| a.provider_id == provider_id && a.account_id == subject) {
+            if accounts
+                .iter()
+                .any(|a| a.provider_id == provider_id && a.account_id == subject)
+            {
                 continue;
             }
             let created_at = self
@@ -652,10 +783,19 @@ impl Mapping<'_> {
     /// Credentials Better Auth has no place for (contract §1.4, §2.6).
     fn unmigratable(&mut self, api: &bapi::User) {
         if !api.passkeys.is_empty() {
-            self.warn(IssueKind::PasskeysNotMigrated, format!("{} passkey(s): bound to Clerk's domain, the user must enroll again", api.passkeys.len()));
+            self.warn(
+                IssueKind::PasskeysNotMigrated,
+                format!(
+                    "{} passkey(s): bound to Clerk's domain, the user must enroll again",
+                    api.passkeys.len()
+                ),
+            );
         }
         if !api.web3_wallets.is_empty() {
-            self.warn(IssueKind::Web3WalletsNotMigrated, format!("{} web3 wallet(s) not imported", api.web3_wallets.len()));
+            self.warn(
+                IssueKind::Web3WalletsNotMigrated,
+                format!("{} web3 wallet(s) not imported", api.web3_wallets.len()),
+            );
         }
         let enterprise = api.saml_accounts.len() + api.enterprise_accounts.len();
         if enterprise > 0 {
@@ -674,7 +814,10 @@ impl Mapping<'_> {
         match timefmt::from_epoch_ms(ms) {
             Some(t) if t >= earliest && t <= latest => Some(t),
             _ => {
-                self.warn(IssueKind::InvalidTimestamp, format!("`{field}` is not a plausible date; import time used"));
+                self.warn(
+                    IssueKind::InvalidTimestamp,
+                    format!("`{field}` is not a plausible date; import time used"),
+                );
                 None
             }
         }
@@ -701,7 +844,9 @@ fn is_e164(phone: &str) -> bool {
 /// Better Auth's default username validator: 3–30 characters of `[a-zA-Z0-9_.]`.
 fn is_better_auth_username(username: &str) -> bool {
     (3..=30).contains(&username.chars().count())
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// Clerk's CLI strips names that look like an email, phone, URL or HTML (copying its backend).
@@ -711,8 +856,26 @@ fn looks_like_contact_or_markup(part: &str) -> bool {
     let url_like = lower.contains("://") || lower.starts_with("www.");
     let html_like = part.contains('<') && part.contains('>');
     let digits = part.chars().filter(char::is_ascii_digit).count();
-    let phone_like = digits >= 7 && part.chars().all(|c| c.is_ascii_digit() || "+-() .".contains(c));
+    let phone_like = digits >= 7
+        && part
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-() .".contains(c));
     email_like || url_like || html_like || phone_like
+}
+
+/// A hasher cell as a report may show it: only if it looks like a hasher name, since a misplaced
+/// digest or secret could sit in that column.
+fn hasher_name(cell: &str) -> String {
+    let looks_like_name = !cell.is_empty()
+        && cell.len() <= 40
+        && cell
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if looks_like_name {
+        format!("`{cell}`")
+    } else {
+        "(the cell does not look like a hasher name)".to_owned()
+    }
 }
 
 /// A value from the input shown in a report: short and printable, since it is attacker-chosen.

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use super::*;
 use crate::clerk::bapi::{EmailAddress, ExternalAccount, PhoneNumber, Verification};
@@ -125,6 +130,7 @@ fn maps_a_password_user_as_better_auth_stores_it() {
     assert_eq!(user.name, "Ada Lovelace");
     assert_eq!(user.image.as_deref(), Some("https://img.clerk.com/ada"));
     assert_eq!(user.created_at, datetime!(2023-11-14 22:13:20 UTC));
+    assert!(plan.dated_by_clerk);
     assert_eq!(user.updated_at, datetime!(2023-11-14 22:15:00 UTC));
     assert_eq!(user.role.as_deref(), Some("user"));
     assert_eq!(user.banned, Some(false));
@@ -151,7 +157,10 @@ fn an_unverified_primary_stays_unverified() {
     r.unverified_emails = vec!["ada@example.com".to_owned()];
     let plan = import(Some(&r), InSnapshot::NoSnapshot);
     assert!(!plan.user.email_verified);
-    assert!(plan.extras.additional_emails.is_empty(), "the primary is not an extra");
+    assert!(
+        plan.extras.additional_emails.is_empty(),
+        "the primary is not an extra"
+    );
 }
 
 #[test]
@@ -235,7 +244,10 @@ fn totp_becomes_an_encrypted_base32_secret_and_no_backup_codes() {
     assert_eq!(two_factor.user_id, "user_1");
     assert_eq!(two_factor.id, ids::two_factor("user_1"));
     assert_eq!(two_factor.verified, Some(true));
-    assert_eq!(secrets().decrypt(&two_factor.secret).unwrap(), format!("base32:{TOTP}"));
+    assert_eq!(
+        secrets().decrypt(&two_factor.secret).unwrap(),
+        format!("base32:{TOTP}")
+    );
     assert_eq!(secrets().decrypt(&two_factor.backup_codes).unwrap(), "[]");
     assert_eq!(plan.user.two_factor_enabled, Some(true));
     assert!(kinds(&plan).contains(&IssueKind::BackupCodesNotMigrated));
@@ -257,9 +269,15 @@ fn a_secret_clerk_says_is_off_is_not_imported() {
 fn a_bad_totp_secret_rejects_the_user() {
     let mut r = row("user_1");
     r.totp_secret = Some("not base32!".to_owned());
-    assert_eq!(reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind, IssueKind::InvalidTotpSecret);
+    assert_eq!(
+        reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind,
+        IssueKind::InvalidTotpSecret
+    );
     r.totp_secret = Some("JBSWY3DP".to_owned());
-    assert_eq!(reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind, IssueKind::InvalidTotpSecret);
+    assert_eq!(
+        reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind,
+        IssueKind::InvalidTotpSecret
+    );
 }
 
 #[test]
@@ -286,7 +304,10 @@ fn a_phone_only_user_gets_an_unverified_placeholder_email() {
     r.primary_phone = Some("+15550100".to_owned());
     r.verified_phones = vec!["+15550100".to_owned()];
     let plan = import(Some(&r), InSnapshot::NoSnapshot);
-    assert_eq!(plan.user.email, email::placeholder("user_Phone", email::PLACEHOLDER_DOMAIN));
+    assert_eq!(
+        plan.user.email,
+        email::placeholder("user_Phone", email::PLACEHOLDER_DOMAIN)
+    );
     assert!(!plan.user.email_verified);
     assert_eq!(plan.user.phone_number.as_deref(), Some("+15550100"));
     assert_eq!(plan.user.phone_number_verified, Some(true));
@@ -310,7 +331,10 @@ fn a_user_nobody_could_sign_in_as_is_rejected() {
     let mut r = row("user_1");
     r.primary_email = None;
     r.verified_emails.clear();
-    assert_eq!(reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind, IssueKind::NoIdentifier);
+    assert_eq!(
+        reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL).kind,
+        IssueKind::NoIdentifier
+    );
 }
 
 #[test]
@@ -327,7 +351,11 @@ fn an_invalid_primary_email_is_rejected_without_quoting_it() {
 fn password_problems_are_rejects_by_kind() {
     let cases = [
         (Some("sha3_custom"), Some("abc"), IssueKind::UnknownHasher),
-        (Some("bcrypt"), Some("$2a$10$tooshort"), IssueKind::DigestRejected),
+        (
+            Some("bcrypt"),
+            Some("$2a$10$tooshort"),
+            IssueKind::DigestRejected,
+        ),
         (None, Some(WORKOS_DIGEST), IssueKind::DigestWithoutHasher),
         (Some("md5"), Some(WORKOS_DIGEST), IssueKind::DigestRejected),
     ];
@@ -337,8 +365,24 @@ fn password_problems_are_rejects_by_kind() {
         r.password_digest = digest.map(str::to_owned);
         let issue = reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL);
         assert_eq!(issue.kind, kind, "{hasher:?}");
-        assert!(!issue.detail.contains("$2a$10$"), "the digest never appears: {}", issue.detail);
+        assert!(
+            !issue.detail.contains("$2a$10$"),
+            "the digest never appears: {}",
+            issue.detail
+        );
     }
+}
+
+#[test]
+fn a_secret_in_the_hasher_column_is_not_quoted() {
+    let mut r = row("user_1");
+    r.password_hasher = Some("$2a$10$abcdefghijklmnopqrstuv".to_owned());
+    let issue = reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL);
+    assert_eq!(issue.kind, IssueKind::UnknownHasher);
+    assert!(!issue.detail.contains("abcdefgh"), "{}", issue.detail);
+    r.password_hasher = Some("sha3_custom".to_owned());
+    let issue = reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL);
+    assert!(issue.detail.contains("`sha3_custom`"), "{}", issue.detail);
 }
 
 #[test]
@@ -386,16 +430,27 @@ fn verified_oauth_accounts_become_accounts_without_tokens() {
         oauth("oauth_google", Some("1234567890"), "verified"),
     ];
     let plan = import(Some(&row("user_1")), InSnapshot::Found(&api));
-    let oauth: Vec<&Account> = plan.accounts.iter().filter(|a| a.provider_id != "credential").collect();
+    let oauth: Vec<&Account> = plan
+        .accounts
+        .iter()
+        .filter(|a| a.provider_id != "credential")
+        .collect();
     assert_eq!(oauth.len(), 2, "duplicates inside one user collapse");
     let google = oauth[0];
     assert_eq!(google.provider_id, "google");
     assert_eq!(google.account_id, "1234567890");
     assert_eq!(google.user_id, "user_1");
     assert_eq!(google.scope.as_deref(), Some("email,openid,profile"));
-    assert_eq!(google.id, ids::oauth_account("user_1", "google", "1234567890"));
+    assert_eq!(
+        google.id,
+        ids::oauth_account("user_1", "google", "1234567890")
+    );
     assert_eq!(google.created_at, datetime!(2023-11-14 22:14:10 UTC));
-    assert!(google.access_token.is_none() && google.refresh_token.is_none() && google.id_token.is_none());
+    assert!(
+        google.access_token.is_none()
+            && google.refresh_token.is_none()
+            && google.id_token.is_none()
+    );
     assert_eq!(oauth[1].provider_id, "twitter");
     assert_eq!(
         kinds(&plan),
@@ -433,6 +488,7 @@ fn a_user_only_in_the_snapshot_is_imported_without_password() {
 fn a_user_missing_from_the_snapshot_is_dated_at_import_time() {
     let plan = import(Some(&row("user_1")), InSnapshot::Absent);
     assert_eq!(plan.user.created_at, NOW);
+    assert!(!plan.dated_by_clerk);
     assert_eq!(plan.user.image, None);
     assert_eq!(kinds(&plan), vec![IssueKind::NotInSnapshot]);
     let unreadable = Issue::new(IssueKind::InvalidSnapshotUser, "wrong type");
@@ -513,7 +569,10 @@ fn planning_twice_gives_the_same_rows() {
     let b = import(Some(&r), InSnapshot::Found(&api));
     assert_eq!(a.user, b.user);
     assert_eq!(a.accounts, b.accounts);
-    assert_eq!(a.two_factor.as_ref().map(|t| &t.id), b.two_factor.as_ref().map(|t| &t.id));
+    assert_eq!(
+        a.two_factor.as_ref().map(|t| &t.id),
+        b.two_factor.as_ref().map(|t| &t.id)
+    );
 }
 
 #[test]

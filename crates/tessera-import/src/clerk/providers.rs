@@ -59,12 +59,21 @@ pub fn known_clerk_providers() -> impl Iterator<Item = (&'static str, Option<&'s
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
     #[test]
     fn strips_the_oauth_prefix() {
-        assert_eq!(clerk_provider_to_better_auth("oauth_google"), Some("google"));
+        assert_eq!(
+            clerk_provider_to_better_auth("oauth_google"),
+            Some("google")
+        );
         assert_eq!(clerk_provider_to_better_auth("github"), Some("github"));
     }
 

@@ -59,7 +59,7 @@ impl Summary {
                 self.users_rejected += 1;
                 &mut self.rejects
             }
-            Severity::Warning => &mut self.warnings,
+            Severity::Warning | Severity::Difference => &mut self.warnings,
         };
         *counts.entry(issue.kind).or_insert(0) += 1;
     }
@@ -79,19 +79,39 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let title = if self.dry_run { "Import plan (dry run, nothing written)" } else { "Import" };
+        let title = if self.dry_run {
+            "Import plan (dry run, nothing written)"
+        } else {
+            "Import"
+        };
         writeln!(f, "{title}:")?;
         writeln!(f, "  users to import      {:>10}", self.users_planned)?;
         if !self.dry_run {
             writeln!(f, "    inserted           {:>10}", self.users_inserted)?;
-            writeln!(f, "    already present    {:>10}", self.users_already_present)?;
+            writeln!(
+                f,
+                "    already present    {:>10}",
+                self.users_already_present
+            )?;
         }
         writeln!(f, "  users rejected       {:>10}", self.users_rejected)?;
-        writeln!(f, "  password accounts    {:>10}", self.credential_accounts_planned)?;
-        writeln!(f, "  OAuth accounts       {:>10}", self.oauth_accounts_planned)?;
+        writeln!(
+            f,
+            "  password accounts    {:>10}",
+            self.credential_accounts_planned
+        )?;
+        writeln!(
+            f,
+            "  OAuth accounts       {:>10}",
+            self.oauth_accounts_planned
+        )?;
         writeln!(f, "  TOTP second factors  {:>10}", self.two_factors_planned)?;
         if !self.dry_run {
-            writeln!(f, "  rows inserted: {} accounts, {} two-factor", self.accounts_inserted, self.two_factors_inserted)?;
+            writeln!(
+                f,
+                "  rows inserted: {} accounts, {} two-factor",
+                self.accounts_inserted, self.two_factors_inserted
+            )?;
         }
         for (title, counts) in [("Rejects", &self.rejects), ("Warnings", &self.warnings)] {
             if !counts.is_empty() {
@@ -121,12 +141,17 @@ impl ReportFormat {
     }
 }
 
-const CSV_HEADER: [&str; 7] = ["severity", "kind", "clerk_id", "input", "line", "index", "detail"];
+const CSV_HEADER: [&str; 7] = [
+    "severity", "kind", "clerk_id", "input", "line", "index", "detail",
+];
 
 enum Sink {
     /// `{"issues":[…],"summary":{…}}`, the array streamed.
-    Json { out: BufWriter<File>, first: bool },
-    Csv(csv::Writer<File>),
+    Json {
+        out: BufWriter<File>,
+        first: bool,
+    },
+    Csv(Box<csv::Writer<File>>),
 }
 
 /// Streams issues to a report file (or nowhere) and tallies them into the summary.
@@ -147,7 +172,7 @@ impl ReportWriter {
                 ReportFormat::Csv => {
                     let mut out = csv::Writer::from_path(path)?;
                     out.write_record(CSV_HEADER)?;
-                    Sink::Csv(out)
+                    Sink::Csv(Box::new(out))
                 }
             }),
         };
@@ -169,16 +194,17 @@ impl ReportWriter {
             Some(Sink::Csv(out)) => {
                 let location = issue.location;
                 let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-                let input = location.map(|l| serde_json::to_value(l.input).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).unwrap_or_default();
+                let input = location.map_or("", |l| l.input.name());
                 let severity = match issue.severity {
                     Severity::Reject => "reject",
                     Severity::Warning => "warning",
+                    Severity::Difference => "difference",
                 };
                 out.write_record([
                     severity,
                     issue.kind.name(),
                     issue.clerk_id.as_deref().unwrap_or(""),
-                    &input,
+                    input,
                     &number(location.and_then(|l| l.line)),
                     &number(location.and_then(|l| l.index)),
                     &issue.detail,
@@ -221,25 +247,39 @@ impl<'a> From<&'a Summary> for SummaryJson<'a> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::clerk::issue::{Input, Location};
 
     fn issues() -> Vec<Issue> {
         vec![
-            Issue::new(IssueKind::EmailConflict, "the email address is already used by user_a; not merged")
-                .user("user_b")
-                .at(Some(Location::line(Input::Export, 7))),
-            Issue::new(IssueKind::PlaceholderEmail, "no email, \"quoted\", with comma")
-                .user("user_c")
-                .at(Some(Location::index(Input::Snapshot, 3))),
+            Issue::new(
+                IssueKind::EmailConflict,
+                "the email address is already used by user_a; not merged",
+            )
+            .user("user_b")
+            .at(Some(Location::line(Input::Export, 7))),
+            Issue::new(
+                IssueKind::PlaceholderEmail,
+                "no email, \"quoted\", with comma",
+            )
+            .user("user_c")
+            .at(Some(Location::index(Input::Snapshot, 3))),
             Issue::new(IssueKind::MalformedRow, "the record has 5 of 13 columns"),
         ]
     }
 
     fn summary_of(issues: &[Issue]) -> Summary {
-        let mut summary = Summary { users_planned: 10, ..Summary::default() };
+        let mut summary = Summary {
+            users_planned: 10,
+            ..Summary::default()
+        };
         for issue in issues {
             summary.count(issue);
         }
@@ -253,7 +293,10 @@ mod tests {
         assert_eq!(summary.rejects.get(&IssueKind::EmailConflict), Some(&1));
         assert_eq!(summary.warnings.get(&IssueKind::PlaceholderEmail), Some(&1));
         assert_eq!(summary.exit_status(), ExitStatus::Rejected);
-        assert_eq!(summary_of(&issues()[1..2]).exit_status(), ExitStatus::Success);
+        assert_eq!(
+            summary_of(&issues()[1..2]).exit_status(),
+            ExitStatus::Success
+        );
         assert_eq!(ExitStatus::Refused.code(), 2);
     }
 
@@ -275,7 +318,8 @@ mod tests {
             report.write(&issue).unwrap();
         }
         report.finish(&summary_of(&issues())).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let listed = json["issues"].as_array().unwrap();
         assert_eq!(listed.len(), 3);
         assert_eq!(listed[0]["kind"], "email_conflict");

@@ -8,9 +8,9 @@
 //!   The index costs about 100 bytes per user; the users themselves stay on disk.
 
 use super::bapi::{IdOnly, User};
+use super::fingerprint::{FingerprintMap, Fingerprinter};
 use super::issue::{Input, Issue, IssueKind, Location};
 use super::json_array::{ArrayError, ArrayReader, Element, describe};
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -38,17 +38,19 @@ pub type SnapshotItem = Result<SnapshotUser, Issue>;
 fn parse(bytes: &[u8], index: u64) -> SnapshotItem {
     let location = Location::index(Input::Snapshot, index);
     let parsed = serde_json::from_slice::<User>(bytes);
-    parsed.map(|user| SnapshotUser { user, location }).map_err(|e| {
-        let issue = Issue::new(
-            IssueKind::InvalidSnapshotUser,
-            format!("not a Clerk user: {}", describe(&e)),
-        )
-        .at(Some(location));
-        match serde_json::from_slice::<IdOnly>(bytes) {
-            Ok(IdOnly { id }) => issue.user(&id),
-            Err(_) => issue,
-        }
-    })
+    parsed
+        .map(|user| SnapshotUser { user, location })
+        .map_err(|e| {
+            let issue = Issue::new(
+                IssueKind::InvalidSnapshotUser,
+                format!("not a Clerk user: {}", describe(&e)),
+            )
+            .at(Some(location));
+            match serde_json::from_slice::<IdOnly>(bytes) {
+                Ok(IdOnly { id }) => issue.user(&id),
+                Err(_) => issue,
+            }
+        })
 }
 
 /// Streams a snapshot's users in file order.
@@ -89,7 +91,8 @@ struct Slot {
 /// Where each user of a snapshot file sits, by Clerk id.
 pub struct SnapshotIndex {
     file: File,
-    slots: HashMap<Box<str>, Slot>,
+    fingerprints: Fingerprinter,
+    slots: FingerprintMap<Slot>,
     /// Elements that could not be indexed (no id), and repeated ids.
     issues: Vec<Issue>,
     buf: Vec<u8>,
@@ -100,15 +103,21 @@ impl SnapshotIndex {
     /// an error: a partial snapshot would silently turn users into "not in snapshot".
     pub fn build(path: &Path) -> Result<SnapshotIndex, SnapshotError> {
         let file = File::open(path).map_err(SnapshotError::Open)?;
-        let reader = BufReader::with_capacity(1 << 20, file.try_clone().map_err(SnapshotError::Open)?);
+        let reader =
+            BufReader::with_capacity(1 << 20, file.try_clone().map_err(SnapshotError::Open)?);
         let mut elements = ArrayReader::new(reader);
-        let mut slots: HashMap<Box<str>, Slot> = HashMap::new();
+        let fingerprints = Fingerprinter::new();
+        let mut slots = FingerprintMap::<Slot>::default();
         let mut issues = Vec::new();
         let mut buf = Vec::new();
         while let Some(Element { index, offset, len }) = elements.next_element(&mut buf)? {
             let location = Some(Location::index(Input::Snapshot, index));
-            let id = match serde_json::from_slice::<IdOnly>(&buf) {
-                Ok(IdOnly { id }) if !id.trim().is_empty() => id,
+            let parsed = match leading_id(&buf) {
+                Some(id) => Ok(id.to_owned()),
+                None => serde_json::from_slice::<IdOnly>(&buf).map(|i| i.id),
+            };
+            let id = match parsed {
+                Ok(id) if !id.trim().is_empty() => id,
                 Ok(_) => {
                     issues.push(
                         Issue::new(IssueKind::InvalidSnapshotUser, "the user has an empty id")
@@ -129,13 +138,17 @@ impl SnapshotIndex {
             };
             let Ok(len) = u32::try_from(len) else {
                 issues.push(
-                    Issue::new(IssueKind::InvalidSnapshotUser, "the user object exceeds 4 GiB")
-                        .user(&id)
-                        .at(location),
+                    Issue::new(
+                        IssueKind::InvalidSnapshotUser,
+                        "the user object exceeds 4 GiB",
+                    )
+                    .user(&id)
+                    .at(location),
                 );
                 continue;
             };
-            if slots.contains_key(id.as_str()) {
+            let key = fingerprints.of(&id);
+            if slots.contains_key(&key) {
                 issues.push(
                     Issue::new(
                         IssueKind::DuplicateInSnapshot,
@@ -147,7 +160,7 @@ impl SnapshotIndex {
                 continue;
             }
             slots.insert(
-                id.into_boxed_str(),
+                key,
                 Slot {
                     offset,
                     len,
@@ -158,6 +171,7 @@ impl SnapshotIndex {
         }
         Ok(SnapshotIndex {
             file,
+            fingerprints,
             slots,
             issues,
             buf: Vec::new(),
@@ -173,7 +187,7 @@ impl SnapshotIndex {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.slots.contains_key(id)
+        self.slots.contains_key(&self.fingerprints.of(id))
     }
 
     /// The indexing issues, handed over once.
@@ -181,9 +195,9 @@ impl SnapshotIndex {
         std::mem::take(&mut self.issues)
     }
 
-    /// Reads the user with this id, once: later calls (and [`Self::remaining`]) skip it.
+    /// Reads the user with this id, once: later calls (and [`Self::untaken`]) skip it.
     pub fn take(&mut self, id: &str) -> Result<Option<SnapshotItem>, SnapshotError> {
-        let Some(slot) = self.slots.get_mut(id) else {
+        let Some(slot) = self.slots.get_mut(&self.fingerprints.of(id)) else {
             return Ok(None);
         };
         if slot.taken {
@@ -226,12 +240,31 @@ impl SnapshotIndex {
     }
 }
 
+/// The id of an element that starts `{"id":"…"`, as Clerk's API and our writers put it, found
+/// without parsing the whole user; anything else (escapes, another key first) is left to serde.
+fn leading_id(element: &[u8]) -> Option<&str> {
+    let rest = element.strip_prefix(b"{")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"id\"")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest.get(end) != Some(&b'"') {
+        return None;
+    }
+    std::str::from_utf8(rest.get(..end)?).ok()
+}
+
 /// Where a user nobody took sits in the file.
 #[derive(Debug, Clone, Copy)]
 pub struct Untaken(Slot);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -257,7 +290,10 @@ mod tests {
             .map(|u| u.unwrap())
             .collect();
         assert_eq!(users.len(), 5);
-        assert_eq!(users[0].as_ref().unwrap().user.first_name.as_deref(), Some("A"));
+        assert_eq!(
+            users[0].as_ref().unwrap().user.first_name.as_deref(),
+            Some("A")
+        );
         assert_eq!(users[3].as_ref().unwrap().location.index, Some(3));
         let bad = users[1].as_ref().unwrap_err();
         assert_eq!(bad.kind, IssueKind::InvalidSnapshotUser);
@@ -289,7 +325,10 @@ mod tests {
         let kinds: Vec<IssueKind> = issues.iter().map(|i| i.kind).collect();
         assert_eq!(
             kinds,
-            vec![IssueKind::InvalidSnapshotUser, IssueKind::DuplicateInSnapshot]
+            vec![
+                IssueKind::InvalidSnapshotUser,
+                IssueKind::DuplicateInSnapshot
+            ]
         );
         assert_eq!(issues[0].location.and_then(|l| l.index), Some(2));
         assert_eq!(issues[1].clerk_id.as_deref(), Some("user_a"));
@@ -309,6 +348,15 @@ mod tests {
             .collect();
         assert_eq!(rest, vec!["user_b", "user_c"]);
         assert!(index.untaken().is_empty());
+    }
+
+    #[test]
+    fn reads_a_leading_id_without_parsing_and_leaves_the_rest_to_serde() {
+        assert_eq!(leading_id(br#"{"id":"user_a","x":1}"#), Some("user_a"));
+        assert_eq!(leading_id(br#"{ "id" : "user_a" }"#), Some("user_a"));
+        assert_eq!(leading_id(br#"{"object":"user","id":"user_a"}"#), None);
+        assert_eq!(leading_id(br#"{"id":"us\"er"}"#), None);
+        assert_eq!(leading_id(br#"{"id":12}"#), None);
     }
 
     #[test]

@@ -18,24 +18,88 @@ pub struct KnownDigest {
 
 /// `(hasher, password, digest)` from contract §3.3.
 const VECTORS: &[(&str, &str, &str)] = &[
-    ("bcrypt_peppered", "password", "$2a$10$abcdefghijklmnopqrstuufsJoadzBoTkmhOCPpb8RqEoE8XJX6Ym$pepper123"),
-    ("bcrypt_sha256_django", "password", "bcrypt_sha256$$2b$10$abcdefghijklmnopqrstuuKGtB3q5KWIAYoHKk7ixG3rOFapDVR7a"),
-    ("argon2i", "password", "$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"),
-    ("argon2id", "password", "$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo"),
-    ("pbkdf2_sha256_django", "password", "pbkdf2_sha256$10000$seasalt$p2Nf8SH5q1HFJUvFvVd4Nj71pVA5fI7cpL2WDbb86bc="),
-    ("pbkdf2_sha256", "password", "pbkdf2_sha256$10000$c2FsdHNhbHRzYWx0c2FsdA==$/HBtt7Z/7p0CzRvSN1B+KXrKNskvRts1UWw61zKTFUo="),
-    ("pbkdf2_sha1", "password", "pbkdf2_sha1$10000$seasalt$3335a9869b4302f0042c257d15afdb22c3dfa256dee2a0a915543fee1b682d72"),
-    ("pbkdf2_sha1", "password", "pbkdf2_sha1$10000$a1b2c3d4e5f60718$2bfadb94a49cb74905004438ffad5ce1e38753f3$20"),
-    ("pbkdf2_sha512", "password", "pbkdf2_sha512$10000$seasalt$8fd9319dd7aca7ea4f6009a0b3e0412702b4e9344e51dd1ad44dd8cb11bfb751aa817f2be973af02a84a0d179449cce58323b44a36ee85234f83a7cc3feb7c35"),
-    ("pbkdf2_sha512_hex", "password", "pbkdf2_sha512_hex$10000$00112233445566778899aabbccddeeff$8aad5d7d1163900c9f11bc74fbbc2cb8076650cb798c50f1373c7559a267fc8b8fd2c4cac24589a67c4140224919bf0f5df042dbaff132fdc06afdd7e6818489"),
-    ("scrypt_firebase", "user1password", "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$Bw==$8$14"),
-    ("scrypt_werkzeug", "password", "scrypt:32768:8:1$abcdefghijklmnop$d3cceeab34835ad3e2221bd2c3401369d5e66ce8702f44110c4b102fe5fa5b7ae4d18f2072e865b55f776f95dd7d1436e0ed29789c8be8dc1f6288e21cd7f851"),
+    (
+        "bcrypt_peppered",
+        "password",
+        "$2a$10$abcdefghijklmnopqrstuufsJoadzBoTkmhOCPpb8RqEoE8XJX6Ym$pepper123",
+    ),
+    (
+        "bcrypt_sha256_django",
+        "password",
+        "bcrypt_sha256$$2b$10$abcdefghijklmnopqrstuuKGtB3q5KWIAYoHKk7ixG3rOFapDVR7a",
+    ),
+    (
+        "argon2i",
+        "password",
+        "$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+    ),
+    (
+        "argon2id",
+        "password",
+        "$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo",
+    ),
+    (
+        "pbkdf2_sha256_django",
+        "password",
+        "pbkdf2_sha256$10000$seasalt$p2Nf8SH5q1HFJUvFvVd4Nj71pVA5fI7cpL2WDbb86bc=",
+    ),
+    (
+        "pbkdf2_sha256",
+        "password",
+        "pbkdf2_sha256$10000$c2FsdHNhbHRzYWx0c2FsdA==$/HBtt7Z/7p0CzRvSN1B+KXrKNskvRts1UWw61zKTFUo=",
+    ),
+    (
+        "pbkdf2_sha1",
+        "password",
+        "pbkdf2_sha1$10000$seasalt$3335a9869b4302f0042c257d15afdb22c3dfa256dee2a0a915543fee1b682d72",
+    ),
+    (
+        "pbkdf2_sha1",
+        "password",
+        "pbkdf2_sha1$10000$a1b2c3d4e5f60718$2bfadb94a49cb74905004438ffad5ce1e38753f3$20",
+    ),
+    (
+        "pbkdf2_sha512",
+        "password",
+        "pbkdf2_sha512$10000$seasalt$8fd9319dd7aca7ea4f6009a0b3e0412702b4e9344e51dd1ad44dd8cb11bfb751aa817f2be973af02a84a0d179449cce58323b44a36ee85234f83a7cc3feb7c35",
+    ),
+    (
+        "pbkdf2_sha512_hex",
+        "password",
+        "pbkdf2_sha512_hex$10000$00112233445566778899aabbccddeeff$8aad5d7d1163900c9f11bc74fbbc2cb8076650cb798c50f1373c7559a267fc8b8fd2c4cac24589a67c4140224919bf0f5df042dbaff132fdc06afdd7e6818489",
+    ),
+    (
+        "scrypt_firebase",
+        "user1password",
+        "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$Bw==$8$14",
+    ),
+    (
+        "scrypt_werkzeug",
+        "password",
+        "scrypt:32768:8:1$abcdefghijklmnop$d3cceeab34835ad3e2221bd2c3401369d5e66ce8702f44110c4b102fe5fa5b7ae4d18f2072e865b55f776f95dd7d1436e0ed29789c8be8dc1f6288e21cd7f851",
+    ),
     ("phpass", "password", "$P$9abcdefghreUCnbbQX76dJT2aHvsT6."),
-    ("md5_phpass", "password", "$H$9abcdefghreUCnbbQX76dJT2aHvsT6."),
-    ("ldap_ssha", "password", "{SSHA}2D7DXcHaxkWxjlTTFhTzbi4Z/sdhYmNk"),
+    (
+        "md5_phpass",
+        "password",
+        "$H$9abcdefghreUCnbbQX76dJT2aHvsT6.",
+    ),
+    (
+        "ldap_ssha",
+        "password",
+        "{SSHA}2D7DXcHaxkWxjlTTFhTzbi4Z/sdhYmNk",
+    ),
     ("md5", "password", "5f4dcc3b5aa765d61d8327deb882cf99"),
-    ("sha256", "test", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
-    ("sha512_symfony", "password", "sha512_symfony$5000$salt$iKw+yyYDAaIE9cknw6XdfjaVtHJ7Gqh+o/GYWoVpWN1wNDQcSjc8uqXSBC+yj0KOMwA7RpCKH9weKfJT+7AEHQ=="),
+    (
+        "sha256",
+        "test",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ),
+    (
+        "sha512_symfony",
+        "password",
+        "sha512_symfony$5000$salt$iKw+yyYDAaIE9cknw6XdfjaVtHJ7Gqh+o/GYWoVpWN1wNDQcSjc8uqXSBC+yj0KOMwA7RpCKH9weKfJT+7AEHQ==",
+    ),
 ];
 
 /// The public WorkOS example row's digest: bcrypt of `password` (contract §1.7, §3.3).
@@ -91,7 +155,12 @@ impl DigestPool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -35,7 +35,12 @@ pub fn write_record<W: Write>(out: &mut W, fields: &[&str], line_end: &str) -> i
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -48,7 +53,10 @@ mod tests {
     #[test]
     fn quotes_like_go() {
         assert_eq!(line(&["a", "", "b c"]), "a,,b c\n");
-        assert_eq!(line(&["Smith, Jr.", "O\"Brien"]), "\"Smith, Jr.\",\"O\"\"Brien\"\n");
+        assert_eq!(
+            line(&["Smith, Jr.", "O\"Brien"]),
+            "\"Smith, Jr.\",\"O\"\"Brien\"\n"
+        );
         assert_eq!(line(&["Anne\nMarie"]), "\"Anne\nMarie\"\n");
         assert_eq!(line(&[&guard("+15550100")]), "\"\t+15550100\"\n");
         assert_eq!(line(&[" lead"]), "\" lead\"\n");

@@ -3,7 +3,7 @@
 //!
 //! The same options and seed give byte-identical files. A million users take a few seconds: users
 //! are generated on the fly from (seed, position) and never held in memory, and password digests
-//! come from a small precomputed pool ([`digests`]).
+//! come from a small precomputed pool (see `digests.rs`).
 
 mod digests;
 mod go_csv;
@@ -14,9 +14,9 @@ mod rng;
 pub use digests::KnownDigest;
 pub use population::Mix;
 
+use crate::clerk::bapi;
 use crate::clerk::issue::IssueKind;
 use crate::clerk::providers::clerk_provider_to_better_auth;
-use crate::clerk::bapi;
 use person::Person;
 use rng::Rng;
 use serde::Serialize;
@@ -164,7 +164,8 @@ struct Population {
 impl Population {
     fn new(options: &GenerateOptions) -> Result<Population, GenerateError> {
         let root = Rng::new(options.seed);
-        let pool = digests::DigestPool::new(&mut root.fork(1), options.bcrypt_pool, options.bcrypt_cost)?;
+        let pool =
+            digests::DigestPool::new(&mut root.fork(1), options.bcrypt_pool, options.bcrypt_cost)?;
         let fixtures = if options.edge_cases {
             population::fixtures(&mut root.fork(2), &pool)
         } else {
@@ -182,9 +183,16 @@ impl Population {
             // Duplicates copy from the first users: fixtures, else the first random ones.
             let mut earlier: Vec<Person> = population.fixtures.clone();
             let fixtures = population.fixtures.len() as u64;
-            earlier.extend((fixtures..population.head().min(fixtures + 200)).map(|i| population.person(i)));
+            earlier.extend(
+                (fixtures..population.head().min(fixtures + 200)).map(|i| population.person(i)),
+            );
             let first = population.head();
-            population.faults = population::faults(first, &mut population.root.fork(3), &population.pool, &earlier);
+            population.faults = population::faults(
+                first,
+                &mut population.root.fork(3),
+                &population.pool,
+                &earlier,
+            );
         }
         Ok(population)
     }
@@ -201,11 +209,19 @@ impl Population {
     fn person(&self, position: u64) -> Person {
         let fixtures = self.fixtures.len() as u64;
         if position < fixtures {
-            return self.fixtures.get(usize::try_from(position).unwrap_or(usize::MAX)).cloned().unwrap_or_else(|| Person::new(String::new(), 0));
+            return self
+                .fixtures
+                .get(usize::try_from(position).unwrap_or(usize::MAX))
+                .cloned()
+                .unwrap_or_else(|| Person::new(String::new(), 0));
         }
         if position >= self.head() {
             let k = usize::try_from(position - self.head()).unwrap_or(usize::MAX);
-            return self.faults.get(k).cloned().unwrap_or_else(|| Person::new(String::new(), 0));
+            return self
+                .faults
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| Person::new(String::new(), 0));
         }
         let mut rng = self.root.fork(1_000 + position);
         population::random_person(position, &mut rng, &self.pool, &self.mix)
@@ -220,12 +236,26 @@ pub fn generate<C: Write, S: Write, P: Write>(
     passwords: &mut P,
 ) -> Result<GenerateStats, GenerateError> {
     let population = Population::new(options)?;
-    let line_end = if options.spreadsheet_style { "\r\n" } else { "\n" };
+    let line_end = if options.spreadsheet_style {
+        "\r\n"
+    } else {
+        "\n"
+    };
     if options.spreadsheet_style {
         csv.write_all("\u{feff}".as_bytes())?;
     }
     go_csv::write_record(csv, &DASHBOARD_HEADER, line_end)?;
-    go_csv::write_record(passwords, &["clerk_id", "sign_in_with", "identifier", "password", "hasher"], "\n")?;
+    go_csv::write_record(
+        passwords,
+        &[
+            "clerk_id",
+            "sign_in_with",
+            "identifier",
+            "password",
+            "hasher",
+        ],
+        "\n",
+    )?;
     let mut stats = GenerateStats::default();
     snapshot.write_all(b"[")?;
     for position in 0..population.len() {
@@ -234,19 +264,28 @@ pub fn generate<C: Write, S: Write, P: Write>(
         if person.in_export {
             stats.export_records += 1;
             write_csv_record(csv, &person, line_end)?;
-            if person.expect_reject.is_none() {
-                if let (Some(known), Some((with, identifier))) =
+            if person.expect_reject.is_none()
+                && let (Some(known), Some((with, identifier))) =
                     (&person.password, person.sign_in_identifier())
-                {
-                    stats.known_passwords += 1;
-                    let fields = [person.id.as_str(), with, identifier, &known.password, known.hasher];
-                    go_csv::write_record(passwords, &fields, "\n")?;
-                }
+            {
+                stats.known_passwords += 1;
+                let fields = [
+                    person.id.as_str(),
+                    with,
+                    identifier,
+                    &known.password,
+                    known.hasher,
+                ];
+                go_csv::write_record(passwords, &fields, "\n")?;
             }
         }
         if person.in_snapshot {
             // `+created_at` order, as the `api` client lists users.
-            snapshot.write_all(if stats.snapshot_users == 0 { b"\n" } else { b",\n" })?;
+            snapshot.write_all(if stats.snapshot_users == 0 {
+                b"\n"
+            } else {
+                b",\n"
+            })?;
             stats.snapshot_users += 1;
             match &person.raw_json {
                 Some(raw) => snapshot.write_all(raw.as_bytes())?,
@@ -309,7 +348,12 @@ fn count(person: &Person, stats: &mut GenerateStats) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use crate::clerk::csv::CsvExport;
@@ -339,14 +383,20 @@ mod tests {
         assert_eq!(a.0, b.0);
         assert_eq!(a.1, b.1);
         assert_eq!(a.2, b.2);
-        let other = run(&GenerateOptions { seed: 2, ..small(200) });
+        let other = run(&GenerateOptions {
+            seed: 2,
+            ..small(200)
+        });
         assert_ne!(a.0, other.0);
     }
 
     #[test]
     fn the_csv_reads_back_with_one_row_per_record() {
         let (csv, _, _, stats) = run(&small(300));
-        let records: Vec<_> = CsvExport::new(&csv[..]).unwrap().map(|r| r.unwrap()).collect();
+        let records: Vec<_> = CsvExport::new(&csv[..])
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
         assert_eq!(records.len() as u64, stats.export_records);
         let malformed = records.iter().filter(|r| r.is_err()).count();
         assert_eq!(malformed, 1, "only the malformed-row fault fails to read");
@@ -355,20 +405,41 @@ mod tests {
     #[test]
     fn the_snapshot_reads_back_as_clerk_users() {
         let (_, snapshot, _, stats) = run(&small(300));
-        let users: Vec<_> = SnapshotReader::new(&snapshot[..]).map(|u| u.unwrap()).collect();
+        let users: Vec<_> = SnapshotReader::new(&snapshot[..])
+            .map(|u| u.unwrap())
+            .collect();
         assert_eq!(users.len() as u64, stats.snapshot_users);
-        assert_eq!(users.iter().filter(|u| u.is_err()).count(), 1, "only the invalid-user fault");
+        assert_eq!(
+            users.iter().filter(|u| u.is_err()).count(),
+            1,
+            "only the invalid-user fault"
+        );
     }
 
     #[test]
     fn the_mix_is_roughly_the_benchmark_s() {
-        let options = GenerateOptions { bcrypt_cost: 4, ..GenerateOptions::bench(20_000) };
+        let options = GenerateOptions {
+            bcrypt_cost: 4,
+            ..GenerateOptions::bench(20_000)
+        };
         let (_, _, _, stats) = run(&options);
         let share = |n: u64| n as f64 / stats.expected_users as f64;
-        assert!((0.25..0.35).contains(&share(stats.expected_oauth_accounts)), "{stats:?}");
-        assert!((0.08..0.12).contains(&share(stats.expected_two_factors)), "{stats:?}");
-        assert!((0.01..0.03).contains(&share(stats.expected_banned)), "{stats:?}");
-        assert!((0.02..0.045).contains(&share(stats.expected_placeholder_emails)), "{stats:?}");
+        assert!(
+            (0.25..0.35).contains(&share(stats.expected_oauth_accounts)),
+            "{stats:?}"
+        );
+        assert!(
+            (0.08..0.12).contains(&share(stats.expected_two_factors)),
+            "{stats:?}"
+        );
+        assert!(
+            (0.01..0.03).contains(&share(stats.expected_banned)),
+            "{stats:?}"
+        );
+        assert!(
+            (0.02..0.045).contains(&share(stats.expected_placeholder_emails)),
+            "{stats:?}"
+        );
         assert_eq!(stats.expected_rejects, 0);
     }
 
@@ -382,7 +453,10 @@ mod tests {
 
     #[test]
     fn spreadsheet_style_adds_a_bom_and_crlf() {
-        let (csv, _, _, _) = run(&GenerateOptions { spreadsheet_style: true, ..small(10) });
+        let (csv, _, _, _) = run(&GenerateOptions {
+            spreadsheet_style: true,
+            ..small(10)
+        });
         assert!(csv.starts_with("\u{feff}id,".as_bytes()));
         assert!(csv.windows(2).any(|w| w == b"\r\n"));
     }

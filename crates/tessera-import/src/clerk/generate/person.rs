@@ -131,7 +131,8 @@ impl Person {
                 .collect();
             guard(&values.join(&sep))
         };
-        let first = |items: &[Identifier]| items.first().map(|i| guard(&i.value)).unwrap_or_default();
+        let first =
+            |items: &[Identifier]| items.first().map(|i| guard(&i.value)).unwrap_or_default();
         let (digest, hasher) = match &self.password {
             Some(known) => (known.digest.clone(), known.hasher.to_owned()),
             None if self.stray_hasher => (String::new(), "bcrypt".to_owned()),

@@ -19,23 +19,58 @@ const EPOCH_MS: i64 = 1_609_459_200_000;
 
 /// `(as written, ASCII for addresses)`.
 const FIRST_NAMES: &[(&str, &str)] = &[
-    ("Ada", "ada"), ("Alan", "alan"), ("Grace", "grace"), ("Linus", "linus"),
-    ("Margaret", "margaret"), ("Ken", "ken"), ("Barbara", "barbara"), ("Dennis", "dennis"),
-    ("Frances", "frances"), ("Edsger", "edsger"), ("Zoë", "zoe"), ("José", "jose"),
-    ("Søren", "soren"), ("Chloé", "chloe"), ("Jürgen", "jurgen"), ("Ngozi", "ngozi"),
-    ("Hiroshi", "hiroshi"), ("Priya", "priya"), ("Mateo", "mateo"), ("Aoife", "aoife"),
+    ("Ada", "ada"),
+    ("Alan", "alan"),
+    ("Grace", "grace"),
+    ("Linus", "linus"),
+    ("Margaret", "margaret"),
+    ("Ken", "ken"),
+    ("Barbara", "barbara"),
+    ("Dennis", "dennis"),
+    ("Frances", "frances"),
+    ("Edsger", "edsger"),
+    ("Zoë", "zoe"),
+    ("José", "jose"),
+    ("Søren", "soren"),
+    ("Chloé", "chloe"),
+    ("Jürgen", "jurgen"),
+    ("Ngozi", "ngozi"),
+    ("Hiroshi", "hiroshi"),
+    ("Priya", "priya"),
+    ("Mateo", "mateo"),
+    ("Aoife", "aoife"),
 ];
 
 const LAST_NAMES: &[(&str, &str)] = &[
-    ("Lovelace", "lovelace"), ("Turing", "turing"), ("Hopper", "hopper"), ("Torvalds", "torvalds"),
-    ("Hamilton", "hamilton"), ("Thompson", "thompson"), ("Liskov", "liskov"), ("Ritchie", "ritchie"),
-    ("Allen", "allen"), ("Dijkstra", "dijkstra"), ("Müller", "muller"), ("Núñez", "nunez"),
-    ("Kierkegaard", "kierkegaard"), ("Okafor", "okafor"), ("Tanaka", "tanaka"), ("Patel", "patel"),
-    ("García", "garcia"), ("O'Neill", "oneill"), ("Nakamura", "nakamura"), ("Ivanova", "ivanova"),
+    ("Lovelace", "lovelace"),
+    ("Turing", "turing"),
+    ("Hopper", "hopper"),
+    ("Torvalds", "torvalds"),
+    ("Hamilton", "hamilton"),
+    ("Thompson", "thompson"),
+    ("Liskov", "liskov"),
+    ("Ritchie", "ritchie"),
+    ("Allen", "allen"),
+    ("Dijkstra", "dijkstra"),
+    ("Müller", "muller"),
+    ("Núñez", "nunez"),
+    ("Kierkegaard", "kierkegaard"),
+    ("Okafor", "okafor"),
+    ("Tanaka", "tanaka"),
+    ("Patel", "patel"),
+    ("García", "garcia"),
+    ("O'Neill", "oneill"),
+    ("Nakamura", "nakamura"),
+    ("Ivanova", "ivanova"),
 ];
 
 /// Reserved example domains (RFC 2606): routable-looking, never anyone's real mailbox.
-const DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "mail.example.com"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "example.net",
+    "mail.example.com",
+];
 
 /// `(Clerk provider, share among OAuth accounts in percent)`.
 const PROVIDERS: &[(&str, u64)] = &[
@@ -98,7 +133,10 @@ pub fn clerk_id(position: u64, rng: &mut Rng) -> String {
     let mut digits = [b'0'; 7];
     let mut n = position;
     for d in digits.iter_mut().rev() {
-        *d = BASE62.get(usize::try_from(n % 62).unwrap_or(0)).copied().unwrap_or(b'0');
+        *d = BASE62
+            .get(usize::try_from(n % 62).unwrap_or(0))
+            .copied()
+            .unwrap_or(b'0');
         n /= 62;
     }
     id.extend(digits.iter().map(|&b| char::from(b)));
@@ -110,15 +148,29 @@ pub fn totp_secret(rng: &mut Rng) -> String {
     rng.string(BASE32, 32)
 }
 
-fn external_account(provider: &str, person_id: &str, email: &str, rng: &mut Rng) -> bapi::ExternalAccount {
+/// An OAuth link; the subject embeds `position` so no two generated users share an identity.
+fn external_account(
+    provider: &str,
+    position: u64,
+    person_id: &str,
+    email: &str,
+    rng: &mut Rng,
+) -> bapi::ExternalAccount {
     let subject = match provider {
-        "oauth_github" => (rng.below(90_000_000) + 1_000_000).to_string(),
-        "oauth_apple" => format!("001{:03}.{}.{:04}", rng.below(1000), rng.string(b"0123456789abcdef", 32), rng.below(10_000)),
-        _ => format!("1{:020}", rng.below(u64::MAX / 2)),
+        "oauth_github" => (10_000_000 + position).to_string(),
+        "oauth_apple" => format!(
+            "001{:03}.{}.{:04}",
+            rng.below(1000),
+            rng.string(b"0123456789abcdef", 32),
+            rng.below(10_000)
+        ),
+        _ => format!("1{:08}{:012}", rng.below(100_000_000), position),
     };
     let scopes = match provider {
         "oauth_github" => "read:user user:email",
-        "oauth_google" => "email https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile openid profile",
+        "oauth_google" => {
+            "email https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile openid profile"
+        }
         _ => "openid email profile",
     };
     let suffix = person_id.strip_prefix("user_").unwrap_or(person_id);
@@ -139,7 +191,9 @@ fn external_account(provider: &str, person_id: &str, email: &str, rng: &mut Rng)
 
 /// A random user at `position` (its index among all generated users).
 pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix) -> Person {
-    let created_at = EPOCH_MS + i64::try_from(position).unwrap_or(0) * 60_000 + i64::try_from(rng.below(60_000)).unwrap_or(0);
+    let created_at = EPOCH_MS
+        + i64::try_from(position).unwrap_or(0) * 60_000
+        + i64::try_from(rng.below(60_000)).unwrap_or(0);
     let mut p = Person::new(clerk_id(position, rng), created_at);
     p.updated_at = created_at + i64::try_from(rng.below(30 * 86_400_000)).unwrap_or(0);
     let (first, first_ascii) = *rng.pick(FIRST_NAMES).unwrap_or(&("Ada", "ada"));
@@ -154,7 +208,8 @@ pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix)
     let handle = format!("{first_ascii}{position}");
     let roll = rng.next_u64() % 1000;
     let phone_only = (roll as f64) < mix.phone_only * 1000.0;
-    let username_only = !phone_only && (roll as f64) < (mix.phone_only + mix.username_only) * 1000.0;
+    let username_only =
+        !phone_only && (roll as f64) < (mix.phone_only + mix.username_only) * 1000.0;
     if phone_only {
         p.phones.push(Identifier::verified(phone));
     } else if username_only {
@@ -163,12 +218,20 @@ pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix)
         let domain = rng.pick(DOMAINS).copied().unwrap_or("example.com");
         let email = format!("{first_ascii}.{last_ascii}.{position}@{domain}");
         let verified = !rng.chance(mix.unverified_primary);
-        p.emails.push(Identifier { value: email, verified });
+        p.emails.push(Identifier {
+            value: email,
+            verified,
+        });
         if rng.chance(mix.additional_email) {
-            p.emails.push(Identifier::verified(format!("{first_ascii}.{position}@work.example.org")));
+            p.emails.push(Identifier::verified(format!(
+                "{first_ascii}.{position}@work.example.org"
+            )));
         }
         if rng.chance(mix.with_phone) {
-            p.phones.push(Identifier { value: phone, verified: rng.chance(0.9) });
+            p.phones.push(Identifier {
+                value: phone,
+                verified: rng.chance(0.9),
+            });
         }
         if rng.chance(mix.with_username) {
             p.username = Some(handle);
@@ -185,11 +248,20 @@ pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix)
                 share < acc
             })
             .map_or("oauth_google", |(name, _)| name);
-        let email = p.emails.first().map(|e| e.value.clone()).unwrap_or_default();
-        p.external_accounts.push(external_account(provider, &p.id, &email, rng));
+        let email = p
+            .emails
+            .first()
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        p.external_accounts
+            .push(external_account(provider, position, &p.id, &email, rng));
     }
     if !oauth || rng.chance(mix.oauth_with_password) {
-        let known = if rng.chance(mix.other_hashers) { pool.other(rng) } else { pool.bcrypt(rng) };
+        let known = if rng.chance(mix.other_hashers) {
+            pool.other(rng)
+        } else {
+            pool.bcrypt(rng)
+        };
         p.password = known.cloned();
     }
     if rng.chance(mix.totp) {
@@ -209,15 +281,21 @@ pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix)
     p
 }
 
-/// The edge cases of contract §1.7 and the mapping rules, one user each, all importable.
+/// The edge cases of contract §1.7 and the mapping rules, one user each, all importable. Their
+/// OAuth links are never imported (unmapped or unverified), so their subjects may repeat.
 pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
     let mut people = Vec::new();
     let mut next = |tweak: &dyn Fn(&mut Person, &mut Rng)| {
         let position = people.len() as u64;
-        let mut p = Person::new(clerk_id(position, rng), EPOCH_MS - 86_400_000 + i64::try_from(position).unwrap_or(0) * 1000);
+        let mut p = Person::new(
+            clerk_id(position, rng),
+            EPOCH_MS - 86_400_000 + i64::try_from(position).unwrap_or(0) * 1000,
+        );
         p.first_name = "Edge".to_owned();
         p.last_name = format!("Case{position}");
-        p.emails.push(Identifier::verified(format!("edge.case.{position}@example.com")));
+        p.emails.push(Identifier::verified(format!(
+            "edge.case.{position}@example.com"
+        )));
         p.password = pool.bcrypt(rng).cloned();
         p.listed = true;
         tweak(&mut p, rng);
@@ -229,7 +307,8 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
     next(&|p, _| {
         p.phones.push(Identifier::verified("+15550000001"));
         p.phones.push(Identifier::unverified("+15550000002"));
-        p.expect_warnings.push(IssueKind::AdditionalPhonesNotImported);
+        p.expect_warnings
+            .push(IssueKind::AdditionalPhonesNotImported);
     });
     next(&|p, _| {
         if let Some(primary) = p.emails.first_mut() {
@@ -237,13 +316,17 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
         }
     });
     next(&|p, _| {
-        p.emails.push(Identifier::verified("edge.comma.second@example.com"));
-        p.expect_warnings.push(IssueKind::AdditionalEmailsNotImported);
+        p.emails
+            .push(Identifier::verified("edge.comma.second@example.com"));
+        p.expect_warnings
+            .push(IssueKind::AdditionalEmailsNotImported);
     });
     next(&|p, _| {
-        p.emails.push(Identifier::verified("edge.pipe.second@example.com"));
+        p.emails
+            .push(Identifier::verified("edge.pipe.second@example.com"));
         p.list_separator = '|';
-        p.expect_warnings.push(IssueKind::AdditionalEmailsNotImported);
+        p.expect_warnings
+            .push(IssueKind::AdditionalEmailsNotImported);
     });
     next(&|p, _| {
         p.password = None;
@@ -294,13 +377,22 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
         p.expect_warnings.push(IssueKind::NotInSnapshot);
     });
     next(&|p, rng| {
-        let email = p.emails.first().map(|e| e.value.clone()).unwrap_or_default();
-        p.external_accounts.push(external_account("oauth_coinbase", &p.id, &email, rng));
+        let email = p
+            .emails
+            .first()
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        p.external_accounts
+            .push(external_account("oauth_coinbase", 0, &p.id, &email, rng));
         p.expect_warnings.push(IssueKind::ProviderNotMapped);
     });
     next(&|p, rng| {
-        let email = p.emails.first().map(|e| e.value.clone()).unwrap_or_default();
-        let mut account = external_account("oauth_github", &p.id, &email, rng);
+        let email = p
+            .emails
+            .first()
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        let mut account = external_account("oauth_github", 0, &p.id, &email, rng);
         account.verification = Some(bapi::Verification {
             status: Some("unverified".to_owned()),
             strategy: Some("oauth_github".to_owned()),
@@ -338,12 +430,19 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
 
 /// Bad rows, one per kind of bad input the importer must report; `earlier` are users already
 /// generated, which the duplicates copy from.
-pub fn faults(first_position: u64, rng: &mut Rng, pool: &DigestPool, earlier: &[Person]) -> Vec<Person> {
+pub fn faults(
+    first_position: u64,
+    rng: &mut Rng,
+    pool: &DigestPool,
+    earlier: &[Person],
+) -> Vec<Person> {
     let mut people: Vec<Person> = Vec::new();
     let base = |position: u64, rng: &mut Rng| {
         let mut p = Person::new(clerk_id(position, rng), EPOCH_MS + 900_000_000_000);
         p.first_name = "Fault".to_owned();
-        p.emails.push(Identifier::verified(format!("fault.{position}@example.com")));
+        p.emails.push(Identifier::verified(format!(
+            "fault.{position}@example.com"
+        )));
         p.password = pool.bcrypt(rng).cloned();
         p.in_snapshot = false;
         p.listed = true;
@@ -364,7 +463,11 @@ pub fn faults(first_position: u64, rng: &mut Rng, pool: &DigestPool, earlier: &[
         add(IssueKind::DuplicateId, &|p| p.id = original.id.clone());
     }
     if let Some(original) = with_email {
-        let email = original.emails.first().map(|e| e.value.to_uppercase()).unwrap_or_default();
+        let email = original
+            .emails
+            .first()
+            .map(|e| e.value.to_uppercase())
+            .unwrap_or_default();
         add(IssueKind::EmailConflict, &|p| {
             if let Some(primary) = p.emails.first_mut() {
                 primary.value = email.clone();
@@ -373,13 +476,23 @@ pub fn faults(first_position: u64, rng: &mut Rng, pool: &DigestPool, earlier: &[
     }
     if let Some(original) = with_username {
         let username = original.username.as_deref().map(str::to_uppercase);
-        add(IssueKind::UsernameConflict, &|p| p.username = username.clone());
+        add(IssueKind::UsernameConflict, &|p| {
+            p.username = username.clone()
+        });
     }
     if let Some(original) = with_phone {
-        let phone = original.phones.first().map(|ph| ph.value.clone()).unwrap_or_default();
-        add(IssueKind::PhoneConflict, &|p| p.phones = vec![Identifier::verified(phone.clone())]);
+        let phone = original
+            .phones
+            .first()
+            .map(|ph| ph.value.clone())
+            .unwrap_or_default();
+        add(IssueKind::PhoneConflict, &|p| {
+            p.phones = vec![Identifier::verified(phone.clone())]
+        });
     }
-    add(IssueKind::InvalidEmail, &|p| p.emails = vec![Identifier::verified("not-an-email")]);
+    add(IssueKind::InvalidEmail, &|p| {
+        p.emails = vec![Identifier::verified("not-an-email")]
+    });
     add(IssueKind::UnknownHasher, &|p| {
         if let Some(known) = p.password.as_mut() {
             known.hasher = "sha3_custom";
@@ -396,7 +509,9 @@ pub fn faults(first_position: u64, rng: &mut Rng, pool: &DigestPool, earlier: &[
         }
     });
     add(IssueKind::NoIdentifier, &|p| p.emails.clear());
-    add(IssueKind::InvalidTotpSecret, &|p| p.totp_secret = Some("not base32!".to_owned()));
+    add(IssueKind::InvalidTotpSecret, &|p| {
+        p.totp_secret = Some("not base32!".to_owned())
+    });
     add(IssueKind::MalformedRow, &|p| {
         p.raw_csv = Some(format!("{},Cut,Short,,cut@example.com", p.id));
     });

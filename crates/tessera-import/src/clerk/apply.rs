@@ -1,0 +1,400 @@
+//! Writing the plan into the database, and the dry run that only plans.
+//!
+//! One thread reads and plans (CSV, snapshot, crypto); the caller's task writes batches through
+//! [`Store::insert_import_batch`], one transaction each; a bounded channel between them keeps
+//! memory flat and both cores busy. No per-user query on the write path, except to explain users a
+//! batch did not insert (already present, or holding a value another user has).
+//!
+//! Idempotent and resumable: users keep their Clerk ids and every other row id is derived from the
+//! Clerk id ([`super::ids`]); the store skips rows that exist and, in the same transaction, the
+//! rows of users it skipped. So a rerun inserts nothing, and a rerun after a crash at any point
+//! inserts exactly what the crash lost: a batch is written entirely or not at all.
+
+use super::extras::{Extras, ExtrasWriter};
+use super::issue::{Issue, IssueKind, Location};
+use super::join::{JoinError, Planner, Sources, Step};
+use super::plan::{PlanOptions, UserPlan};
+use super::report::{ExitStatus, ReportWriter, Summary};
+use futures::StreamExt;
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::PathBuf;
+use std::time::Instant;
+use tessera_core::crypto::symmetric::Secrets;
+use tessera_core::model::{CREDENTIAL_PROVIDER, User};
+use tessera_store::{Store, StoreError};
+
+/// Users per transaction. Each commit costs a WAL checkpoint and an fsync on SQLite, so larger
+/// batches import faster (measured: 200k users in 15.6 s at 2 000, 8.6 s at 10 000); memory stays
+/// around 10 MB per batch, a handful of batches in flight.
+pub const DEFAULT_BATCH_SIZE: usize = 10_000;
+/// Planned batches waiting for the writer.
+const CHANNEL_DEPTH: usize = 4;
+/// Concurrent lookups when explaining users a batch did not insert.
+const LOOKUPS_IN_FLIGHT: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub plan: PlanOptions,
+    /// Import even if the snapshot seems to belong to another Clerk instance.
+    pub allow_snapshot_mismatch: bool,
+    pub batch_size: usize,
+    /// Report file (`.csv` or JSON) listing every reject and warning.
+    pub report: Option<PathBuf>,
+    /// Side file of what Better Auth cannot hold (see [`super::extras`]). Not written by a dry run.
+    pub extras: Option<PathBuf>,
+}
+
+impl ImportOptions {
+    pub fn new(plan: PlanOptions) -> ImportOptions {
+        ImportOptions {
+            plan,
+            allow_snapshot_mismatch: false,
+            batch_size: DEFAULT_BATCH_SIZE,
+            report: None,
+            extras: None,
+        }
+    }
+}
+
+/// Where the run is, for a progress bar: users and issues so far, and bytes of the export read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub users: u64,
+    pub issues: u64,
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Sources(#[from] JoinError),
+    #[error("writing the report or extras file failed: {0}")]
+    Output(#[from] io::Error),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("the planning thread failed: {0}")]
+    Planner(String),
+}
+
+impl ImportError {
+    /// Every error stops the run before or between batches; the CLI exits with 2. What was
+    /// committed stays, and a rerun finishes the job.
+    pub fn exit_status(&self) -> ExitStatus {
+        ExitStatus::Refused
+    }
+}
+
+/// Planned users and issues, `batch_size` users at a time.
+pub(crate) struct Batch {
+    pub(crate) users: Vec<UserPlan>,
+    pub(crate) issues: Vec<Issue>,
+    pub(crate) bytes_read: u64,
+    pub(crate) bytes_total: u64,
+}
+
+fn next_batch(planner: &mut Planner, size: usize) -> Result<Option<Batch>, JoinError> {
+    let mut batch = Batch {
+        users: Vec::with_capacity(size),
+        issues: Vec::new(),
+        bytes_read: 0,
+        bytes_total: 0,
+    };
+    while batch.users.len() < size {
+        match planner.next_step()? {
+            Some(Step::User(plan)) => batch.users.push(*plan),
+            Some(Step::Issue(issue)) => batch.issues.push(*issue),
+            None => break,
+        }
+    }
+    (batch.bytes_read, batch.bytes_total) = planner.progress();
+    Ok((!batch.users.is_empty() || !batch.issues.is_empty()).then_some(batch))
+}
+
+/// What a planned user adds to the "planned" counts.
+#[derive(Debug, Clone, Copy)]
+struct PlanCounts {
+    credential: u64,
+    oauth: u64,
+    two_factor: bool,
+}
+
+impl PlanCounts {
+    fn of(plan: &UserPlan) -> PlanCounts {
+        let credential = plan
+            .accounts
+            .iter()
+            .filter(|a| a.provider_id == CREDENTIAL_PROVIDER)
+            .count() as u64;
+        PlanCounts {
+            credential,
+            oauth: plan.accounts.len() as u64 - credential,
+            two_factor: plan.two_factor.is_some(),
+        }
+    }
+
+    fn add_to(self, summary: &mut Summary) {
+        summary.users_planned += 1;
+        summary.credential_accounts_planned += self.credential;
+        summary.oauth_accounts_planned += self.oauth;
+        summary.two_factors_planned += u64::from(self.two_factor);
+    }
+}
+
+fn progress_of(summary: &Summary, (bytes_read, bytes_total): (u64, u64)) -> Progress {
+    Progress {
+        users: summary.users_planned + summary.users_rejected,
+        issues: summary.users_rejected + summary.warnings_total(),
+        bytes_read,
+        bytes_total,
+    }
+}
+
+/// The planning thread: opens the inputs (indexing the snapshot, checking the files belong
+/// together) before returning, so a refusal happens before anything is created; then plans in the
+/// background, `CHANNEL_DEPTH` batches ahead of the consumer.
+pub(crate) async fn spawn_planner(
+    sources: &Sources,
+    options: &ImportOptions,
+    secrets: Secrets,
+) -> Result<Planning, ImportError> {
+    let (sources, plan, allow) = (
+        sources.clone(),
+        options.plan.clone(),
+        options.allow_snapshot_mismatch,
+    );
+    let mut planner =
+        tokio::task::spawn_blocking(move || Planner::open(&sources, plan, secrets, allow))
+            .await
+            .map_err(|e| ImportError::Planner(e.to_string()))??;
+    let batch_size = options.batch_size.max(1);
+    let (tx, batches) = tokio::sync::mpsc::channel::<Batch>(CHANNEL_DEPTH);
+    let handle = tokio::task::spawn_blocking(move || -> Result<(), JoinError> {
+        while let Some(batch) = next_batch(&mut planner, batch_size)? {
+            if tx.blocking_send(batch).is_err() {
+                // The consumer stopped (on an error it reports); nothing more to do.
+                break;
+            }
+        }
+        Ok(())
+    });
+    Ok(Planning { batches, handle })
+}
+
+pub(crate) struct Planning {
+    pub(crate) batches: tokio::sync::mpsc::Receiver<Batch>,
+    handle: tokio::task::JoinHandle<Result<(), JoinError>>,
+}
+
+impl Planning {
+    /// Stops receiving and returns how planning ended.
+    pub(crate) async fn finish(self) -> Result<(), ImportError> {
+        drop(self.batches);
+        self.handle
+            .await
+            .map_err(|e| ImportError::Planner(e.to_string()))??;
+        Ok(())
+    }
+}
+
+/// Plans everything and writes only the report: what an import would do.
+pub fn dry_run(
+    sources: &Sources,
+    options: &ImportOptions,
+    secrets: Secrets,
+    progress: &dyn Fn(Progress),
+) -> Result<Summary, ImportError> {
+    let started = Instant::now();
+    let mut planner = Planner::open(
+        sources,
+        options.plan.clone(),
+        secrets,
+        options.allow_snapshot_mismatch,
+    )?;
+    let mut report = ReportWriter::create(options.report.as_deref())?;
+    let mut summary = Summary {
+        dry_run: true,
+        ..Summary::default()
+    };
+    while let Some(batch) = next_batch(&mut planner, options.batch_size.max(1))? {
+        for issue in &batch.issues {
+            summary.count(issue);
+            report.write(issue)?;
+        }
+        for plan in &batch.users {
+            PlanCounts::of(plan).add_to(&mut summary);
+            for warning in &plan.warnings {
+                summary.count(warning);
+                report.write(warning)?;
+            }
+        }
+        progress(progress_of(&summary, (batch.bytes_read, batch.bytes_total)));
+    }
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report.finish(&summary)?;
+    Ok(summary)
+}
+
+/// Imports into the database. Must run inside a Tokio runtime (planning runs on its blocking pool).
+pub async fn apply(
+    store: &dyn Store,
+    sources: &Sources,
+    options: &ImportOptions,
+    secrets: Secrets,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Summary, ImportError> {
+    let started = Instant::now();
+    let mut planning = spawn_planner(sources, options, secrets).await?;
+    let mut report = ReportWriter::create(options.report.as_deref())?;
+    let mut extras = ExtrasWriter::create(options.extras.as_deref())?;
+    let mut summary = Summary::default();
+    let mut written = Ok(());
+    while let Some(batch) = planning.batches.recv().await {
+        let bytes = (batch.bytes_read, batch.bytes_total);
+        if let Err(e) = write_batch(store, batch, &mut summary, &mut report, &mut extras).await {
+            written = Err(e);
+            break;
+        }
+        progress(progress_of(&summary, bytes));
+    }
+    let planned = planning.finish().await;
+    written?;
+    planned?;
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report.finish(&summary)?;
+    extras.finish()?;
+    Ok(summary)
+}
+
+/// Why the database did not take a planned user.
+enum Fate {
+    AlreadyPresent,
+    Conflict(Issue),
+}
+
+/// A planned user whose rows went to the store: what is left to count and report.
+struct Sent {
+    counts: PlanCounts,
+    warnings: Vec<Issue>,
+    extras: Extras,
+}
+
+async fn write_batch(
+    store: &dyn Store,
+    batch: Batch,
+    summary: &mut Summary,
+    report: &mut ReportWriter,
+    extras: &mut ExtrasWriter,
+) -> Result<(), ImportError> {
+    for issue in &batch.issues {
+        summary.count(issue);
+        report.write(issue)?;
+    }
+    // The rows move to the store; the rest of each plan waits for the outcome.
+    let size = batch.users.len();
+    let (mut users, mut accounts, mut two_factors) =
+        (Vec::with_capacity(size), Vec::new(), Vec::new());
+    let mut sent = Vec::with_capacity(size);
+    for plan in batch.users {
+        let counts = PlanCounts::of(&plan);
+        users.push(plan.user);
+        accounts.extend(plan.accounts);
+        two_factors.extend(plan.two_factor);
+        sent.push(Sent {
+            counts,
+            warnings: plan.warnings,
+            extras: plan.extras,
+        });
+    }
+    let outcome = store
+        .insert_import_batch(&users, &accounts, &two_factors)
+        .await?;
+    summary.users_inserted += outcome.inserted_user_ids.len() as u64;
+    summary.accounts_inserted += outcome.inserted_accounts;
+    summary.two_factors_inserted += outcome.inserted_two_factors;
+
+    let inserted: HashSet<&str> = outcome
+        .inserted_user_ids
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let skipped = users
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !inserted.contains(u.id.as_str()));
+    let mut fates: HashMap<usize, Fate> = futures::stream::iter(skipped)
+        .map(|(i, user)| async move { explain_skip(store, user).await.map(|fate| (i, fate)) })
+        .buffer_unordered(LOOKUPS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, StoreError>>()?;
+
+    for (i, (user, sent)) in users.iter().zip(sent).enumerate() {
+        match fates.remove(&i) {
+            Some(Fate::Conflict(issue)) => {
+                let issue = issue.user(&user.id);
+                summary.count(&issue);
+                report.write(&issue)?;
+                continue;
+            }
+            Some(Fate::AlreadyPresent) => summary.users_already_present += 1,
+            None => {}
+        }
+        sent.counts.add_to(summary);
+        for warning in &sent.warnings {
+            summary.count(warning);
+            report.write(warning)?;
+        }
+        extras.write(&sent.extras)?;
+    }
+    Ok(())
+}
+
+/// Why the store skipped a user: it is there already (a rerun), or another user holds one of its
+/// unique values, which is a conflict to report, never a merge.
+async fn explain_skip(store: &dyn Store, user: &User) -> Result<Fate, StoreError> {
+    if store.find_user_by_id(&user.id).await?.is_some() {
+        return Ok(Fate::AlreadyPresent);
+    }
+    let holder = |found: Option<User>, what: &str| {
+        found.map(|other| {
+            Issue::new(
+                IssueKind::ExistingConflict,
+                format!(
+                    "the database already has user {} with this {what}; not merged",
+                    other.id
+                ),
+            )
+            .at(Some(Location::database()))
+        })
+    };
+    if let Some(issue) = holder(
+        store.find_user_by_email(&user.email).await?,
+        "email address",
+    ) {
+        return Ok(Fate::Conflict(issue));
+    }
+    if let Some(username) = &user.username
+        && let Some(issue) = holder(store.find_user_by_username(username).await?, "username")
+    {
+        return Ok(Fate::Conflict(issue));
+    }
+    if let Some(phone) = &user.phone_number
+        && let Some(issue) = holder(
+            store.find_user_by_phone_number(phone).await?,
+            "phone number",
+        )
+    {
+        return Ok(Fate::Conflict(issue));
+    }
+    // Skipped, yet nothing holds its values: a concurrent writer, or a store bug. Never silent.
+    Ok(Fate::Conflict(
+        Issue::new(
+            IssueKind::ExistingConflict,
+            "the database did not take this user and no conflicting user was found; rerun the import",
+        )
+        .at(Some(Location::database())),
+    ))
+}

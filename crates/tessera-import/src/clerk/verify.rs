@@ -1,0 +1,251 @@
+//! `--verify`: plans the import again and compares every planned row with the database, reporting
+//! what differs by Clerk id and by column name (never values). Read-only.
+//!
+//! Users in the database that the export does not mention are not looked for: the store offers no
+//! listing, and a database that already served sign-ups legitimately has such users.
+
+use super::apply::{ImportError, ImportOptions, Progress, spawn_planner};
+use super::issue::{Issue, IssueKind, Location, Severity};
+use super::join::Sources;
+use super::plan::UserPlan;
+use super::report::{ExitStatus, ReportWriter, Summary};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Instant;
+use tessera_core::crypto::symmetric::Secrets;
+use tessera_core::model::{Account, User};
+use tessera_store::{Store, StoreError};
+
+/// Users compared at once.
+const IN_FLIGHT: usize = 16;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifySummary {
+    pub users_checked: u64,
+    pub users_matching: u64,
+    pub users_differing: u64,
+    /// Users the plan itself rejects (so they are rightly absent); see the report.
+    pub plan_rejects: u64,
+    pub differences: BTreeMap<IssueKind, u64>,
+    pub elapsed_ms: u64,
+}
+
+impl VerifySummary {
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.users_differing > 0 {
+            ExitStatus::Rejected
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+impl fmt::Display for VerifySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Verification (source vs database):")?;
+        writeln!(f, "  users checked        {:>10}", self.users_checked)?;
+        writeln!(f, "    as planned         {:>10}", self.users_matching)?;
+        writeln!(f, "    differing          {:>10}", self.users_differing)?;
+        writeln!(f, "  rejected by the plan {:>10}", self.plan_rejects)?;
+        if !self.differences.is_empty() {
+            writeln!(f, "Differences by kind:")?;
+            for (kind, n) in &self.differences {
+                writeln!(f, "  {:<34} {:>10}", kind.name(), n)?;
+            }
+        }
+        write!(f, "Took {:.1} s.", self.elapsed_ms as f64 / 1000.0)
+    }
+}
+
+/// Compares the planned import with the database.
+pub async fn verify(
+    store: &dyn Store,
+    sources: &Sources,
+    options: &ImportOptions,
+    secrets: Secrets,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<VerifySummary, ImportError> {
+    let started = Instant::now();
+    let two_factor = options.plan.plugins.two_factor;
+    let mut planning = spawn_planner(sources, options, secrets).await?;
+    let mut report = ReportWriter::create(options.report.as_deref())?;
+    let mut summary = VerifySummary::default();
+    let mut outcome = Ok(());
+    while let Some(batch) = planning.batches.recv().await {
+        for issue in batch.issues.iter().filter(|i| i.is_reject()) {
+            summary.plan_rejects += 1;
+            report.write(issue)?;
+        }
+        let compared = futures::stream::iter(&batch.users)
+            .map(|plan| compare(store, plan, two_factor))
+            .buffered(IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+        for differences in compared {
+            let differences = match differences {
+                Ok(d) => d,
+                Err(e) => {
+                    outcome = Err(ImportError::Store(e));
+                    break;
+                }
+            };
+            summary.users_checked += 1;
+            if differences.is_empty() {
+                summary.users_matching += 1;
+            } else {
+                summary.users_differing += 1;
+            }
+            for issue in &differences {
+                *summary.differences.entry(issue.kind).or_insert(0) += 1;
+                report.write(issue)?;
+            }
+        }
+        if outcome.is_err() {
+            break;
+        }
+        progress(Progress {
+            users: summary.users_checked + summary.plan_rejects,
+            issues: summary.users_differing,
+            bytes_read: batch.bytes_read,
+            bytes_total: batch.bytes_total,
+        });
+    }
+    let planned = planning.finish().await;
+    outcome?;
+    planned?;
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // The JSON report's summary block is the import summary's shape; differences count as warnings.
+    let mut as_import = Summary {
+        dry_run: true,
+        users_planned: summary.users_checked,
+        users_rejected: summary.plan_rejects,
+        elapsed_ms: summary.elapsed_ms,
+        ..Summary::default()
+    };
+    as_import.warnings = summary.differences.clone();
+    report.finish(&as_import)?;
+    Ok(summary)
+}
+
+/// The differences between one planned user and its rows in the database.
+async fn compare(
+    store: &dyn Store,
+    plan: &UserPlan,
+    two_factor: bool,
+) -> Result<Vec<Issue>, StoreError> {
+    let difference = |kind: IssueKind, detail: String| {
+        debug_assert_eq!(kind.severity(), Severity::Difference);
+        Issue::new(kind, detail)
+            .user(&plan.clerk_id)
+            .at(Some(Location::database()))
+    };
+    let Some(stored) = store.find_user_by_id(&plan.clerk_id).await? else {
+        return Ok(vec![difference(
+            IssueKind::UserMissing,
+            "the user is not in the database".to_owned(),
+        )]);
+    };
+    let mut differences = Vec::new();
+    let columns = differing_columns(&plan.user, &stored, plan.dated_by_clerk);
+    if !columns.is_empty() {
+        differences.push(difference(
+            IssueKind::UserDiffers,
+            format!("columns differ: {}", columns.join(", ")),
+        ));
+    }
+    let accounts = store.list_accounts(&plan.clerk_id).await?;
+    for planned in &plan.accounts {
+        match accounts.iter().find(|a| a.id == planned.id) {
+            None => differences.push(difference(
+                IssueKind::AccountMissing,
+                format!("the {} account is not in the database", planned.provider_id),
+            )),
+            Some(account) => {
+                let columns = differing_account_columns(planned, account);
+                if !columns.is_empty() {
+                    differences.push(difference(
+                        IssueKind::AccountDiffers,
+                        format!(
+                            "the {} account differs: {}",
+                            planned.provider_id,
+                            columns.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if two_factor {
+        match (
+            &plan.two_factor,
+            store.find_two_factor(&plan.clerk_id).await?,
+        ) {
+            (Some(_), None) => differences.push(difference(
+                IssueKind::TwoFactorMissing,
+                "the twoFactor row is not in the database".to_owned(),
+            )),
+            (None, Some(_)) => differences.push(difference(
+                IssueKind::TwoFactorUnexpected,
+                "the database has a twoFactor row the export does not".to_owned(),
+            )),
+            _ => {}
+        }
+    }
+    Ok(differences)
+}
+
+fn differing_columns(planned: &User, stored: &User, dated: bool) -> Vec<&'static str> {
+    let mut columns = Vec::new();
+    let mut check = |name: &'static str, same: bool| {
+        if !same {
+            columns.push(name);
+        }
+    };
+    check("email", planned.email == stored.email);
+    check(
+        "emailVerified",
+        planned.email_verified == stored.email_verified,
+    );
+    check("name", planned.name == stored.name);
+    check("image", planned.image == stored.image);
+    check(
+        "createdAt",
+        !dated || planned.created_at == stored.created_at,
+    );
+    check("role", planned.role == stored.role);
+    check("banned", planned.banned == stored.banned);
+    check("banExpires", planned.ban_expires == stored.ban_expires);
+    check(
+        "twoFactorEnabled",
+        planned.two_factor_enabled == stored.two_factor_enabled,
+    );
+    check("username", planned.username == stored.username);
+    check(
+        "displayUsername",
+        planned.display_username == stored.display_username,
+    );
+    check("phoneNumber", planned.phone_number == stored.phone_number);
+    check(
+        "phoneNumberVerified",
+        planned.phone_number_verified == stored.phone_number_verified,
+    );
+    columns
+}
+
+fn differing_account_columns(planned: &Account, stored: &Account) -> Vec<&'static str> {
+    let mut columns = Vec::new();
+    let mut check = |name: &'static str, same: bool| {
+        if !same {
+            columns.push(name);
+        }
+    };
+    check("userId", planned.user_id == stored.user_id);
+    check("providerId", planned.provider_id == stored.provider_id);
+    check("accountId", planned.account_id == stored.account_id);
+    check("scope", planned.scope == stored.scope);
+    // A password that differs was changed, or rehashed at sign-in, after the import.
+    check("password", planned.password == stored.password);
+    columns
+}
