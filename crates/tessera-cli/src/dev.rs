@@ -1,6 +1,7 @@
 //! `tessera dev`: the newcomer's one command. A development secret is generated once and kept in
-//! `.tessera/dev-secret` (so sessions survive restarts), the SQLite database is migrated, and the
-//! server starts.
+//! `.tessera/dev-secret` (so sessions survive restarts), the SQLite database is migrated, the
+//! bundled example Clerk export (`examples/clerk-export/`, passwords in `known_passwords.csv`
+//! beside it) is imported — a rerun changes nothing — and the server starts.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 const DEV_DIR: &str = ".tessera";
+const EXAMPLE_EXPORT: &str = "examples/clerk-export";
 
 fn dev_secret() -> anyhow::Result<String> {
     let path = Path::new(DEV_DIR).join("dev-secret");
@@ -40,6 +42,19 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
         anyhow::bail!("`tessera dev` is for development; use `tessera serve` in production");
     }
     crate::serve::migrate(&cfg).await?;
+    let example = Path::new(EXAMPLE_EXPORT);
+    if example.join("exported_users.csv").exists() {
+        let args = crate::import::ClerkArgs::example(example);
+        let code = crate::import::clerk(&cfg, args).await?;
+        eprintln!(
+            "imported the example Clerk export ({code:?}); sign in as any user of {}/known_passwords.csv",
+            example.display()
+        );
+    } else {
+        eprintln!(
+            "no {EXAMPLE_EXPORT}/ here: run from the repository root to import the example users"
+        );
+    }
     crate::serve::serve(cfg).await?;
     Ok(ExitCode::SUCCESS)
 }

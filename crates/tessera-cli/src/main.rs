@@ -2,6 +2,7 @@
 
 mod config;
 mod dev;
+mod import;
 mod serve;
 mod user;
 
@@ -43,6 +44,30 @@ enum Command {
     /// Administrative changes to users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Bring a user base across from another provider.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Generate example data (for trials, tests and benchmarks).
+    #[command(subcommand)]
+    Example(ExampleCommand),
+}
+
+#[derive(Subcommand)]
+enum ExampleCommand {
+    /// A deterministic Clerk export (CSV, API snapshot, known passwords): `--users` random users,
+    /// or the bundled example (edge cases included) when omitted.
+    ClerkExport {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        users: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Clerk export (dashboard CSV), optionally with the Backend API or a saved snapshot.
+    Clerk(import::ClerkArgs),
 }
 
 #[derive(Subcommand)]
@@ -114,6 +139,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev => dev::run(cli.config.as_deref()).await,
+        Command::Example(ExampleCommand::ClerkExport { dir, users }) => {
+            use tessera_import::clerk::generate::{GenerateOptions, generate_to_dir};
+            let options = users.map_or_else(GenerateOptions::example, GenerateOptions::bench);
+            let (paths, stats) = generate_to_dir(&options, &dir)?;
+            eprintln!(
+                "{} export records, {} snapshot users: {}",
+                stats.export_records,
+                stats.snapshot_users,
+                paths.csv.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Clerk(args)) => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            import::clerk(&cfg, args).await
+        }
         Command::User(UserCommand::SetRole { email, role }) => {
             let cfg = config::load(cli.config.as_deref(), &[])?;
             user::set_role(&cfg, &email, &role).await

@@ -227,3 +227,255 @@ fn unsafe_free_sigterm(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+// ---------------------------------------------------------------- Clerk import, end to end
+
+struct Reply {
+    status: u16,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn post(port: u16, path: &str, body: &serde_json::Value, cookies: &[String]) -> Reply {
+    let body = body.to_string();
+    let cookie_header = if cookies.is_empty() {
+        String::new()
+    } else {
+        format!("Cookie: {}\r\n", cookies.join("; "))
+    };
+    let raw = http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:{port}\r\n{cookie_header}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let cookies = head
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|c| c.split(';').next())
+        .filter(|c| !c.ends_with('='))
+        .map(str::to_owned)
+        .collect();
+    // Bodies are small and sent with Content-Length here; chunked bodies are not expected.
+    Reply {
+        status,
+        cookies,
+        body: body.to_owned(),
+    }
+}
+
+fn start_server(dir: &std::path::Path, envs: &[(&str, &str)]) -> std::process::Child {
+    let mut child = tessera(dir)
+        .arg("serve")
+        .envs(envs.iter().copied())
+        .env("TESSERA_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines.next().expect("server output").unwrap();
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+#[test]
+fn clerk_users_sign_in_on_tessera_with_what_they_had() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    let out = run(tessera(dir.path())
+        .args(["example", "clerk-export", "--dir"])
+        .arg(&export));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("BETTER_AUTH_URL", base.as_str()),
+        ("TESSERA_LISTEN", listen.as_str()),
+        ("TESSERA_PLUGINS", "admin,two-factor,username,phone-number"),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+
+    let dry = run(tessera(dir.path())
+        .args(["import", "clerk", "--dry-run", "--csv"])
+        .arg(export.join("exported_users.csv"))
+        .arg("--snapshot")
+        .arg(export.join("users.json"))
+        .envs(envs));
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("nothing was written"));
+
+    let import = |report: &str| {
+        run(tessera(dir.path())
+            .args(["import", "clerk", "--csv"])
+            .arg(export.join("exported_users.csv"))
+            .arg("--snapshot")
+            .arg(export.join("users.json"))
+            .arg("--report")
+            .arg(dir.path().join(report))
+            .envs(envs))
+    };
+    let first = import("report.json");
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        !stdout.contains("@example.com"),
+        "no PII on stdout: {stdout}"
+    );
+    let again = import("report-2.json");
+    let again_out = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        again_out.contains("inserted                    0") || again_out.contains("inserted 0"),
+        "a rerun changes nothing: {again_out}"
+    );
+
+    let snapshot: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(export.join("users.json")).unwrap()).unwrap();
+    let by_id = |id: &str| snapshot.iter().find(|u| u["id"] == id).cloned();
+    let csv = std::fs::read_to_string(export.join("exported_users.csv")).unwrap();
+    let totp_secret = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(id))
+            .and_then(|l| l.split(',').rev().nth(2).map(str::to_owned))
+            .filter(|s| !s.is_empty())
+    };
+
+    let mut child = start_server(dir.path(), &envs);
+    let known = std::fs::read_to_string(export.join("known_passwords.csv")).unwrap();
+    let mut signed_in_by = std::collections::BTreeSet::new();
+    let mut hashers = std::collections::BTreeSet::new();
+    let (mut banned_refused, mut totp_completed) = (0, 0);
+    for line in known.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let [clerk_id, how, identifier, password, hasher] = fields[..] else {
+            panic!("bad line {line}");
+        };
+        let (path, body) = match how {
+            "email" => (
+                "/api/auth/sign-in/email",
+                serde_json::json!({"email": identifier, "password": password}),
+            ),
+            "username" => (
+                "/api/auth/sign-in/username",
+                serde_json::json!({"username": identifier, "password": password}),
+            ),
+            "phone" => (
+                "/api/auth/sign-in/phone-number",
+                serde_json::json!({"phoneNumber": identifier, "password": password}),
+            ),
+            other => panic!("unknown sign-in method {other}"),
+        };
+        let r = post(port, path, &body, &[]);
+        let user = by_id(clerk_id);
+        if user.as_ref().is_some_and(|u| u["banned"] == true) {
+            assert_eq!(
+                (r.status, r.json()["code"].clone()),
+                (403, serde_json::json!("BANNED_USER")),
+                "{clerk_id}"
+            );
+            banned_refused += 1;
+            continue;
+        }
+        assert_eq!(r.status, 200, "{clerk_id} by {how} ({hasher}): {}", r.body);
+        if r.json()["twoFactorRedirect"] == true {
+            let secret = totp_secret(clerk_id).expect("a TOTP user has a secret in the export");
+            let totp =
+                tessera_core::crypto::totp::TotpSecret::from_plaintext(&format!("base32:{secret}"))
+                    .unwrap();
+            let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+            let v = post(
+                port,
+                "/api/auth/two-factor/verify-totp",
+                &serde_json::json!({"code": totp.code_at(now)}),
+                &r.cookies,
+            );
+            assert_eq!(
+                v.status, 200,
+                "{clerk_id}: TOTP from the original secret: {}",
+                v.body
+            );
+            totp_completed += 1;
+        } else {
+            assert_eq!(r.json()["user"]["id"], clerk_id, "the Clerk id is kept");
+        }
+        signed_in_by.insert(how.to_owned());
+        hashers.insert(hasher.to_owned());
+    }
+    assert_eq!(
+        signed_in_by.into_iter().collect::<Vec<_>>(),
+        ["email", "phone", "username"]
+    );
+    assert!(hashers.len() >= 3, "several hashers: {hashers:?}");
+    assert!(totp_completed >= 1, "a TOTP user completed sign-in");
+    assert!(banned_refused >= 1, "a banned user was refused");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap();
+
+    // OAuth accounts: (providerId, accountId = the provider's user id) on the Clerk user.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store =
+            tessera_store::open(&db, tessera_core::plugins::Plugins::ALL, Default::default())
+                .await
+                .unwrap();
+        let mut found = 0;
+        for user in &snapshot {
+            for account in user["external_accounts"].as_array().into_iter().flatten() {
+                if account["verification"]["status"] != "verified"
+                    || account["provider"] != "oauth_google"
+                {
+                    continue;
+                }
+                let row = store
+                    .find_account_by_provider(
+                        "google",
+                        account["provider_user_id"].as_str().unwrap(),
+                    )
+                    .await
+                    .unwrap()
+                    .expect("the Google account row");
+                assert_eq!(row.user_id, user["id"].as_str().unwrap());
+                found += 1;
+            }
+        }
+        assert!(found >= 1, "Google accounts imported");
+    });
+}

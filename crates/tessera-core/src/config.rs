@@ -394,6 +394,25 @@ impl Config {
         Ok(())
     }
 
+    /// The keys for symmetric encryption (two-factor secrets, backup codes): the versioned
+    /// `BETTER_AUTH_SECRETS` when set (the legacy single secret still reads bare values), else the
+    /// one secret.
+    pub fn encryption_secrets(&self) -> Result<crate::crypto::symmetric::Secrets, ConfigError> {
+        use crate::crypto::symmetric::Secrets;
+        if self.secrets.is_empty() {
+            return Ok(Secrets::single(self.secret.clone()));
+        }
+        let keys = self
+            .secrets
+            .iter()
+            .map(|(v, s)| (u64::from(*v), s.clone()))
+            .collect();
+        Secrets::versioned(keys, self.legacy_secret.clone()).map_err(|e| ConfigError::Invalid {
+            key: "BETTER_AUTH_SECRETS".into(),
+            reason: e.to_string(),
+        })
+    }
+
     /// The origin of `base_url` (`scheme://host[:port]`), always trusted.
     pub fn base_origin(&self) -> String {
         url::Url::parse(&self.base_url)

@@ -52,16 +52,7 @@ impl AppState {
         let cookies = CookieNames::new(&config.cookie_prefix, config.secure_cookies());
         let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
         let sender = crate::delivery::from_config(&config)?;
-        let secrets = if config.secrets.is_empty() {
-            Secrets::single(config.secret.clone())
-        } else {
-            let keys = config
-                .secrets
-                .iter()
-                .map(|(v, s)| (u64::from(*v), s.clone()))
-                .collect();
-            Secrets::versioned(keys, config.legacy_secret.clone()).map_err(|e| e.to_string())?
-        };
+        let secrets = config.encryption_secrets().map_err(|e| e.to_string())?;
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,

@@ -1,0 +1,242 @@
+//! `tessera import clerk`: one command from a Clerk export to users who sign in on Tessera.
+//! Every step is a `tessera_import::clerk` call; this file only reads flags, draws progress and
+//! maps the outcome to the exit code (0 all imported, 1 some rows rejected, 2 usage or refusal).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tessera_core::config::Config;
+use tessera_import::clerk::api::{ApiOptions, fetch_snapshot};
+use tessera_import::clerk::apply::{self, ImportOptions, Progress};
+use tessera_import::clerk::join::Sources;
+use tessera_import::clerk::plan::PlanOptions;
+use tessera_import::clerk::verify;
+
+#[derive(clap::Args, Debug)]
+pub struct ClerkArgs {
+    /// The dashboard export (`exported_users.csv`) or a legacy support export (CSV or JSON).
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// A saved Backend API listing (JSON array of user objects), read as a stream.
+    #[arg(long, conflicts_with = "clerk_secret_key")]
+    pub snapshot: Option<PathBuf>,
+    /// Read the Backend API live; what it returns is saved as a snapshot for reruns.
+    #[arg(long, env = "CLERK_SECRET_KEY", hide_env_values = true)]
+    pub clerk_secret_key: Option<String>,
+    /// Overrides Clerk's API address (tests, proxies).
+    #[arg(long)]
+    pub clerk_api_url: Option<String>,
+    /// Where the live API's users are saved (default: next to the CSV, `clerk-snapshot.json`).
+    #[arg(long)]
+    pub save_snapshot: Option<PathBuf>,
+    /// Print the plan (counts, rejects and warnings by kind) and write nothing.
+    #[arg(long, conflicts_with = "verify")]
+    pub dry_run: bool,
+    /// Reconcile the source with the database and print what differs; writes nothing.
+    #[arg(long)]
+    pub verify: bool,
+    /// Every reject and warning by Clerk id with its reason (`.csv` for CSV, else JSON).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// What Better Auth's tables cannot hold (external_id, metadata, extra emails and phones),
+    /// one JSON object per line. Default: next to the CSV, `clerk-extras.ndjson`.
+    #[arg(long)]
+    pub extras: Option<PathBuf>,
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: usize,
+    /// Import even when the snapshot's users do not look like the CSV's.
+    #[arg(long)]
+    pub allow_snapshot_mismatch: bool,
+}
+
+impl ClerkArgs {
+    /// The bundled example export in `dir` (CSV and snapshot), report and extras in `.tessera/`.
+    pub fn example(dir: &std::path::Path) -> ClerkArgs {
+        ClerkArgs {
+            csv: dir.join("exported_users.csv"),
+            snapshot: Some(dir.join("users.json")),
+            clerk_secret_key: None,
+            clerk_api_url: None,
+            save_snapshot: None,
+            dry_run: false,
+            verify: false,
+            report: Some(PathBuf::from(".tessera/example-import-report.json")),
+            extras: Some(PathBuf::from(".tessera/example-import-extras.ndjson")),
+            batch_size: 10_000,
+            allow_snapshot_mismatch: false,
+        }
+    }
+}
+
+pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
+    let secrets = cfg.encryption_secrets()?;
+    let beside_csv = |name: &str| {
+        args.csv
+            .parent()
+            .map(|p| p.join(name))
+            .unwrap_or_else(|| PathBuf::from(name))
+    };
+    let snapshot = match (&args.snapshot, &args.clerk_secret_key) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(key)) => {
+            let out = args
+                .save_snapshot
+                .clone()
+                .unwrap_or_else(|| beside_csv("clerk-snapshot.json"));
+            let mut options = ApiOptions::for_key(key);
+            if let Some(url) = &args.clerk_api_url {
+                options.base_url = url.clone();
+            }
+            let fetched = fetch_snapshot(key, &options, &out, &|n| {
+                eprint!("\rfetched {n} users from the Clerk API");
+            })
+            .await;
+            eprintln!();
+            match fetched {
+                Ok(summary) => eprintln!(
+                    "the Clerk API listed {} users ({} listed twice, {} requests, {} retries)",
+                    summary.users, summary.duplicates, summary.requests, summary.retries
+                ),
+                Err(e) => {
+                    eprintln!("error: the Clerk API: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+            Some(out)
+        }
+        (None, None) => None,
+    };
+    let sources = Sources {
+        export: args.csv.clone(),
+        snapshot,
+    };
+    let mut options = ImportOptions::new(PlanOptions::new(cfg.plugins));
+    options.batch_size = args.batch_size.max(1);
+    options.report = args.report.clone();
+    options.allow_snapshot_mismatch = args.allow_snapshot_mismatch;
+    if !args.dry_run && !args.verify {
+        options.extras = Some(
+            args.extras
+                .clone()
+                .unwrap_or_else(|| beside_csv("clerk-extras.ndjson")),
+        );
+    }
+    let progress = ProgressLine::new();
+    let report = |p: Progress| progress.show(p);
+
+    let code = if args.dry_run {
+        match apply::dry_run(&sources, &options, secrets, &report) {
+            Ok(summary) => {
+                progress.finish();
+                println!("dry run: nothing was written\n{summary}");
+                summary.exit_status().code()
+            }
+            Err(e) => {
+                progress.finish();
+                eprintln!("error: {e}");
+                2
+            }
+        }
+    } else {
+        let store = crate::serve::open_store(cfg).await?;
+        if args.verify {
+            match verify::verify(&*store, &sources, &options, secrets, &report).await {
+                Ok(summary) => {
+                    progress.finish();
+                    println!("{summary}");
+                    summary.exit_status().code()
+                }
+                Err(e) => {
+                    progress.finish();
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        } else {
+            match apply::apply(&*store, &sources, &options, secrets, &report).await {
+                Ok(summary) => {
+                    progress.finish();
+                    println!("{summary}");
+                    summary.exit_status().code()
+                }
+                Err(e) => {
+                    progress.finish();
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
+        }
+    };
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
+}
+
+/// A progress bar with rate and ETA on a terminal; a plain line every few seconds otherwise.
+struct ProgressLine {
+    started: Instant,
+    last: Mutex<Option<Instant>>,
+    terminal: bool,
+}
+
+impl ProgressLine {
+    fn new() -> ProgressLine {
+        ProgressLine {
+            started: Instant::now(),
+            last: Mutex::new(None),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, p: Progress) {
+        let every = if self.terminal { 0.1 } else { 5.0 };
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed().as_secs_f64() < every) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = p.users as f64 / elapsed;
+        let fraction = if p.bytes_total > 0 {
+            (p.bytes_read as f64 / p.bytes_total as f64).min(1.0)
+        } else {
+            0.0
+        };
+        let eta = if fraction > 0.0 {
+            format!("{:.0}s", elapsed * (1.0 - fraction) / fraction)
+        } else {
+            "?".to_owned()
+        };
+        if self.terminal {
+            let width = 30usize;
+            let filled = ((fraction * width as f64) as usize).min(width);
+            eprint!(
+                "\r[{}{}] {:>3.0}% {} users, {} issues, {:.0}/s, ETA {eta}   ",
+                "#".repeat(filled),
+                "-".repeat(width - filled),
+                fraction * 100.0,
+                p.users,
+                p.issues,
+                rate
+            );
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!(
+                "progress: {:.0}% {} users, {} issues, {:.0} users/s, ETA {eta}",
+                fraction * 100.0,
+                p.users,
+                p.issues,
+                rate
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
