@@ -479,3 +479,20 @@ fn clerk_users_sign_in_on_tessera_with_what_they_had() {
         assert!(found >= 1, "Google accounts imported");
     });
 }
+
+#[test]
+fn the_bundled_example_export_is_what_the_generator_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(tessera(dir.path()).args(["example", "clerk-export", "--dir", "fresh"]));
+    assert!(out.status.success());
+    let bundled =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/clerk-export");
+    for file in ["exported_users.csv", "users.json", "known_passwords.csv"] {
+        let fresh = std::fs::read(dir.path().join("fresh").join(file)).unwrap();
+        let kept = std::fs::read(bundled.join(file)).unwrap();
+        assert!(
+            fresh == kept,
+            "{file} differs: regenerate with `tessera example clerk-export --dir examples/clerk-export`"
+        );
+    }
+}
