@@ -38,8 +38,12 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    // A SQLite connection is a file handle that cannot go stale, so the pool's liveness ping
+    // before every acquire would only add a round trip to the connection's worker thread (on the
+    // get-session hot path, a large share of the request).
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(options.acquire_timeout)
         // Negative means KiB: 64 MiB of page cache keeps the unique indexes (email, username,
         // phone number, ids) of a large import in memory instead of re-reading them per batch.
@@ -54,6 +58,7 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
     }
     let read = SqlitePoolOptions::new()
         .max_connections(options.pool_size.unwrap_or(DEFAULT_READERS).max(1))
+        .test_before_acquire(false)
         .acquire_timeout(options.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(600)))
         .connect_with(connect)

@@ -332,6 +332,25 @@ async fn spend_challenge_attempt(state: &AppState, challenge: &Challenge) -> Res
     Ok(())
 }
 
+/// The caller's twoFactor row (`missing` when there is none); in sign-in mode the account lock is
+/// checked and one guess is counted against the challenge before any code is examined.
+async fn guarded_two_factor(
+    state: &AppState,
+    mode: &Mode,
+    missing: impl FnOnce() -> ApiError,
+) -> Result<TwoFactor, ApiError> {
+    let two_factor = state
+        .store
+        .find_two_factor(&mode.user().id)
+        .await?
+        .ok_or_else(missing)?;
+    if let Mode::SignIn(challenge) = mode {
+        check_lock(state, &two_factor).await?;
+        spend_challenge_attempt(state, challenge).await?;
+    }
+    Ok(two_factor)
+}
+
 /// The per-account lock: refuses while locked; a lapsed lock is cleared.
 async fn check_lock(state: &AppState, two_factor: &TwoFactor) -> Result<(), ApiError> {
     match two_factor.locked_until {
@@ -605,21 +624,14 @@ async fn verify_totp(
     let (code, trust_device) = code_and_trust(&body)?;
     let mode = mode(&state, &headers).await?;
     let user = mode.user().clone();
-    let two_factor = state
-        .store
-        .find_two_factor(&user.id)
-        .await?
-        .ok_or_else(|| {
-            err(
-                StatusCode::BAD_REQUEST,
-                "TOTP_NOT_ENABLED",
-                "TOTP not enabled",
-            )
-        })?;
-    if let Mode::SignIn(challenge) = &mode {
-        check_lock(&state, &two_factor).await?;
-        spend_challenge_attempt(&state, challenge).await?;
-    }
+    let two_factor = guarded_two_factor(&state, &mode, || {
+        err(
+            StatusCode::BAD_REQUEST,
+            "TOTP_NOT_ENABLED",
+            "TOTP not enabled",
+        )
+    })
+    .await?;
     let totp = decrypt_secret(&state, &two_factor)?;
     let now_secs = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
     let accepted = match totp.verify(code.trim(), now_secs) {
@@ -816,21 +828,14 @@ async fn verify_backup_code(
     v.finish()?;
     let mode = mode(&state, &headers).await?;
     let user = mode.user().clone();
-    let two_factor = state
-        .store
-        .find_two_factor(&user.id)
-        .await?
-        .ok_or_else(|| {
-            err(
-                StatusCode::BAD_REQUEST,
-                "BACKUP_CODES_NOT_ENABLED",
-                "Backup codes aren't enabled",
-            )
-        })?;
-    if let Mode::SignIn(challenge) = &mode {
-        check_lock(&state, &two_factor).await?;
-        spend_challenge_attempt(&state, challenge).await?;
-    }
+    let two_factor = guarded_two_factor(&state, &mode, || {
+        err(
+            StatusCode::BAD_REQUEST,
+            "BACKUP_CODES_NOT_ENABLED",
+            "Backup codes aren't enabled",
+        )
+    })
+    .await?;
     let plaintext = state
         .secrets
         .decrypt(&two_factor.backup_codes)
