@@ -541,6 +541,14 @@ describe("brute force", () => {
     for (const res of burst) assert.ok(allowed.includes(res.json?.code) && res.status !== 200, `burst answer ${res.status} ${res.text}`);
     let tries = burst.filter((r) => r.json?.code === "INVALID_CODE").length;
     assert.ok(tries <= 5, `${tries} wrong codes were checked in the burst`);
+    if (burst.some((r) => r.json?.code === "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")) {
+      // On a slow machine the burst itself may reach the cap (its guesses then arrive one after
+      // another): exactly five were checked and the challenge is gone.
+      assert.equal(tries, 5);
+      const after = await fromCopy(b, "verify-totp", { code: await alice.authenticator.next() });
+      assertErrorResponse(after, 401, "INVALID_TWO_FACTOR_COOKIE", "Invalid two factor cookie");
+      return;
+    }
     // Sequentially until the cap answers: the total number of checked codes is the cap, no more.
     for (;;) {
       const res = await fromCopy(b, "verify-totp", { code: wrong });
