@@ -43,12 +43,19 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self
-            .permits
-            .acquire()
+        // The permit moves into the blocking task: if the client goes away and this future is
+        // dropped, the hash still runs to its end, and it keeps holding its slot until then.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| ApiError::internal())?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| {
             tracing::error!(error = %e, "hashing task failed");
             ApiError::internal()
         })
