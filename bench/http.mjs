@@ -106,6 +106,10 @@ async function main() {
   writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outDir, "summary.md"), renderSummary(results));
   process.stdout.write(readFileSync(join(outDir, "summary.md"), "utf8"));
+  // The databases are only scaffolding (megabytes each); the server logs stay for inspection.
+  for (const f of readdirSync(scratch)) {
+    if (/\.db(-wal|-shm)?$/.test(f)) rmSync(join(scratch, f), { force: true });
+  }
 }
 
 // ---------------------------------------------------------------- scenarios
