@@ -29,6 +29,11 @@ export function summarise(results) {
         rps_each: reps.map((r) => round(r.rps, 1)),
         p99_each: reps.map((r) => round(r.p99_ms, 2)),
       };
+      if (reps.every((r) => Number.isFinite(r.limit_per_s))) {
+        s.limit_per_s = median(reps.map((r) => r.limit_per_s));
+        s.share_of_limit = median(reps.map((r) => r.rps / r.limit_per_s));
+        s.limit_each = reps.map((r) => round(r.limit_per_s, 1));
+      }
       if (reps.some((r) => r.background_sign_in)) {
         s.background_sign_in_rps = median(reps.map((r) => r.background_sign_in?.rps));
         s.background_errors = reps.reduce((a, r) => a + (r.background_sign_in ? errorsOf(r.background_sign_in) : 0), 0);
@@ -76,7 +81,11 @@ export function verdicts(results) {
   for (const [name, label] of [["sign-in-32", "sign-in/email"], ["sign-up-32", "sign-up/email"]]) {
     const rT = get(t, name, "rps");
     const rB = get(ba, name, "rps");
-    add(`${label}, 32 conns: req/s`, `≥ 90% of hashing limit (${fmt(limit, 1)}/s → ≥ ${fmt(limit === null ? null : 0.9 * limit, 1)})`, fmt(rT, 1), fmt(rB, 1), rT !== null && limit !== null ? rT >= 0.9 * limit : null, rT !== null && limit ? `${((100 * rT) / limit).toFixed(0)}% of limit; p99 ${fmt(get(t, name, "p99_ms"), 0)} ms` : "");
+    // Each repetition against the limit timed just before it; else the run's opening timing.
+    const share = get(t, name, "share_of_limit") ?? (rT !== null && limit ? rT / limit : null);
+    const lim = get(t, name, "limit_per_s") ?? limit;
+    const shareB = get(ba, name, "share_of_limit");
+    add(`${label}, 32 conns: req/s`, `≥ 90% of hashing limit (${fmt(lim, 1)}/s → ≥ ${fmt(lim === null ? null : 0.9 * lim, 1)})`, fmt(rT, 1), fmt(rB, 1), share !== null ? share >= 0.9 : null, share !== null ? `${(100 * share).toFixed(0)}% of limit (limits per rep: ${(get(t, name, "limit_each") ?? []).join(", ")}); Better Auth ${shareB !== null ? (100 * shareB).toFixed(0) : "?"}%; p99 ${fmt(get(t, name, "p99_ms"), 0)} ms` : "");
   }
 
   const peakT = peakDuring200(rssT);
