@@ -91,6 +91,24 @@ impl Db {
         Ok(rows.into_iter().next())
     }
 
+    /// A read by a unique key (at most one row, found through an index). SQLite answers it on the
+    /// calling thread (`sqlite_inline`); PostgreSQL as any other read.
+    pub(crate) async fn fetch_by_key(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        shape: Shape<'_>,
+    ) -> StoreResult<Option<Vec<Cell>>> {
+        let rows = match self {
+            Db::Sqlite(sqlite::Pools {
+                inline: Some(inline),
+                ..
+            }) => inline.fetch_all(sql, &args, shape)?,
+            _ => self.fetch_all(Target::Read, sql, args, shape).await?,
+        };
+        Ok(rows.into_iter().next())
+    }
+
     /// Runs a statement on the writer; returns the number of rows it touched.
     pub(crate) async fn execute(&self, sql: &str, args: Vec<Value>) -> StoreResult<u64> {
         let result = match self {

@@ -26,6 +26,7 @@ mod queries;
 mod record;
 mod sql_store;
 mod sqlite;
+mod sqlite_inline;
 mod store;
 mod value;
 

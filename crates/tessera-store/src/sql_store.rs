@@ -344,12 +344,7 @@ impl Store for SqlStore {
         };
         let Some(cells) = self
             .db
-            .fetch_optional(
-                Target::Read,
-                &q.session_and_user,
-                vec![Value::text(token)],
-                shape,
-            )
+            .fetch_by_key(&q.session_and_user, vec![Value::text(token)], shape)
             .await?
         else {
             return Ok(None);

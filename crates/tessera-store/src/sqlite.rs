@@ -12,6 +12,7 @@ use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
 use tessera_core::schema::{Column, FieldType};
 use tessera_core::timefmt;
 
+use crate::sqlite_inline::InlineReader;
 use crate::value::{Cell, Value, parse_bool_text};
 use crate::{OpenOptions, StoreError, StoreResult};
 
@@ -25,6 +26,9 @@ pub(crate) const MAX_VARIABLES: usize = 32766;
 pub(crate) struct Pools {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    /// Reads by a unique key, on the calling thread; `None` for an in-memory database, whose
+    /// readers must share the writer's connection.
+    pub inline: Option<InlineReader>,
 }
 
 pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Pools> {
@@ -54,6 +58,7 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
         return Ok(Pools {
             read: write.clone(),
             write,
+            inline: None,
         });
     }
     let read = SqlitePoolOptions::new()
@@ -61,9 +66,17 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
         .test_before_acquire(false)
         .acquire_timeout(options.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(600)))
-        .connect_with(connect)
+        .connect_with(connect.clone())
         .await?;
-    Ok(Pools { read, write })
+    let inline = Some(InlineReader::new(
+        connect.get_filename(),
+        options.busy_timeout,
+    ));
+    Ok(Pools {
+        read,
+        write,
+        inline,
+    })
 }
 
 const DEFAULT_READERS: u32 = 4;
@@ -85,54 +98,62 @@ pub(crate) fn decode_row(row: &SqliteRow, shape: &[Column]) -> Result<Vec<Cell>,
             let raw = row
                 .try_get_raw(i)
                 .map_err(|e| format!("{}: {e}", column.name))?;
-            decode_cell(raw, column.ty).map_err(|e| format!("{}: {e}", column.name))
+            stored(raw)
+                .and_then(|value| decode_cell(value, column.ty))
+                .map_err(|e| format!("{}: {e}", column.name))
         })
         .collect()
 }
 
-fn decode_cell(raw: SqliteValueRef<'_>, ty: FieldType) -> Result<Cell, String> {
+/// A column value as SQLite stores it (its storage class), whichever driver read it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stored<'a> {
+    Null,
+    Integer(i64),
+    Real,
+    Text(&'a str),
+    Blob,
+}
+
+fn stored(raw: SqliteValueRef<'_>) -> Result<Stored<'_>, String> {
     if raw.is_null() {
-        return Ok(Cell::Null);
+        return Ok(Stored::Null);
     }
     let storage = raw.type_info().name().to_owned();
-    match (ty, storage.as_str()) {
-        (FieldType::String, "TEXT") => text(raw).map(Cell::Text),
+    Ok(match storage.as_str() {
+        "INTEGER" => {
+            Stored::Integer(<i64 as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?)
+        }
+        "REAL" => Stored::Real,
+        "TEXT" => Stored::Text(<&str as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?),
+        _ => Stored::Blob,
+    })
+}
+
+/// Reads a stored value as the type the schema declares for its column.
+pub(crate) fn decode_cell(value: Stored<'_>, ty: FieldType) -> Result<Cell, String> {
+    match (ty, value) {
+        (_, Stored::Null) => Ok(Cell::Null),
+        (FieldType::String, Stored::Text(s)) => Ok(Cell::Text(s.to_owned())),
         // A numeric id written by another tool reads as its decimal text.
-        (FieldType::String, "INTEGER") => integer(raw).map(|n| Cell::Text(n.to_string())),
-        (FieldType::Boolean, "INTEGER") => match integer(raw)? {
-            0 => Ok(Cell::Bool(false)),
-            1 => Ok(Cell::Bool(true)),
-            n => Err(format!("boolean stored as {n}")),
-        },
-        (FieldType::Boolean, "TEXT") => {
-            let s = text(raw)?;
-            parse_bool_text(&s)
-                .map(Cell::Bool)
-                .ok_or_else(|| format!("boolean stored as {s:?}"))
-        }
-        (FieldType::Date, "TEXT") => {
-            let s = text(raw)?;
-            timefmt::parse_date(&s)
-                .map(Cell::Date)
-                .ok_or_else(|| format!("date stored as {s:?}"))
-        }
-        (FieldType::Date, "INTEGER") => {
-            let ms = integer(raw)?;
-            timefmt::from_epoch_ms(ms)
-                .map(Cell::Date)
-                .ok_or_else(|| format!("date stored as {ms}"))
-        }
-        (FieldType::Number | FieldType::BigNumber, "INTEGER") => integer(raw).map(Cell::Int),
-        (_, storage) => Err(format!("{ty:?} stored as {storage}")),
+        (FieldType::String, Stored::Integer(n)) => Ok(Cell::Text(n.to_string())),
+        (FieldType::Boolean, Stored::Integer(0)) => Ok(Cell::Bool(false)),
+        (FieldType::Boolean, Stored::Integer(1)) => Ok(Cell::Bool(true)),
+        (FieldType::Boolean, Stored::Integer(n)) => Err(format!("boolean stored as {n}")),
+        (FieldType::Boolean, Stored::Text(s)) => parse_bool_text(s)
+            .map(Cell::Bool)
+            .ok_or_else(|| format!("boolean stored as {s:?}")),
+        (FieldType::Date, Stored::Text(s)) => timefmt::parse_date(s)
+            .map(Cell::Date)
+            .ok_or_else(|| format!("date stored as {s:?}")),
+        (FieldType::Date, Stored::Integer(ms)) => timefmt::from_epoch_ms(ms)
+            .map(Cell::Date)
+            .ok_or_else(|| format!("date stored as {ms}")),
+        (FieldType::Number | FieldType::BigNumber, Stored::Integer(n)) => Ok(Cell::Int(n)),
+        (ty, Stored::Text(_)) => Err(format!("{ty:?} stored as TEXT")),
+        (ty, Stored::Real) => Err(format!("{ty:?} stored as REAL")),
+        (ty, Stored::Blob) => Err(format!("{ty:?} stored as BLOB")),
     }
-}
-
-fn text(raw: SqliteValueRef<'_>) -> Result<String, String> {
-    <String as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())
-}
-
-fn integer(raw: SqliteValueRef<'_>) -> Result<i64, String> {
-    <i64 as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())
 }
 
 /// `UNIQUE constraint failed: user.email` → `email`.

@@ -19,6 +19,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An error of the direct SQLite read path (`sqlite_inline`), which does not go through sqlx.
+    #[error("database error: {0}")]
+    Inline(String),
     #[error("schema error: {0}")]
     Schema(String),
     /// A stored value that cannot be read as what Better Auth would have written.
