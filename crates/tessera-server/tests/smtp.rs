@@ -181,6 +181,37 @@ fn link_in(message: &Value) -> String {
         .to_owned()
 }
 
+/// Everything logged on this thread while the guard lives (the in-process router runs its
+/// handlers on the test's thread), as the operator would read it.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    fn capture() -> (Log, tracing::subscriber::DefaultGuard) {
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (log, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 fn with_smtp(smtp: SmtpConfig) -> impl Fn(&mut Config) {
     move |c: &mut Config| c.smtp = Some(smtp.clone())
 }
@@ -276,15 +307,18 @@ async fn wrong_smtp_credentials_deliver_nothing_and_the_reset_answer_is_unchange
     let server = SmtpServer::start("starttls", &["--auth", "mailer:s3cret-pass"]);
     let smtp = SmtpConfig {
         username: Some("mailer".into()),
-        password: Some("wrong".into()),
+        password: Some("Wrong-Pa55word-x9".into()),
         ..server.config(SmtpTls::StartTls)
     };
+    let (log, _guard) = Log::capture();
     for_each_store_adjusted(Plugins::NONE, with_smtp(smtp), |app| {
         let server = &server;
+        let log = log.clone();
         async move {
             Browser::new(&app)
                 .sign_up("walt@example.com", PASSWORD)
                 .await;
+            let started = Instant::now();
             let r = Browser::new(&app)
                 .post(
                     "/api/auth/request-password-reset",
@@ -292,7 +326,26 @@ async fn wrong_smtp_credentials_deliver_nothing_and_the_reset_answer_is_unchange
                 )
                 .await;
             assert_eq!(r.status, 200);
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "the refusal is heard, not waited out: {:?}",
+                started.elapsed()
+            );
             assert!(server.messages().is_empty());
+            let text = log.text();
+            assert!(
+                text.contains("message not delivered") && text.contains("reset-password"),
+                "a clear line: {text}"
+            );
+            assert!(text.contains("535"), "the relay's refusal is named: {text}");
+            assert!(
+                !text.contains("Wrong-Pa55word-x9"),
+                "no SMTP password: {text}"
+            );
+            assert!(
+                !text.contains("/reset-password/"),
+                "no link, so no token: {text}"
+            );
         }
     })
     .await;
@@ -394,6 +447,12 @@ async fn a_relay_that_never_answers_is_given_up_after_the_timeout_and_send_verif
         timeout_ms: 700,
         ca_cert: None,
     };
+    let (log, _guard) = Log::capture();
     answers_with_a_failing_relay(smtp, Duration::from_secs(3)).await;
+    assert!(
+        log.text().contains("no answer within 700 ms"),
+        "{}",
+        log.text()
+    );
     held.abort();
 }

@@ -49,7 +49,8 @@ def authenticator(user, password):
             and auth_data.login.decode() == user
             and auth_data.password.decode() == password
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself (its default assumes we already did).
+        return AuthResult(success=ok, handled=False)
 
     return check
 
