@@ -9,9 +9,10 @@ import { startServer } from "./server.mjs";
 
 /**
  * Registers before/after hooks that start one server for the enclosing file or describe block.
- * @param {{plugins?: string[], rateLimit?: boolean, kind?: string}} [opts]
+ * `env` holds further settings of the shared contract (e.g. `TESSERA_CHANGE_EMAIL: "on"`).
+ * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>}} [opts]
  */
-export function useServer({ plugins = [], rateLimit = true, kind = TARGET } = {}) {
+export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {} } = {}) {
   const fx = {
     plugins,
     /** @type {Awaited<ReturnType<typeof startServer>>} */
@@ -32,7 +33,7 @@ export function useServer({ plugins = [], rateLimit = true, kind = TARGET } = {}
   };
   before(async () => {
     fx.db = await freshDatabase({ kind: DB_KIND });
-    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit });
+    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env });
   });
   after(async () => {
     await fx.server?.stop();

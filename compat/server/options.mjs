@@ -53,8 +53,14 @@ function outboxWriter(path) {
   };
 }
 
+/** Tessera's on/off environment switches (TESSERA_CHANGE_EMAIL=on …) as booleans. */
+function flag(env, name) {
+  return ["on", "true", "1", "yes"].includes((env[name] ?? "").toLowerCase());
+}
+
 export function buildOptions(env, database) {
   const send = outboxWriter(env.TESSERA_OUTBOX);
+  const on = (name) => flag(env, name);
   const enabled = parsePlugins(env.TESSERA_PLUGINS);
   const plugins = [];
   if (enabled.has("admin")) plugins.push(admin());
@@ -83,10 +89,32 @@ export function buildOptions(env, database) {
     telemetry: { enabled: false },
     emailAndPassword: {
       enabled: true,
+      requireEmailVerification: on("TESSERA_REQUIRE_EMAIL_VERIFICATION"),
       sendResetPassword: async ({ user, url, token }) => send({ type: "reset-password", to: user.email, url, token }),
     },
     emailVerification: {
       sendVerificationEmail: async ({ user, url, token }) => send({ type: "verify-email", to: user.email, url, token }),
+      ...(env.TESSERA_SEND_ON_SIGN_UP ? { sendOnSignUp: on("TESSERA_SEND_ON_SIGN_UP") } : {}),
+      sendOnSignIn: on("TESSERA_SEND_ON_SIGN_IN"),
+      autoSignInAfterVerification: on("TESSERA_AUTO_SIGN_IN_AFTER_VERIFICATION"),
+    },
+    user: {
+      changeEmail: {
+        enabled: on("TESSERA_CHANGE_EMAIL"),
+        updateEmailWithoutVerification: on("TESSERA_CHANGE_EMAIL_WITHOUT_VERIFICATION"),
+        ...(on("TESSERA_CHANGE_EMAIL_CONFIRMATION")
+          ? {
+              sendChangeEmailConfirmation: async ({ user, newEmail, url, token }) =>
+                send({ type: "change-email-confirmation", to: user.email, url, token, newEmail }),
+            }
+          : {}),
+      },
+      deleteUser: {
+        enabled: on("TESSERA_DELETE_USER"),
+        ...(on("TESSERA_DELETE_USER_VERIFICATION")
+          ? { sendDeleteAccountVerification: async ({ user, url, token }) => send({ type: "delete-account", to: user.email, url, token }) }
+          : {}),
+      },
     },
     rateLimit: { enabled: env.TESSERA_RATE_LIMIT !== "off" },
     plugins,

@@ -7,6 +7,12 @@ use serde::Deserialize;
 
 use crate::plugins::Plugins;
 
+mod lifecycle;
+pub use lifecycle::{
+    ChangeEmailConfig, DeleteUserConfig, EmailVerificationConfig, FileChangeEmail, FileDeleteUser,
+    FileEmailVerification, FileSmtp, FileUser, LifecycleConfig, SmtpConfig, SmtpTls,
+};
+
 /// Better Auth's fallback secret: refusing it in production is the point of [`Config::validate`].
 pub const DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
 /// Better Auth warns under 32 characters; production refuses.
@@ -49,6 +55,10 @@ pub struct Config {
     /// phone-number plugin `signUpOnVerification`: verifying an unknown number creates a user
     /// (off by default, as in Better Auth).
     pub phone_sign_up_on_verification: bool,
+    /// Email verification, change of email, account deletion (all off by default).
+    pub lifecycle: LifecycleConfig,
+    /// Emails go out over SMTP when set.
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +137,8 @@ impl Default for Config {
             outbox_path: None,
             webhook_url: None,
             phone_sign_up_on_verification: false,
+            lifecycle: LifecycleConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -164,6 +176,9 @@ pub struct FileConfig {
     pub session: Option<FileSession>,
     pub password: Option<FilePassword>,
     pub rate_limit: Option<FileRateLimit>,
+    pub email_verification: Option<FileEmailVerification>,
+    pub user: Option<FileUser>,
+    pub smtp: Option<FileSmtp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +197,7 @@ pub struct FilePassword {
     pub native: Option<String>,
     pub sign_up_enabled: Option<bool>,
     pub enabled: Option<bool>,
+    pub require_email_verification: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -253,6 +269,10 @@ pub fn load(
             c.session.fresh_age = v;
         }
     }
+    let require_email_verification = file
+        .password
+        .as_ref()
+        .and_then(|p| p.require_email_verification);
     if let Some(p) = file.password {
         if let Some(v) = p.min_length {
             c.password.min_length = v;
@@ -347,6 +367,13 @@ pub fn load(
     if let Some(v) = get("TESSERA_WEBHOOK_URL") {
         c.webhook_url = Some(v);
     }
+    c.lifecycle = lifecycle::load(
+        require_email_verification,
+        file.email_verification,
+        file.user,
+        &get,
+    )?;
+    c.smtp = lifecycle::load_smtp(file.smtp, &get)?;
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {
         if c.secret != DEFAULT_SECRET {

@@ -1,4 +1,5 @@
-//! Outgoing messages (emails, SMS codes) behind one trait, chosen by config: an HTTP webhook, or a
+//! Outgoing messages (emails, SMS codes) behind one trait, chosen by config: SMTP for emails
+//! (`smtp`, with a subject and text per message from `template`), an HTTP webhook, or a
 //! development outbox file with one JSON object per line that a person, script or test can read.
 //!
 //! A message is `{"type": "<flow>", "to": …, <flow fields…>, "at": <ISO date>}`; `type` names the
@@ -12,6 +13,11 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
+
+mod smtp;
+mod template;
+
+pub use smtp::Smtp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -57,6 +63,8 @@ pub enum DeliveryError {
     Outbox(#[from] std::io::Error),
     #[error("webhook: {0}")]
     Webhook(String),
+    #[error("smtp: {0}")]
+    Smtp(String),
 }
 
 pub trait Sender: Send + Sync + 'static {
@@ -134,17 +142,49 @@ impl Sender for Webhook {
     }
 }
 
-/// The configured sender, if any: webhook first, else outbox.
+/// Emails to one sender, SMS codes (`phone-*` messages) to another: SMTP cannot reach a phone.
+struct Split {
+    email: Arc<dyn Sender>,
+    sms: Option<Arc<dyn Sender>>,
+}
+
+impl Sender for Split {
+    fn send(&self, message: Message) -> BoxFuture<'_, Result<(), DeliveryError>> {
+        if message.kind.starts_with("phone-") {
+            match &self.sms {
+                Some(sms) => sms.send(message),
+                None => Box::pin(async {
+                    Err(DeliveryError::Smtp(
+                        "no webhook or outbox configured for SMS codes".into(),
+                    ))
+                }),
+            }
+        } else {
+            self.email.send(message)
+        }
+    }
+}
+
+/// The configured sender, if any: SMTP for emails when set (SMS codes then go to the webhook or
+/// outbox); otherwise webhook first, else outbox.
 pub fn from_config(
     config: &tessera_core::config::Config,
 ) -> Result<Option<Arc<dyn Sender>>, String> {
-    if let Some(url) = &config.webhook_url {
-        return Ok(Some(Arc::new(Webhook::new(url.clone())?)));
+    let other: Option<Arc<dyn Sender>> = if let Some(url) = &config.webhook_url {
+        Some(Arc::new(Webhook::new(url.clone())?))
+    } else {
+        config
+            .outbox_path
+            .as_ref()
+            .map(|p| Arc::new(Outbox::new(p.clone())) as Arc<dyn Sender>)
+    };
+    match &config.smtp {
+        Some(smtp) => Ok(Some(Arc::new(Split {
+            email: Arc::new(Smtp::new(smtp, &config.app_name)?),
+            sms: other,
+        }))),
+        None => Ok(other),
     }
-    Ok(config
-        .outbox_path
-        .as_ref()
-        .map(|p| Arc::new(Outbox::new(p.clone())) as Arc<dyn Sender>))
 }
 
 #[cfg(test)]

@@ -171,6 +171,17 @@ mod tests {
             rule_for("/request-password-reset", DEFAULT),
             Rule { window: 60, max: 3 }
         );
+        assert_eq!(
+            rule_for("/send-verification-email", DEFAULT),
+            Rule { window: 60, max: 3 }
+        );
+        assert_eq!(
+            rule_for("/change-email", DEFAULT),
+            Rule { window: 10, max: 3 }
+        );
+        // Better Auth 1.7.25 has no special rule for deletion or the links' GETs.
+        assert_eq!(rule_for("/delete-user", DEFAULT), DEFAULT);
+        assert_eq!(rule_for("/verify-email", DEFAULT), DEFAULT);
         assert_eq!(rule_for("/get-session", DEFAULT), DEFAULT);
     }
 

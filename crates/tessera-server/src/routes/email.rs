@@ -13,6 +13,7 @@ use crate::body::{FormOrJson, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
 use crate::origin;
 use crate::reply::Reply;
+use crate::routes::lifecycle;
 use crate::routes::two_factor::{self, Gate};
 use crate::session;
 use crate::state::AppState;
@@ -107,7 +108,19 @@ pub async fn sign_up(
     refuse_protected_fields(&state, &body)?;
 
     let email = email.to_lowercase();
+    let require_verification = state.config.lifecycle.require_email_verification;
     if state.store.find_user_by_email(&email).await?.is_some() {
+        if require_verification {
+            // Enumeration resistance (§6.4): a made-up user, no session, and the hash computed
+            // anyway so the answer takes as long as a real sign-up.
+            state.hasher.hash(password).await?;
+            tracing::info!(outcome = "existing-email", "sign-up answered generically");
+            let synthetic = new_user(&state, name, email, image);
+            return Ok(Reply::json(json!({
+                "token": null,
+                "user": wire::user(&synthetic, state.plugins()),
+            })));
+        }
         return Err(codes::user_already_exists_use_another_email());
     }
     let mut user = new_user(&state, name, email, image);
@@ -136,6 +149,22 @@ pub async fn sign_up(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user_id = %user.id, "sign-up");
+    let send_on_sign_up = state
+        .config
+        .lifecycle
+        .email_verification
+        .send_on_sign_up
+        .unwrap_or(require_verification);
+    if send_on_sign_up {
+        // Better Auth logs a failed send after sign-up; the user exists either way.
+        let _ = lifecycle::send_verification(&state, &user, callback_url.as_deref()).await;
+    }
+    if require_verification {
+        return Ok(Reply::json(json!({
+            "token": null,
+            "user": wire::user(&user, state.plugins()),
+        })));
+    }
 
     let dont_remember = remember_me == Some(false);
     let created = session::create(&state, &user, dont_remember, &headers).await?;
@@ -179,6 +208,7 @@ pub async fn sign_in(
     let user = authenticate(&state, &email.to_lowercase(), password)
         .await?
         .ok_or_else(codes::invalid_email_or_password)?;
+    lifecycle::require_verified_email(&state, &user, callback_url.as_deref()).await?;
     tracing::info!(user_id = %user.id, method = "email", "sign-in");
     finish_sign_in(&state, &user, remember_me, callback_url, &headers).await
 }

@@ -2,6 +2,8 @@
 //! store for the rows, and answers in Better Auth's shapes.
 
 pub mod admin;
+pub mod change_email;
+pub mod delete_user;
 pub mod email;
 pub mod lifecycle;
 pub mod meta;

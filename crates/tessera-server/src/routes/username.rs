@@ -274,6 +274,8 @@ pub async fn sign_in(
     if !check_credential(&state, &user, password).await? {
         return Err(invalid_username_or_password());
     }
+    crate::routes::lifecycle::require_verified_email(&state, &user, callback_url.as_deref())
+        .await?;
     tracing::info!(user_id = %user.id, method = "username", "sign-in");
     finish_sign_in(&state, &user, remember_me, callback_url, &headers).await
 }

@@ -194,6 +194,22 @@ where
     }
 }
 
+/// Like [`for_each_store`], with a config change that may capture values (a port, a path).
+pub async fn for_each_store_adjusted<A, F, Fut>(plugins: Plugins, adjust: A, test: F)
+where
+    A: Fn(&mut Config),
+    F: Fn(Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    test(Arc::new(TestApp::sqlite_with(plugins, &adjust).await)).await;
+    if let Some(base) = postgres::url_from_env() {
+        test(Arc::new(
+            TestApp::postgres_with(plugins, &base, &adjust).await,
+        ))
+        .await;
+    }
+}
+
 /// Runs the test on a fresh SQLite file, then on a fresh PostgreSQL database when
 /// `TESSERA_TEST_POSTGRES_URL` is set.
 pub async fn for_each_store<F, Fut>(plugins: Plugins, test: F)
