@@ -49,6 +49,10 @@ pub struct Config {
     /// phone-number plugin `signUpOnVerification`: verifying an unknown number creates a user
     /// (off by default, as in Better Auth).
     pub phone_sign_up_on_verification: bool,
+    /// `[social.<id>]`: the social sign-in providers.
+    pub social: Vec<crate::social::SocialProviderConfig>,
+    /// Better Auth's `account` options (linking, token encryption).
+    pub account: crate::social::AccountConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +131,8 @@ impl Default for Config {
             outbox_path: None,
             webhook_url: None,
             phone_sign_up_on_verification: false,
+            social: Vec::new(),
+            account: crate::social::AccountConfig::default(),
         }
     }
 }
@@ -164,6 +170,8 @@ pub struct FileConfig {
     pub session: Option<FileSession>,
     pub password: Option<FilePassword>,
     pub rate_limit: Option<FileRateLimit>,
+    pub social: Option<std::collections::BTreeMap<String, crate::social::FileSocialProvider>>,
+    pub account: Option<crate::social::FileAccount>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -269,6 +277,12 @@ pub fn load(
         if let Some(v) = p.enabled {
             c.password.enabled = v;
         }
+    }
+    if let Some(social) = file.social {
+        c.social = crate::social::providers_from(social)?;
+    }
+    if let Some(account) = file.account {
+        c.account = crate::social::account_from(account);
     }
     if let Some(r) = file.rate_limit {
         rate_limit_enabled = r.enabled;
