@@ -361,6 +361,7 @@ pub fn load(
     if let Some(v) = get("TESSERA_WEBHOOK_URL") {
         c.webhook_url = Some(v);
     }
+    crate::social::merge_env(&mut c.social, get)?;
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {
         if c.secret != DEFAULT_SECRET {

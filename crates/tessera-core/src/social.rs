@@ -200,6 +200,51 @@ pub fn providers_from(
         .collect()
 }
 
+/// Providers from the environment, for secrets kept out of files: `TESSERA_SOCIAL_PROVIDERS`
+/// (comma list of ids) and, per id (upper case, `-` as `_`), `TESSERA_SOCIAL_<ID>_CLIENT_ID`,
+/// `_CLIENT_SECRET`, `_TYPE`, `_ISSUER`, `_DISCOVERY_URL`, `_SCOPES` (comma list). A provider
+/// named here replaces the file's provider of the same id.
+pub fn merge_env(
+    providers: &mut Vec<SocialProviderConfig>,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let Some(list) = get("TESSERA_SOCIAL_PROVIDERS") else {
+        return Ok(());
+    };
+    let mut file = BTreeMap::new();
+    for id in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let key = |field: &str| {
+            get(&format!(
+                "TESSERA_SOCIAL_{}_{field}",
+                id.to_ascii_uppercase().replace('-', "_")
+            ))
+        };
+        file.insert(
+            id.to_owned(),
+            FileSocialProvider {
+                kind: key("TYPE"),
+                client_id: key("CLIENT_ID"),
+                client_secret: key("CLIENT_SECRET"),
+                issuer: key("ISSUER"),
+                discovery_url: key("DISCOVERY_URL"),
+                scopes: key("SCOPES").map(|s| {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }),
+                ..FileSocialProvider::default()
+            },
+        );
+    }
+    for p in providers_from(file)? {
+        providers.retain(|q| q.id != p.id);
+        providers.push(p);
+    }
+    Ok(())
+}
+
 pub fn account_from(file: FileAccount) -> AccountConfig {
     let d = AccountConfig::default();
     AccountConfig {
@@ -239,6 +284,24 @@ mod tests {
         let p = parse(r#"{"google":{"client_id":"id","client_secret":"s"}}"#).unwrap();
         assert_eq!(p[0].kind, ProviderKind::Named);
         assert!(p[0].pkce);
+    }
+
+    #[test]
+    fn the_environment_adds_and_replaces_providers() {
+        let mut providers = parse(r#"{"google":{"client_id":"file","client_secret":"s"}}"#).unwrap();
+        let env = [
+            ("TESSERA_SOCIAL_PROVIDERS", "google, local-oidc"),
+            ("TESSERA_SOCIAL_GOOGLE_CLIENT_ID", "env"),
+            ("TESSERA_SOCIAL_LOCAL_OIDC_CLIENT_ID", "c"),
+            ("TESSERA_SOCIAL_LOCAL_OIDC_ISSUER", "http://127.0.0.1:1"),
+            ("TESSERA_SOCIAL_LOCAL_OIDC_SCOPES", "email,profile"),
+        ];
+        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned());
+        merge_env(&mut providers, get).unwrap();
+        assert_eq!(providers.len(), 2);
+        assert_eq!(providers[0].client_id, "env");
+        assert_eq!(providers[1].kind, ProviderKind::Oidc);
+        assert_eq!(providers[1].scopes, vec!["email", "profile"]);
     }
 
     #[test]
