@@ -271,7 +271,12 @@ pub fn account_from(file: FileAccount) -> AccountConfig {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -288,7 +293,8 @@ mod tests {
 
     #[test]
     fn the_environment_adds_and_replaces_providers() {
-        let mut providers = parse(r#"{"google":{"client_id":"file","client_secret":"s"}}"#).unwrap();
+        let mut providers =
+            parse(r#"{"google":{"client_id":"file","client_secret":"s"}}"#).unwrap();
         let env = [
             ("TESSERA_SOCIAL_PROVIDERS", "google, local-oidc"),
             ("TESSERA_SOCIAL_GOOGLE_CLIENT_ID", "env"),
@@ -296,7 +302,11 @@ mod tests {
             ("TESSERA_SOCIAL_LOCAL_OIDC_ISSUER", "http://127.0.0.1:1"),
             ("TESSERA_SOCIAL_LOCAL_OIDC_SCOPES", "email,profile"),
         ];
-        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned());
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        };
         merge_env(&mut providers, get).unwrap();
         assert_eq!(providers.len(), 2);
         assert_eq!(providers[0].client_id, "env");

@@ -782,7 +782,7 @@ async fn link_social_adds_the_account_and_unlink_keeps_the_last_one() {
             assert_eq!(info.json()["account"]["accountId"], "sam-at-idp");
 
             // refresh-token gets a new access token from the provider and stores it.
-            let before = app.store.list_accounts(&social["userId"].as_str().unwrap().to_owned()).await.unwrap();
+            let before = app.store.list_accounts(social["userId"].as_str().unwrap()).await.unwrap();
             let old = before.iter().find(|a| a.provider_id == "oidc").unwrap().access_token.clone();
             let r = browser
                 .post("/api/auth/refresh-token", json!({"accountId": social["id"]}))
@@ -791,7 +791,7 @@ async fn link_social_adds_the_account_and_unlink_keeps_the_last_one() {
             let body = r.json();
             assert_eq!(body["providerId"], "oidc");
             assert_ne!(body["accessToken"].as_str(), old.as_deref());
-            let after = app.store.list_accounts(&social["userId"].as_str().unwrap().to_owned()).await.unwrap();
+            let after = app.store.list_accounts(social["userId"].as_str().unwrap()).await.unwrap();
             assert_eq!(
                 after.iter().find(|a| a.provider_id == "oidc").unwrap().access_token.as_deref(),
                 body["accessToken"].as_str()

@@ -191,9 +191,10 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
     if !iss.is_some_and(|iss| expected.issuers.iter().any(|i| i == iss)) {
         return Err(IdTokenError::Claim("iss"));
     }
-    if !claims
+    if claims
         .get("sub")
-        .is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
     {
         return Err(IdTokenError::Claim("sub"));
     }
@@ -232,7 +233,12 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use p256::ecdsa::signature::Signer;

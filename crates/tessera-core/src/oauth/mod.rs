@@ -122,7 +122,12 @@ pub fn parse_string_boolean(v: Option<&serde_json::Value>) -> Option<bool> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

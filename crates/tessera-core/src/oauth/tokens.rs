@@ -28,13 +28,18 @@ pub fn open(secrets: &Secrets, encrypt: bool, stored: &str) -> Result<String, Sy
 
 fn is_likely_encrypted(token: &str) -> bool {
     token.starts_with("$ba$")
-        || (token.len() % 2 == 0
+        || (token.len().is_multiple_of(2)
             && !token.is_empty()
             && token.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -407,10 +407,10 @@ impl Provider {
         ];
         self.client_auth(&mut form);
         let data = self.http.post_form(&e.token, &form, &[]).await?;
-        if !data
+        if data
             .get("access_token")
             .and_then(Value::as_str)
-            .is_some_and(|t| !t.is_empty())
+            .is_none_or(str::is_empty)
         {
             return Err(ProviderError::Refused(
                 "no access token in the refresh answer".into(),
@@ -623,7 +623,9 @@ impl Provider {
                     m.name = format!("{} {}", part("firstName"), part("lastName"))
                         .trim()
                         .to_owned();
-                    data["name"] = Value::String(m.name.clone());
+                    if let Some(obj) = data.as_object_mut() {
+                        obj.insert("name".into(), Value::String(m.name.clone()));
+                    }
                 }
                 Ok(to_user_info(mapped, data))
             }
@@ -675,8 +677,8 @@ impl Provider {
                         .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
                         .or_else(|| emails.first())
                         .and_then(addr);
-                    if let Some(e) = &email {
-                        profile["email"] = Value::String(e.clone());
+                    if let (Some(e), Some(obj)) = (&email, profile.as_object_mut()) {
+                        obj.insert("email".into(), Value::String(e.clone()));
                     }
                 }
                 let email_verified = emails
@@ -750,8 +752,8 @@ impl Provider {
                 let Some(data) = profile.get_mut("data") else {
                     return Ok(None);
                 };
-                if let Some(e) = &confirmed {
-                    data["email"] = Value::String(e.clone());
+                if let (Some(e), Some(obj)) = (&confirmed, data.as_object_mut()) {
+                    obj.insert("email".into(), Value::String(e.clone()));
                 }
                 let s = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_owned);
                 let id = data.get("id").map(value_string);

@@ -64,7 +64,7 @@ pub fn append_query(url: &str, pairs: &[(&str, &str)]) -> String {
         None => (url, None),
     };
     let joined = match before_fragment.split_once('?') {
-        Some((_, q)) if q.is_empty() => format!("{before_fragment}{query}"),
+        Some((_, "")) => format!("{before_fragment}{query}"),
         Some((_, q)) if q.ends_with('&') => format!("{before_fragment}{query}"),
         Some(_) => format!("{before_fragment}&{query}"),
         None => format!("{before_fragment}?{query}"),
@@ -196,6 +196,12 @@ pub async fn consume_state(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 

@@ -26,6 +26,8 @@ pub struct AccountData {
     pub scope: Option<String>,
 }
 
+// Built once per callback and consumed at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     SignedIn {
         user: Box<User>,
