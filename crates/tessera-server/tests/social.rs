@@ -1069,3 +1069,90 @@ async fn account_endpoints_need_a_session_and_an_own_account() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_callback_naming_another_issuer_is_refused() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let back = oidc.authorize(&url).await;
+                assert_eq!(
+                    query_param(&back, "iss").as_deref(),
+                    Some(oidc.issuer.as_str())
+                );
+                let mut forged = url::Url::parse(&back).unwrap();
+                let pairs: Vec<(String, String)> = forged
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "iss" {
+                            "https://evil.example".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                forged.query_pairs_mut().clear().extend_pairs(pairs);
+                let r = callback(&browser, forged.as_str()).await;
+                assert_refused(&app, &r, ERROR_PAGE, "issuer_mismatch").await;
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn get_access_token_refreshes_an_expired_access_token_first() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "kim"})).await;
+                callback(&browser, &oidc.authorize(&url).await).await;
+                let mut account = accounts_of(&app, "kim@example.com").await.remove(0);
+                let first = account.access_token.clone().unwrap();
+
+                // Still valid: handed out as stored.
+                let r = browser
+                    .post(
+                        "/api/auth/get-access-token",
+                        json!({"accountId": account.id}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["accessToken"], first.as_str());
+                assert_eq!(r.json()["scopes"], json!(["openid", "email", "profile"]));
+
+                // Expired: refreshed at the provider, stored, and the new one handed out.
+                account.access_token_expires_at =
+                    Some(tessera_core::timefmt::now_ms() - time::Duration::minutes(1));
+                assert!(app.store.update_account_tokens(&account).await.unwrap());
+                let r = browser
+                    .post(
+                        "/api/auth/get-access-token",
+                        json!({"accountId": account.id}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let fresh = r.json()["accessToken"].as_str().unwrap().to_owned();
+                assert_ne!(fresh, first);
+                let stored = accounts_of(&app, "kim@example.com").await.remove(0);
+                assert_eq!(stored.access_token.as_deref(), Some(fresh.as_str()));
+                assert!(stored.access_token_expires_at.unwrap() > tessera_core::timefmt::now_ms());
+            }
+        },
+    )
+    .await;
+}
