@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 log() { printf 'compat/setup: %s\n' "$*" >&2; }
 
+# The local OpenID Connect provider of test/social.test.mjs (its own lockfile and stamp).
+bash oidc/setup.sh
+
 stamp=node_modules/.compat-setup-stamp
 want="$(sha256sum package-lock.json | cut -d' ' -f1) $(node --version)"
 addon_loads() { node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null; }

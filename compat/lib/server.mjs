@@ -37,13 +37,14 @@ export function newSecret() {
  * @param {boolean} [opts.rateLimit]            default true (production behaviour)
  * @param {boolean} [opts.migrate]              default true
  * @param {Record<string,string>} [opts.env]    extra environment for the child
+ * @param {number} [opts.port]                 a port chosen beforehand (e.g. registered at an OAuth provider)
  */
 export async function startServer(opts) {
   let lastError;
   // The free port can be taken between probing and binding; a new port fixes that.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(opts, await freePort());
+      return await startOnce(opts, opts.port ?? (await freePort()));
     } catch (e) {
       lastError = e;
       if (!e.portInUse) throw e;

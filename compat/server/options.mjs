@@ -1,7 +1,7 @@
 // Better Auth options built from the Tessera-style environment, shared by the server script and by
 // tests that call Better Auth's own migration planner on a database.
 import { appendFileSync } from "node:fs";
-import { admin, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, genericOAuth, phoneNumber, twoFactor, username } from "better-auth/plugins";
 
 export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number"];
 
@@ -79,6 +79,25 @@ export function buildOptions(env, database) {
       phoneNumber({
         sendOTP: async ({ phoneNumber: to, code }) => send({ type: "phone-otp", to, code }),
         sendPasswordResetOTP: async ({ phoneNumber: to, code }) => send({ type: "phone-reset-otp", to, code }),
+      }),
+    );
+  }
+  // TESSERA_SOCIAL_PROVIDERS: OpenID Connect providers by discovery, as Tessera reads them
+  // (TESSERA_SOCIAL_<ID>_CLIENT_ID, _CLIENT_SECRET, _ISSUER, _SCOPES); Better Auth's genericOAuth.
+  const social = (env.TESSERA_SOCIAL_PROVIDERS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (social.length > 0) {
+    plugins.push(
+      genericOAuth({
+        config: social.map((id) => {
+          const key = (field) => env[`TESSERA_SOCIAL_${id.toUpperCase().replaceAll("-", "_")}_${field}`];
+          return {
+            providerId: id,
+            discoveryUrl: `${key("ISSUER")}/.well-known/openid-configuration`,
+            clientId: key("CLIENT_ID"),
+            clientSecret: key("CLIENT_SECRET"),
+            scopes: (key("SCOPES") ?? "").split(",").filter(Boolean),
+          };
+        }),
       }),
     );
   }

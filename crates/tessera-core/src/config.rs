@@ -59,6 +59,10 @@ pub struct Config {
     pub lifecycle: LifecycleConfig,
     /// Emails go out over SMTP when set.
     pub smtp: Option<SmtpConfig>,
+    /// `[social.<id>]`: the social sign-in providers.
+    pub social: Vec<crate::social::SocialProviderConfig>,
+    /// Better Auth's `account` options (linking, token encryption).
+    pub account: crate::social::AccountConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +143,8 @@ impl Default for Config {
             phone_sign_up_on_verification: false,
             lifecycle: LifecycleConfig::default(),
             smtp: None,
+            social: Vec::new(),
+            account: crate::social::AccountConfig::default(),
         }
     }
 }
@@ -179,6 +185,8 @@ pub struct FileConfig {
     pub email_verification: Option<FileEmailVerification>,
     pub user: Option<FileUser>,
     pub smtp: Option<FileSmtp>,
+    pub social: Option<std::collections::BTreeMap<String, crate::social::FileSocialProvider>>,
+    pub account: Option<crate::social::FileAccount>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,6 +298,12 @@ pub fn load(
             c.password.enabled = v;
         }
     }
+    if let Some(social) = file.social {
+        c.social = crate::social::providers_from(social)?;
+    }
+    if let Some(account) = file.account {
+        c.account = crate::social::account_from(account);
+    }
     if let Some(r) = file.rate_limit {
         rate_limit_enabled = r.enabled;
         if let Some(v) = r.window {
@@ -374,6 +388,7 @@ pub fn load(
         &get,
     )?;
     c.smtp = lifecycle::load_smtp(file.smtp, &get)?;
+    crate::social::merge_env(&mut c.social, get)?;
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {
         if c.secret != DEFAULT_SECRET {

@@ -8,10 +8,15 @@
 //! - [`plugins`]: which of Better Auth's plugins are switched on.
 //! - [`timefmt`]: dates the way Better Auth writes them (`YYYY-MM-DDTHH:mm:ss.sssZ`).
 //! - [`crypto`]: ids and tokens, password hashes, symmetric encryption, signed cookie values.
+//! - [`oauth`]: social sign-in's pure rules: PKCE, OAuth state, stored tokens, ID-token checks.
+//! - [`providers`]: the social provider ids, and the Clerk providers that map to them.
 
 pub mod config;
 pub mod crypto;
 pub mod model;
+pub mod oauth;
 pub mod plugins;
+pub mod providers;
 pub mod schema;
+pub mod social;
 pub mod timefmt;

@@ -13,6 +13,8 @@ pub struct CookieNames {
     pub two_factor: String,
     pub trust_device: String,
     pub admin_session: String,
+    /// The signed OAuth `state` of a social sign-in in flight.
+    pub state: String,
     pub secure: bool,
 }
 
@@ -32,6 +34,7 @@ impl CookieNames {
             two_factor: name("two_factor"),
             trust_device: name("trust_device"),
             admin_session: name("admin_session"),
+            state: name("state"),
             secure,
         }
     }

@@ -18,6 +18,7 @@ pub mod rate_limit;
 mod reply;
 mod routes;
 mod session;
+mod social;
 mod state;
 mod wire;
 

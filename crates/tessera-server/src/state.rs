@@ -28,6 +28,8 @@ pub struct Inner {
     pub sender: Option<Arc<dyn Sender>>,
     /// The auth secret(s) for symmetric encryption (two-factor secrets, backup codes).
     pub secrets: Secrets,
+    /// The configured social sign-in providers.
+    pub social: crate::social::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,6 +55,7 @@ impl AppState {
         let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
         let sender = crate::delivery::from_config(&config)?;
         let secrets = config.encryption_secrets().map_err(|e| e.to_string())?;
+        let social = crate::social::Registry::from_config(&config)?;
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,
@@ -67,6 +70,7 @@ impl AppState {
             default_rule,
             sender,
             secrets,
+            social,
         })))
     }
 

@@ -69,6 +69,7 @@ pub(crate) struct Queries {
     pub set_credential_password: String,
     pub replace_password_hash: String,
     pub delete_account: String,
+    pub update_account_tokens: String,
 
     /// Session columns followed by user columns.
     pub session_and_user_columns: Vec<Column>,
@@ -184,6 +185,7 @@ impl Queries {
             ),
             replace_password_hash: r#"UPDATE "account" SET "password" = $3, "updatedAt" = $4 WHERE "id" = $1 AND "password" = $2"#.to_owned(),
             delete_account: r#"DELETE FROM "account" WHERE "id" = $1"#.to_owned(),
+            update_account_tokens: r#"UPDATE "account" SET "accessToken" = $2, "refreshToken" = $3, "idToken" = $4, "accessTokenExpiresAt" = $5, "refreshTokenExpiresAt" = $6, "scope" = $7, "updatedAt" = $8 WHERE "id" = $1"#.to_owned(),
 
             session_and_user,
             session_and_user_columns,

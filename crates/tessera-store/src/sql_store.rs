@@ -330,6 +330,20 @@ impl Store for SqlStore {
             > 0)
     }
 
+    async fn update_account_tokens(&self, a: &Account) -> StoreResult<bool> {
+        let args = vec![
+            Value::text(&a.id),
+            a.access_token.clone().into(),
+            a.refresh_token.clone().into(),
+            a.id_token.clone().into(),
+            a.access_token_expires_at.into(),
+            a.refresh_token_expires_at.into(),
+            a.scope.clone().into(),
+            a.updated_at.into(),
+        ];
+        Ok(self.db.execute(&self.q.update_account_tokens, args).await? > 0)
+    }
+
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
         let q = &self.q;
         let args = record::values(session, &q.session.insert_columns, record::session_value)?;

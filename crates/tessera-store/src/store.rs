@@ -94,6 +94,9 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
     async fn delete_account(&self, id: &str) -> StoreResult<bool>;
+    /// Rewrites the row's tokens, their expiries and scope, and sets `updatedAt` (the caller
+    /// merges what the provider sent with what was stored); false if there is no such row.
+    async fn update_account_tokens(&self, account: &Account) -> StoreResult<bool>;
 
     // ---- sessions
     async fn create_session(&self, session: &Session) -> StoreResult<()>;

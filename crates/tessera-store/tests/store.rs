@@ -423,6 +423,26 @@ db_test! {
         assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap(), [credential(1)]);
     }
 
+    async fn account_tokens_are_rewritten_by_row_id(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        store.create_account(&github(1)).await.unwrap();
+        let mut updated = github(1);
+        updated.access_token = Some("gho_new".into());
+        updated.refresh_token = None;
+        updated.id_token = Some("id.token.sig".into());
+        updated.access_token_expires_at = Some(at(20));
+        updated.refresh_token_expires_at = Some(at(30));
+        updated.scope = Some("read:user,user:email,repo".into());
+        updated.updated_at = at(11);
+        assert!(store.update_account_tokens(&updated).await.unwrap());
+        assert_eq!(store.find_account_by_provider("github", "4243").await.unwrap(), Some(updated));
+        assert_eq!(store.list_accounts(&id("user", 1)).await.unwrap()[0], credential(1), "others untouched");
+        let mut missing = github(1);
+        missing.id = "no-such-row".into();
+        assert!(!store.update_account_tokens(&missing).await.unwrap());
+    }
+
     async fn the_credential_account_is_the_one_whose_account_id_is_the_user_id(db) {
         let store = db.store(Plugins::ALL).await;
         let mut stray = credential(1);

@@ -33,7 +33,8 @@ pub mod join;
 pub mod json_array;
 pub mod legacy_json;
 pub mod plan;
-pub mod providers;
+/// The provider table lives in core, shared with the server's social sign-in.
+pub use tessera_core::providers;
 pub mod rate;
 pub mod report;
 pub mod snapshot;

@@ -83,10 +83,13 @@ impl Sender for Smtp {
                 .map_err(|e| DeliveryError::Smtp(format!("building the message: {e}")))?;
             // lettre's own timeout covers each socket operation; this one bounds the whole
             // exchange, however many steps a slow relay drags out.
+            // Both bounds are the same length, so either may fire first: they read the same.
             match tokio::time::timeout(self.timeout, self.transport.send(email)).await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(DeliveryError::Smtp(format!("{}: {e}", self.relay))),
-                Err(_) => Err(DeliveryError::Smtp(format!(
+                Ok(Err(e)) if !e.is_timeout() => {
+                    Err(DeliveryError::Smtp(format!("{}: {e}", self.relay)))
+                }
+                Ok(Err(_)) | Err(_) => Err(DeliveryError::Smtp(format!(
                     "{}: no answer within {} ms",
                     self.relay,
                     self.timeout.as_millis()

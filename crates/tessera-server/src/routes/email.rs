@@ -60,7 +60,12 @@ pub fn is_truthy(v: &Value) -> bool {
 }
 
 /// A new user as Better Auth's sign-up writes it, with each enabled plugin's defaults.
-fn new_user(state: &AppState, name: String, email: String, image: Option<String>) -> User {
+pub(crate) fn new_user(
+    state: &AppState,
+    name: String,
+    email: String,
+    image: Option<String>,
+) -> User {
     let plugins = state.plugins();
     let mut user = User::new(random::generate_id(32), name, email, false, now_ms());
     user.image = image;

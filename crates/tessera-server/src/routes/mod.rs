@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod meta;
 pub mod phone_number;
 pub mod sessions;
+pub mod social;
 pub mod two_factor;
 pub mod user;
 pub mod username;
@@ -22,7 +23,9 @@ use crate::state::AppState;
 
 /// Routes relative to the base path: the core ones, then each enabled plugin's.
 pub fn router(plugins: Plugins) -> Router<AppState> {
-    let mut router = core_router().merge(lifecycle::router());
+    let mut router = core_router()
+        .merge(lifecycle::router())
+        .merge(social::router());
     if plugins.admin {
         router = router.merge(admin::router());
     }

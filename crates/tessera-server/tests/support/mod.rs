@@ -397,3 +397,8 @@ pub fn assert_iso_ms(s: &str) {
     assert!(s.ends_with('Z') && s.as_bytes()[19] == b'.', "{s}");
     assert_eq!(tessera_core::timefmt::to_iso_ms(parse_iso(s)), s);
 }
+
+/// The PostgreSQL base URL when the PostgreSQL half of the suite is on.
+pub fn postgres_url() -> Option<String> {
+    postgres::url_from_env()
+}

@@ -1,0 +1,1158 @@
+//! Social sign-in (reference §3.7) against a real OpenID Connect provider (`oidc-provider`, run
+//! locally by `social/idp.rs`) and a stand-in GitHub: the redirect flow, state and PKCE, account
+//! rows, implicit linking, link-social, the account endpoints, ID-token sign-in, and every bad
+//! input the issue lists, each ending on Better Auth's error with no session and no account.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "social/idp.rs"]
+mod idp;
+mod support;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use support::{Browser, TestApp};
+use tessera_core::config::Config;
+use tessera_core::model::{Account, User};
+use tessera_core::plugins::Plugins;
+use tessera_core::social::{ProviderKind, SocialProviderConfig};
+
+use idp::{CLIENT_ID, CLIENT_SECRET, GitHub, Oidc, query_param};
+
+fn provider(id: &str, kind: ProviderKind, client_id: &str) -> SocialProviderConfig {
+    SocialProviderConfig {
+        id: id.to_owned(),
+        kind,
+        client_id: client_id.to_owned(),
+        client_secret: Some(CLIENT_SECRET.to_owned()),
+        issuer: None,
+        discovery_url: None,
+        authorization_endpoint: None,
+        token_endpoint: None,
+        userinfo_endpoint: None,
+        jwks_uri: None,
+        scopes: Vec::new(),
+        disable_default_scope: false,
+        disable_sign_up: false,
+        disable_implicit_sign_up: false,
+        disable_id_token_sign_in: false,
+        prompt: None,
+        access_type: None,
+        pkce: true,
+        api_base: None,
+    }
+}
+
+/// `oidc`: a generic OpenID Connect provider by discovery; `google`: Better Auth's Google,
+/// pointed at the same local provider.
+fn providers(issuer: &str) -> Vec<SocialProviderConfig> {
+    let mut oidc = provider("oidc", ProviderKind::Oidc, CLIENT_ID);
+    oidc.issuer = Some(issuer.to_owned());
+    oidc.scopes = vec!["email".into(), "profile".into()];
+    let mut google = provider("google", ProviderKind::Named, CLIENT_ID);
+    google.issuer = Some(issuer.to_owned());
+    vec![oidc, google]
+}
+
+/// Runs the test on SQLite, then PostgreSQL when configured, with the providers of `issuer`.
+async fn each_store<F, Fut>(issuer: &str, adjust: impl Fn(&mut Config), test: F)
+where
+    F: Fn(Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let configure = |c: &mut Config| {
+        c.social = providers(issuer);
+        adjust(c);
+    };
+    test(Arc::new(
+        TestApp::sqlite_with(Plugins::NONE, configure).await,
+    ))
+    .await;
+    if let Some(base) = support::postgres_url() {
+        test(Arc::new(
+            TestApp::postgres_with(Plugins::NONE, &base, configure).await,
+        ))
+        .await;
+    }
+}
+
+/// `POST /sign-in/social`: the authorization URL and its state.
+async fn start(browser: &Browser, body: Value) -> (String, String) {
+    let r = browser.post("/api/auth/sign-in/social", body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = r.json()["url"].as_str().unwrap().to_owned();
+    let state = query_param(&url, "state").unwrap();
+    (url, state)
+}
+
+/// The provider's redirect back, replayed against our callback (path and query only).
+async fn callback(browser: &Browser, back: &str) -> support::Response {
+    let path = back.strip_prefix("http://localhost:3000").unwrap();
+    browser.get(path).await
+}
+
+fn location(r: &support::Response) -> String {
+    assert_eq!(r.status, 302, "{}", r.text());
+    r.header("location").unwrap()
+}
+
+fn session_cookie(r: &support::Response) -> Option<String> {
+    r.set_cookie("better-auth.session_token")
+        .filter(|c| !c.contains("Max-Age=0"))
+}
+
+async fn accounts_of(app: &TestApp, email: &str) -> Vec<Account> {
+    match app.store.find_user_by_email(email).await.unwrap() {
+        Some(u) => app.store.list_accounts(&u.id).await.unwrap(),
+        None => Vec::new(),
+    }
+}
+
+/// A bad callback: Better Auth's error redirect, no session, no user, no account.
+async fn assert_refused(app: &TestApp, r: &support::Response, error_url: &str, code: &str) {
+    let to = location(r);
+    assert_eq!(
+        to,
+        format!("{error_url}?error={code}"),
+        "expected {code}, got {to}"
+    );
+    assert!(session_cookie(r).is_none(), "no session after {code}");
+    assert!(
+        app.store
+            .find_user_by_email("bob@example.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "no user after {code}"
+    );
+}
+
+const ERROR_PAGE: &str = "http://localhost:3000/api/auth/error";
+
+#[tokio::test]
+async fn sign_in_social_answers_the_authorization_url_and_stores_the_state_as_better_auth_does() {
+    let oidc = Oidc::start(json!({}));
+    let issuer = oidc.issuer.clone();
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let issuer = issuer.clone();
+        async move {
+        let browser = Browser::new(&app);
+        let r = browser
+            .post(
+                "/api/auth/sign-in/social",
+                json!({"provider": "oidc", "callbackURL": "/dashboard", "errorCallbackURL": "/oops"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = r.json();
+        let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["url", "redirect"]);
+        assert_eq!(body["redirect"], true);
+        let url = body["url"].as_str().unwrap();
+        assert_eq!(r.header("location").as_deref(), Some(url));
+        assert!(url.starts_with(&format!("{issuer}/auth?")), "{url}");
+        let state = query_param(url, "state").unwrap();
+        assert_eq!(state.len(), 32);
+        assert_eq!(query_param(url, "response_type").as_deref(), Some("code"));
+        assert_eq!(query_param(url, "client_id").as_deref(), Some(CLIENT_ID));
+        assert_eq!(query_param(url, "scope").as_deref(), Some("openid email profile"));
+        assert_eq!(
+            query_param(url, "redirect_uri").as_deref(),
+            Some("http://localhost:3000/api/auth/callback/oidc")
+        );
+        assert_eq!(query_param(url, "code_challenge_method").as_deref(), Some("S256"));
+
+        let cookie = r.set_cookie("better-auth.state").unwrap();
+        assert!(cookie.contains("; Max-Age=300; Path=/; HttpOnly; SameSite=Lax"), "{cookie}");
+        assert!(cookie.starts_with(&format!("better-auth.state={state}.")), "{cookie}");
+
+        let row = app
+            .store
+            .find_verification(&format!("auth-state:{state}"))
+            .await
+            .unwrap()
+            .expect("state row");
+        let value: Value = serde_json::from_str(&row.value).unwrap();
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["callbackURL", "codeVerifier", "errorURL", "expiresAt", "idTokenNonce", "oauthState"]
+        );
+        assert_eq!(value["callbackURL"], "/dashboard");
+        assert_eq!(value["oauthState"], state.as_str());
+        let verifier = value["codeVerifier"].as_str().unwrap();
+        assert_eq!(verifier.len(), 128);
+        assert_eq!(
+            query_param(url, "code_challenge").unwrap(),
+            tessera_core::oauth::code_challenge(verifier)
+        );
+        assert_eq!(
+            query_param(url, "nonce").as_deref(),
+            value["idTokenNonce"].as_str()
+        );
+        let lifetime = row.expires_at - row.created_at;
+        assert_eq!(lifetime.whole_seconds(), 600);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_user_signs_up_through_the_provider_then_signs_in_again() {
+    let oidc = Oidc::start(
+        json!({"bob": {"email": "Bob@Example.com", "email_verified": true, "name": "Bob"}}),
+    );
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let oidc = &oidc;
+        async move {
+            let browser = Browser::new(&app);
+            let (url, _) = start(
+                &browser,
+                json!({"provider": "oidc", "callbackURL": "/home", "newUserCallbackURL": "/welcome", "loginHint": "bob"}),
+            )
+            .await;
+            let r = callback(&browser, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/welcome");
+            assert!(session_cookie(&r).is_some());
+            assert!(r.set_cookie("better-auth.state").unwrap().contains("Max-Age=0"));
+
+            let session = browser.get("/api/auth/get-session").await.json();
+            assert_eq!(session["user"]["email"], "bob@example.com");
+            assert_eq!(session["user"]["name"], "Bob");
+            assert_eq!(session["user"]["emailVerified"], true);
+            let accounts = accounts_of(&app, "bob@example.com").await;
+            assert_eq!(accounts.len(), 1);
+            let a = &accounts[0];
+            assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("oidc", "bob"));
+            assert_eq!(a.scope.as_deref(), Some("openid,email,profile"));
+            assert!(a.access_token.as_deref().is_some_and(|t| !t.is_empty()));
+            assert!(a.refresh_token.is_some() && a.id_token.is_some());
+            assert!(a.access_token_expires_at.is_some());
+            assert!(a.password.is_none());
+
+            // Again, from a fresh browser: the same user, to callbackURL this time.
+            let again = Browser::new(&app);
+            let (url, _) = start(
+                &again,
+                json!({"provider": "oidc", "callbackURL": "/home", "newUserCallbackURL": "/welcome", "loginHint": "bob"}),
+            )
+            .await;
+            let r = callback(&again, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/home");
+            let session = again.get("/api/auth/get-session").await.json();
+            assert_eq!(session["user"]["id"], browser.get("/api/auth/get-session").await.json()["user"]["id"]);
+            assert_eq!(accounts_of(&app, "bob@example.com").await.len(), 1);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_encrypted_as_better_auth_encrypts_them_when_asked() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.encrypt_oauth_tokens = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "carol"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                let a = &accounts_of(&app, "carol@example.com").await[0];
+                let stored = a.access_token.clone().unwrap();
+                assert!(
+                    stored.len() > 100 && stored.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "{stored}"
+                );
+                let plain =
+                    tessera_core::crypto::symmetric::decrypt(support::SECRET, &stored).unwrap();
+                // The decrypted token is what get-access-token hands out.
+                let id = a.id.clone();
+                let t = browser
+                    .post("/api/auth/get-access-token", json!({"accountId": id}))
+                    .await;
+                assert_eq!(t.status, 200, "{}", t.text());
+                assert_eq!(t.json()["accessToken"], plain.as_str());
+                assert!(
+                    tessera_core::crypto::symmetric::decrypt(
+                        support::SECRET,
+                        a.refresh_token.as_deref().unwrap()
+                    )
+                    .is_ok()
+                );
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn es256_id_tokens_verify_too() {
+    let oidc = Oidc::start(json!({}));
+    let issuer = oidc.issuer.clone();
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut es = provider("oidc", ProviderKind::Oidc, "tessera-es256");
+            es.issuer = Some(issuer.clone());
+            es.scopes = vec!["email".into()];
+            c.social = vec![es];
+        },
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "erin"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                let id_token = accounts_of(&app, "erin@example.com").await[0]
+                    .id_token
+                    .clone()
+                    .unwrap();
+                let header = tessera_core::oauth::id_token::decode_unverified(&id_token)
+                    .unwrap()
+                    .0;
+                assert_eq!(header["alg"], "ES256");
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_state_is_refused_with_better_auths_errors() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                // No state at all.
+                let r = browser.get("/api/auth/callback/oidc?code=abc").await;
+                assert_refused(&app, &r, ERROR_PAGE, "state_not_found").await;
+                // A forged state.
+                let r = browser
+                    .get("/api/auth/callback/oidc?code=abc&state=forgedforgedforgedforgedforged12")
+                    .await;
+                assert_refused(&app, &r, ERROR_PAGE, "state_mismatch").await;
+
+                let (url, _) = start(
+                    &browser,
+                    json!({"provider": "oidc", "loginHint": "bob", "errorCallbackURL": "/oops"}),
+                )
+                .await;
+                let back = oidc.authorize(&url).await;
+                // The right state from a browser without the state cookie.
+                let stranger = Browser::new(&app);
+                let r = callback(&stranger, &back).await;
+                assert_refused(&app, &r, "/oops", "state_mismatch").await;
+                // The state was consumed by that attempt: the owner cannot use it either.
+                let r = callback(&browser, &back).await;
+                assert_refused(&app, &r, ERROR_PAGE, "state_mismatch").await;
+
+                // A state used twice.
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "dave"})).await;
+                let back = oidc.authorize(&url).await;
+                let replayer = Browser::new(&app).with_cookie(
+                    "better-auth.state",
+                    &browser.cookie_value("better-auth.state").unwrap(),
+                );
+                let first = callback(&browser, &back).await;
+                assert!(
+                    session_cookie(&first).is_some(),
+                    "{:?}",
+                    first.header("location")
+                );
+                let r = callback(&replayer, &back).await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=state_mismatch"));
+                assert!(session_cookie(&r).is_none());
+                assert_eq!(accounts_of(&app, "dave@example.com").await.len(), 1);
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_issued_to_another_client_is_refused() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, state) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                // The same request, but for another client of the provider.
+                let mut other = url::Url::parse(&url).unwrap();
+                let pairs: Vec<(String, String)> = other
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "client_id" {
+                            idp::OTHER_CLIENT_ID.into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                other.query_pairs_mut().clear().extend_pairs(pairs);
+                let back = oidc.authorize(other.as_str()).await;
+                assert_eq!(query_param(&back, "state").as_deref(), Some(state.as_str()));
+                let r = callback(&browser, &back).await;
+                assert_refused(&app, &r, ERROR_PAGE, "invalid_code").await;
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_id_token_bound_to_another_nonce_is_refused() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, state) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let back = oidc.authorize(&url).await;
+                // Someone swapped the nonce the flow expects: the ID token no longer matches it.
+                let id = format!("auth-state:{state}");
+                let mut row = app.store.consume_verification(&id).await.unwrap().unwrap();
+                let mut value: Value = serde_json::from_str(&row.value).unwrap();
+                value["idTokenNonce"] = json!("a-different-nonce-a-different-no");
+                row.value = value.to_string();
+                app.store.create_verification(&row).await.unwrap();
+                let r = callback(&browser, &back).await;
+                assert_refused(&app, &r, ERROR_PAGE, "unable_to_get_user_info").await;
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_providers_and_untrusted_callback_urls_are_refused() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| async move {
+            let browser = Browser::new(&app);
+            let r = browser
+                .post("/api/auth/sign-in/social", json!({"provider": "myspace"}))
+                .await;
+            assert_eq!(r.status, 404);
+            assert_eq!(
+                r.json(),
+                json!({"message": "Provider not found", "code": "PROVIDER_NOT_FOUND"})
+            );
+            for (field, code, message) in [
+                ("callbackURL", "INVALID_CALLBACK_URL", "Invalid callbackURL"),
+                (
+                    "newUserCallbackURL",
+                    "INVALID_NEW_USER_CALLBACK_URL",
+                    "Invalid newUserCallbackURL",
+                ),
+                (
+                    "errorCallbackURL",
+                    "INVALID_ERROR_CALLBACK_URL",
+                    "Invalid errorCallbackURL",
+                ),
+            ] {
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "oidc", field: "https://evil.example/steal"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 403, "{field}");
+                assert_eq!(r.json(), json!({"message": message, "code": code}));
+                assert!(r.set_cookie("better-auth.state").is_none());
+            }
+            let r = browser
+                .post(
+                    "/api/auth/sign-in/social",
+                    json!({"provider": "oidc", "callbackURL": "//evil.example"}),
+                )
+                .await;
+            assert_eq!(r.status, 403);
+
+            // A callback for a provider that is not configured, with a valid state.
+            let (_, state) = start(&browser, json!({"provider": "oidc"})).await;
+            let r = browser
+                .get(&format!("/api/auth/callback/myspace?code=x&state={state}"))
+                .await;
+            assert_refused(&app, &r, ERROR_PAGE, "oauth_provider_not_found").await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_ends_on_invalid_code() {
+    let mut oidc = Oidc::start(json!({}));
+    let issuer = oidc.issuer.clone();
+    // One store at a time: the provider dies in the middle of each flow.
+    let app = TestApp::sqlite_with(Plugins::NONE, |c| c.social = providers(&issuer)).await;
+    let browser = Browser::new(&app);
+    let (url, _) = start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+    let back = oidc.authorize(&url).await;
+    oidc.stop();
+    let r = callback(&browser, &back).await;
+    assert_refused(&app, &r, ERROR_PAGE, "invalid_code").await;
+    // And a provider down from the start cannot even begin: its discovery fails.
+    let fresh = TestApp::sqlite_with(Plugins::NONE, |c| c.social = providers(&issuer)).await;
+    let r = Browser::new(&fresh)
+        .post("/api/auth/sign-in/social", json!({"provider": "oidc"}))
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["code"], "PROVIDER_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn provider_errors_and_disabled_sign_up_are_redirected() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.social[0].disable_sign_up = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (_, state) = start(&browser, json!({"provider": "oidc", "errorCallbackURL": "/oops"})).await;
+                let r = browser
+                    .get(&format!(
+                        "/api/auth/callback/oidc?error=access_denied&error_description=User%20said%20no&state={state}"
+                    ))
+                    .await;
+                assert_eq!(location(&r), "/oops?error=access_denied&error_description=User+said+no");
+                let (_, state) = start(&browser, json!({"provider": "oidc"})).await;
+                let r = browser.get(&format!("/api/auth/callback/oidc?state={state}")).await;
+                assert_refused(&app, &r, ERROR_PAGE, "no_code").await;
+                let (url, _) = start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_refused(&app, &r, ERROR_PAGE, "signup_disabled").await;
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_form_post_callback_is_redirected_to_the_get_callback() {
+    let oidc = Oidc::start(json!({}));
+    each_store(&oidc.issuer, |_| {}, |app| async move {
+        let r = Browser::new(&app)
+            .without_origin()
+            .post_raw(
+                "/api/auth/callback/apple",
+                "application/x-www-form-urlencoded",
+                "state=abc&code=xyz&user=%7B%22name%22%3A1%7D",
+            )
+            .await;
+        assert_eq!(
+            location(&r),
+            "http://localhost:3000/api/auth/callback/apple?code=xyz&state=abc&user=%7B%22name%22%3A1%7D"
+        );
+    })
+    .await;
+}
+
+async fn insert_user(
+    app: &TestApp,
+    email: &str,
+    verified: bool,
+    accounts: &[(&str, &str)],
+) -> User {
+    let now = tessera_core::timefmt::now_ms();
+    let user = User::new(
+        tessera_core::crypto::random::generate_id(32),
+        "Local".into(),
+        email.into(),
+        verified,
+        now,
+    );
+    let rows: Vec<Account> = accounts
+        .iter()
+        .map(|(provider, subject)| Account {
+            id: tessera_core::crypto::random::generate_id(32),
+            account_id: (*subject).to_owned(),
+            provider_id: (*provider).to_owned(),
+            user_id: user.id.clone(),
+            access_token: None,
+            refresh_token: None,
+            id_token: None,
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            scope: Some("openid,email,profile".into()),
+            password: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    app.store
+        .insert_import_batch(std::slice::from_ref(&user), &rows, &[])
+        .await
+        .unwrap();
+    user
+}
+
+#[tokio::test]
+async fn implicit_linking_needs_verified_emails_on_both_sides() {
+    let oidc = Oidc::start(json!({
+        "unverified": {"email": "una@example.com", "email_verified": false, "name": "Una"},
+    }));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                // Both verified: the provider account joins the local user.
+                let local = insert_user(&app, "vera@example.com", true, &[]).await;
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "vera"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                let session = browser.get("/api/auth/get-session").await.json();
+                assert_eq!(session["user"]["id"], local.id.as_str());
+                assert_eq!(app.store.list_accounts(&local.id).await.unwrap().len(), 1);
+
+                // The local email is not verified: not linked.
+                let local = insert_user(&app, "lou@example.com", false, &[]).await;
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "lou"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(
+                    location(&r),
+                    format!("{ERROR_PAGE}?error=account_not_linked")
+                );
+                assert!(session_cookie(&r).is_none());
+                assert!(app.store.list_accounts(&local.id).await.unwrap().is_empty());
+
+                // The provider does not vouch for the email: not linked.
+                let local = insert_user(&app, "una@example.com", true, &[]).await;
+                let browser = Browser::new(&app);
+                let (url, _) = start(
+                    &browser,
+                    json!({"provider": "oidc", "loginHint": "unverified"}),
+                )
+                .await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(
+                    location(&r),
+                    format!("{ERROR_PAGE}?error=account_not_linked")
+                );
+                assert!(app.store.list_accounts(&local.id).await.unwrap().is_empty());
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_trusted_provider_links_even_when_it_does_not_verify_the_email() {
+    let oidc = Oidc::start(json!({
+        "unverified": {"email": "una@example.com", "email_verified": false, "name": "Una"},
+    }));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.trusted_providers = vec!["oidc".into()],
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let local = insert_user(&app, "una@example.com", true, &[]).await;
+                let browser = Browser::new(&app);
+                let (url, _) = start(
+                    &browser,
+                    json!({"provider": "oidc", "loginHint": "unverified"}),
+                )
+                .await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert_eq!(app.store.list_accounts(&local.id).await.unwrap().len(), 1);
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_user_imported_from_clerk_signs_in_with_google_and_lands_on_the_same_user() {
+    // The importer writes `oauth_google` as providerId "google", accountId = Google's `sub`.
+    let oidc = Oidc::start(json!({
+        "108204268033311374519": {"email": "imported@example.com", "email_verified": true, "name": "Imported"},
+    }));
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let oidc = &oidc;
+        async move {
+            let provider_id = tessera_core::providers::clerk_provider_to_better_auth("oauth_google").unwrap();
+            let imported = insert_user(&app, "imported@example.com", true, &[(provider_id, "108204268033311374519")]).await;
+            let browser = Browser::new(&app);
+            let (url, _) = start(
+                &browser,
+                json!({"provider": "google", "callbackURL": "/home", "newUserCallbackURL": "/welcome",
+                       "loginHint": "108204268033311374519"}),
+            )
+            .await;
+            assert_eq!(query_param(&url, "include_granted_scopes").as_deref(), Some("true"));
+            assert_eq!(query_param(&url, "scope").as_deref(), Some("email profile openid"));
+            let r = callback(&browser, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/home", "an existing user goes to callbackURL");
+            let session = browser.get("/api/auth/get-session").await.json();
+            assert_eq!(session["user"]["id"], imported.id.as_str());
+            let accounts = app.store.list_accounts(&imported.id).await.unwrap();
+            assert_eq!(accounts.len(), 1, "no second account");
+            assert!(accounts[0].access_token.is_some(), "tokens refreshed on sign-in");
+            assert_eq!(accounts[0].scope.as_deref(), Some("openid,email,profile"), "scope kept");
+            let (users, total) = app
+                .store
+                .list_users(&tessera_store::ListUsersQuery::default())
+                .await
+                .unwrap();
+            assert_eq!((users.len(), total), (1, 1), "no duplicate user");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn link_social_adds_the_account_and_unlink_keeps_the_last_one() {
+    let oidc = Oidc::start(
+        json!({"sam-at-idp": {"email": "sam@example.com", "email_verified": true, "name": "Sam"}}),
+    );
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let oidc = &oidc;
+        async move {
+            let browser = Browser::new(&app);
+            browser.sign_up("sam@example.com", "password1234").await;
+            let r = browser
+                .post("/api/auth/link-social", json!({"provider": "oidc", "callbackURL": "/settings", "loginHint": "sam-at-idp"}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let url = r.json()["url"].as_str().unwrap().to_owned();
+            let state = query_param(&url, "state").unwrap();
+            let row = app.store.find_verification(&format!("auth-state:{state}")).await.unwrap().unwrap();
+            let value: Value = serde_json::from_str(&row.value).unwrap();
+            assert_eq!(value["link"]["email"], "sam@example.com");
+            assert!(value["link"]["encryptedSessionToken"].is_string());
+            let r = callback(&browser, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/settings");
+
+            let list = browser.get("/api/auth/list-accounts").await;
+            assert_eq!(list.status, 200);
+            let list = list.json();
+            let list = list.as_array().unwrap();
+            assert_eq!(list.len(), 2);
+            let social = list.iter().find(|a| a["providerId"] == "oidc").unwrap();
+            assert_eq!(social["accountId"], "sam-at-idp");
+            assert_eq!(social["scopes"], json!(["openid", "email", "profile"]));
+            assert!(social.get("accessToken").is_none() && social.get("password").is_none());
+            let credential = list.iter().find(|a| a["providerId"] == "credential").unwrap();
+
+            // account-info asks the provider.
+            let info = browser
+                .get(&format!("/api/auth/account-info?accountId={}", social["id"].as_str().unwrap()))
+                .await;
+            assert_eq!(info.status, 200, "{}", info.text());
+            assert_eq!(info.json()["user"]["email"], "sam@example.com");
+            assert_eq!(info.json()["account"]["accountId"], "sam-at-idp");
+
+            // refresh-token gets a new access token from the provider and stores it.
+            let before = app.store.list_accounts(social["userId"].as_str().unwrap()).await.unwrap();
+            let old = before.iter().find(|a| a.provider_id == "oidc").unwrap().access_token.clone();
+            let r = browser
+                .post("/api/auth/refresh-token", json!({"accountId": social["id"]}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let body = r.json();
+            assert_eq!(body["providerId"], "oidc");
+            assert_ne!(body["accessToken"].as_str(), old.as_deref());
+            let after = app.store.list_accounts(social["userId"].as_str().unwrap()).await.unwrap();
+            assert_eq!(
+                after.iter().find(|a| a.provider_id == "oidc").unwrap().access_token.as_deref(),
+                body["accessToken"].as_str()
+            );
+
+            let r = browser
+                .post("/api/auth/unlink-account", json!({"accountId": "no-such-account"}))
+                .await;
+            assert_eq!(r.status, 400);
+            assert_eq!(r.json()["code"], "ACCOUNT_NOT_FOUND");
+            let r = browser
+                .post("/api/auth/unlink-account", json!({"accountId": credential["id"]}))
+                .await;
+            assert_eq!(r.json(), json!({"status": true}));
+            let r = browser
+                .post("/api/auth/unlink-account", json!({"accountId": social["id"]}))
+                .await;
+            assert_eq!(r.status, 400);
+            assert_eq!(
+                r.json(),
+                json!({"message": "You can't unlink your last account", "code": "FAILED_TO_UNLINK_LAST_ACCOUNT"})
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn link_social_refuses_another_email_and_an_account_of_someone_else() {
+    let oidc = Oidc::start(
+        json!({"other": {"email": "other@example.com", "email_verified": true, "name": "O"}}),
+    );
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                browser.sign_up("tia@example.com", "password1234").await;
+                let r = browser
+                    .post(
+                        "/api/auth/link-social",
+                        json!({"provider": "oidc", "loginHint": "other"}),
+                    )
+                    .await;
+                let url = r.json()["url"].as_str().unwrap().to_owned();
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(
+                    location(&r),
+                    format!("{ERROR_PAGE}?error=email_does_not_match")
+                );
+                assert_eq!(accounts_of(&app, "tia@example.com").await.len(), 1);
+
+                // Without a session there is nothing to link to.
+                let r = Browser::new(&app)
+                    .post("/api/auth/link-social", json!({"provider": "oidc"}))
+                    .await;
+                assert_eq!(r.status, 401);
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn id_token_sign_in_verifies_signature_audience_and_nonce() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let good = oidc
+                    .id_token_for(CLIENT_ID, CLIENT_SECRET, "ivy", "n-123")
+                    .await;
+
+                // A tampered payload keeps the signature of the original.
+                let parts: Vec<&str> = good.split('.').collect();
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                let mut claims: Value =
+                    serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+                claims["email"] = json!("admin@example.com");
+                let tampered = format!(
+                    "{}.{}.{}",
+                    parts[0],
+                    b64.encode(claims.to_string()),
+                    parts[2]
+                );
+                let other_audience = oidc
+                    .id_token_for(
+                        idp::OTHER_CLIENT_ID,
+                        idp::OTHER_CLIENT_SECRET,
+                        "ivy",
+                        "n-123",
+                    )
+                    .await;
+                for (token, nonce, why) in [
+                    (tampered.as_str(), "n-123", "tampered"),
+                    (good.as_str(), "n-wrong", "wrong nonce"),
+                    (other_audience.as_str(), "n-123", "other audience"),
+                    ("not-a-jwt", "n-123", "garbage"),
+                ] {
+                    let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "oidc", "idToken": {"token": token, "nonce": nonce}}),
+                    )
+                    .await;
+                    assert_eq!(r.status, 401, "{why}: {}", r.text());
+                    assert_eq!(
+                        r.json(),
+                        json!({"message": "Invalid token", "code": "INVALID_TOKEN"}),
+                        "{why}"
+                    );
+                    assert!(session_cookie(&r).is_none(), "{why}");
+                    assert!(
+                        app.store
+                            .find_user_by_email("admin@example.com")
+                            .await
+                            .unwrap()
+                            .is_none()
+                    );
+                    assert!(
+                        app.store
+                            .find_user_by_email("ivy@example.com")
+                            .await
+                            .unwrap()
+                            .is_none(),
+                        "{why}"
+                    );
+                }
+
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "oidc", "idToken": {"token": good, "nonce": "n-123"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let body = r.json();
+                assert_eq!(body["redirect"], false);
+                assert!(body.get("url").is_none());
+                assert_eq!(body["user"]["email"], "ivy@example.com");
+                assert!(session_cookie(&r).is_some());
+                let a = &accounts_of(&app, "ivy@example.com").await[0];
+                assert_eq!(
+                    (a.provider_id.as_str(), a.account_id.as_str()),
+                    ("oidc", "ivy")
+                );
+                assert_eq!(a.id_token.as_deref(), Some(good.as_str()));
+            }
+        },
+    )
+    .await;
+}
+
+fn github(base: &str) -> SocialProviderConfig {
+    let mut gh = provider("github", ProviderKind::Named, "Iv1.github-client");
+    gh.authorization_endpoint = Some(format!("{base}/login/oauth/authorize"));
+    gh.token_endpoint = Some(format!("{base}/login/oauth/access_token"));
+    gh.api_base = Some(base.to_owned());
+    gh
+}
+
+#[tokio::test]
+async fn github_signs_in_with_its_numeric_id_and_primary_verified_email() {
+    let gh = GitHub::start().await;
+    let base = gh.base.clone();
+    each_store(
+        "http://127.0.0.1:9",
+        move |c| c.social = vec![github(&base)],
+        |app| {
+            let gh = &gh;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, state) = start(
+                    &browser,
+                    json!({"provider": "github", "callbackURL": "/home"}),
+                )
+                .await;
+                assert!(url.starts_with(&format!("{}/login/oauth/authorize?", gh.base)));
+                assert_eq!(
+                    query_param(&url, "scope").as_deref(),
+                    Some("read:user user:email")
+                );
+
+                // A bad code: GitHub answers 200 with an `error`.
+                let r = browser
+                    .get(&format!(
+                        "/api/auth/callback/github?code=stale&state={state}"
+                    ))
+                    .await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=invalid_code"));
+                assert!(
+                    app.store
+                        .find_user_by_email("octocat@github.com")
+                        .await
+                        .unwrap()
+                        .is_none()
+                );
+
+                let (_, state) = start(
+                    &browser,
+                    json!({"provider": "github", "callbackURL": "/home"}),
+                )
+                .await;
+                let r = browser
+                    .get(&format!(
+                        "/api/auth/callback/github?code=good-code&state={state}"
+                    ))
+                    .await;
+                assert_eq!(location(&r), "/home");
+                let session = browser.get("/api/auth/get-session").await.json();
+                assert_eq!(session["user"]["email"], "octocat@github.com");
+                assert_eq!(session["user"]["name"], "monalisa octocat");
+                assert_eq!(session["user"]["emailVerified"], true);
+                assert_eq!(
+                    session["user"]["image"],
+                    "https://github.com/images/error/octocat_happy.gif"
+                );
+                let a = &accounts_of(&app, "octocat@github.com").await[0];
+                assert_eq!(
+                    (a.provider_id.as_str(), a.account_id.as_str()),
+                    ("github", "583231")
+                );
+                assert_eq!(a.scope.as_deref(), Some("read:user,user:email"));
+
+                let log = gh.log.lock().unwrap();
+                let form = log.token_requests.last().unwrap();
+                let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                assert_eq!(field("grant_type"), Some("authorization_code"));
+                assert_eq!(field("client_id"), Some("Iv1.github-client"));
+                assert_eq!(field("client_secret"), Some(CLIENT_SECRET));
+                assert_eq!(field("code_verifier").map(str::len), Some(128));
+                assert_eq!(
+                    field("redirect_uri"),
+                    Some("http://localhost:3000/api/auth/callback/github")
+                );
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn account_endpoints_need_a_session_and_an_own_account() {
+    let oidc = Oidc::start(json!({}));
+    each_store(&oidc.issuer, |_| {}, |app| async move {
+        let anonymous = Browser::new(&app);
+        assert_eq!(anonymous.get("/api/auth/list-accounts").await.status, 401);
+        let r = anonymous
+            .post("/api/auth/get-access-token", json!({"accountId": "x"}))
+            .await;
+        assert_eq!(r.status, 401);
+        let browser = Browser::new(&app);
+        browser.sign_up("zed@example.com", "password1234").await;
+        let r = browser
+            .post("/api/auth/get-access-token", json!({"accountId": "someone-elses"}))
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.json()["code"], "ACCOUNT_NOT_FOUND");
+        let credential = &accounts_of(&app, "zed@example.com").await[0];
+        let r = browser
+            .post("/api/auth/refresh-token", json!({"accountId": credential.id}))
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.json(),
+            json!({"message": "Provider credential is not supported.", "code": "PROVIDER_NOT_SUPPORTED"})
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_callback_naming_another_issuer_is_refused() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let back = oidc.authorize(&url).await;
+                assert_eq!(
+                    query_param(&back, "iss").as_deref(),
+                    Some(oidc.issuer.as_str())
+                );
+                let mut forged = url::Url::parse(&back).unwrap();
+                let pairs: Vec<(String, String)> = forged
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "iss" {
+                            "https://evil.example".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                forged.query_pairs_mut().clear().extend_pairs(pairs);
+                let r = callback(&browser, forged.as_str()).await;
+                assert_refused(&app, &r, ERROR_PAGE, "issuer_mismatch").await;
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn get_access_token_refreshes_an_expired_access_token_first() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |_| {},
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "kim"})).await;
+                callback(&browser, &oidc.authorize(&url).await).await;
+                let mut account = accounts_of(&app, "kim@example.com").await.remove(0);
+                let first = account.access_token.clone().unwrap();
+
+                // Still valid: handed out as stored.
+                let r = browser
+                    .post(
+                        "/api/auth/get-access-token",
+                        json!({"accountId": account.id}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["accessToken"], first.as_str());
+                assert_eq!(r.json()["scopes"], json!(["openid", "email", "profile"]));
+
+                // Expired: refreshed at the provider, stored, and the new one handed out.
+                account.access_token_expires_at =
+                    Some(tessera_core::timefmt::now_ms() - time::Duration::minutes(1));
+                assert!(app.store.update_account_tokens(&account).await.unwrap());
+                let r = browser
+                    .post(
+                        "/api/auth/get-access-token",
+                        json!({"accountId": account.id}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let fresh = r.json()["accessToken"].as_str().unwrap().to_owned();
+                assert_ne!(fresh, first);
+                let stored = accounts_of(&app, "kim@example.com").await.remove(0);
+                assert_eq!(stored.access_token.as_deref(), Some(fresh.as_str()));
+                assert!(stored.access_token_expires_at.unwrap() > tessera_core::timefmt::now_ms());
+            }
+        },
+    )
+    .await;
+}
