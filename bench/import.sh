@@ -74,7 +74,7 @@ wait_for_quiet() {
 # One timed import: store, run number, database URL. Appends a line to $out/runs.tsv.
 timed_import() {
   local store="$1" n="$2" url="$3"
-  TESSERA_DATABASE_URL="$url" "$bin" migrate > /dev/null
+  TESSERA_DATABASE_URL="$url" "$bin" migrate > /dev/null 2>&1
   wait_for_quiet
   local load rust
   load="$(load1)"

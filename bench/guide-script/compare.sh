@@ -79,7 +79,7 @@ for n in $(seq 1 "$runs"); do
 
   rm -f "$work"/tessera.db*
   export TESSERA_DATABASE_URL="sqlite://$work/tessera.db"
-  TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn "$bin" migrate > /dev/null
+  TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn "$bin" migrate > /dev/null 2>&1
   start="$(date +%s.%N)"
   status=0
   TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn "$bin" import clerk \

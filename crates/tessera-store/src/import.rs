@@ -235,7 +235,7 @@ fn select_in(dialect: Dialect, select: &str, table: &str, column: &str, n: usize
 }
 
 fn keys(chunk: &[&str]) -> Vec<Value> {
-    chunk.iter().map(|k| Value::text(*k)).collect()
+    chunk.iter().map(|k| Value::text(k)).collect()
 }
 
 pub(crate) async fn existing_user_ids(store: &SqlStore, ids: &[&str]) -> StoreResult<Vec<String>> {
