@@ -113,7 +113,9 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
         export: args.csv.clone(),
         snapshot,
     };
-    let mut options = ImportOptions::new(PlanOptions::new(cfg.plugins));
+    let mut plan = PlanOptions::new(cfg.plugins);
+    plan.passwords = cfg.verify_context();
+    let mut options = ImportOptions::new(plan);
     options.batch_size = args.batch_size.max(1);
     options.report = args.report.clone();
     options.allow_snapshot_mismatch = args.allow_snapshot_mismatch;

@@ -480,6 +480,83 @@ fn clerk_users_sign_in_on_tessera_with_what_they_had() {
     });
 }
 
+/// A user Clerk imported from Firebase: the export holds the digest without the project's
+/// parameters (the firebase/scrypt README vector, clerk-export.md §3.3), which come from the
+/// configuration; the user signs in over HTTP with the original password.
+#[test]
+fn a_firebase_hashed_clerk_user_signs_in_with_the_configured_project_parameters() {
+    const DIGEST: &str = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$$$$";
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("exported_users.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher\n\
+             user_firebase1,Fire,Base,,fire@example.com,,fire@example.com,,,,,{DIGEST},scrypt_firebase\n"
+        ),
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("BETTER_AUTH_URL", base.as_str()),
+        ("TESSERA_LISTEN", listen.as_str()),
+        (
+            "TESSERA_FIREBASE_SIGNER_KEY",
+            "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
+        ),
+        ("TESSERA_FIREBASE_SALT_SEPARATOR", "Bw=="),
+        ("TESSERA_FIREBASE_ROUNDS", "8"),
+        ("TESSERA_FIREBASE_MEM_COST", "14"),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let imported = run(tessera(dir.path())
+        .args(["import", "clerk", "--csv"])
+        .arg(&csv)
+        .envs(envs));
+    let stdout = String::from_utf8_lossy(&imported.stdout).into_owned();
+    assert_eq!(
+        imported.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["password", "accounts", "1"]),
+        "one password account: {stdout}"
+    );
+
+    let mut child = start_server(dir.path(), &envs);
+    let sign_in = |password: &str| {
+        post(
+            port,
+            "/api/auth/sign-in/email",
+            &serde_json::json!({"email": "fire@example.com", "password": password}),
+            &[],
+        )
+    };
+    assert_eq!(sign_in("user1Password").status, 401);
+    let r = sign_in("user1password");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["user"]["id"], "user_firebase1");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap();
+}
+
 #[test]
 fn the_bundled_example_export_is_what_the_generator_makes() {
     let dir = tempfile::tempdir().unwrap();

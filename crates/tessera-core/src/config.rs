@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::crypto::password::{FirebaseParams, VerifyContext};
 use crate::plugins::Plugins;
 
 mod lifecycle;
@@ -81,6 +82,10 @@ pub struct PasswordConfig {
     pub native: NativePasswordFormat,
     pub sign_up_enabled: bool,
     pub enabled: bool,
+    /// The Firebase project's password-hash parameters, for `scrypt_firebase` digests imported
+    /// without them (clerk-export.md §3.2: signer key, salt separator, rounds and mem cost are
+    /// project-wide). Used at import, which completes such digests, and at sign-in.
+    pub firebase: Option<FirebaseParams>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +114,7 @@ impl Default for PasswordConfig {
             native: NativePasswordFormat::BetterAuthScrypt,
             sign_up_enabled: true,
             enabled: true,
+            firebase: None,
         }
     }
 }
@@ -206,6 +212,19 @@ pub struct FilePassword {
     pub sign_up_enabled: Option<bool>,
     pub enabled: Option<bool>,
     pub require_email_verification: Option<bool>,
+    pub firebase: Option<FileFirebase>,
+}
+
+/// `[password.firebase]`: the values the Firebase console shows under "Password hash parameters".
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileFirebase {
+    /// Base64, as shown (`base64_signer_key`).
+    pub signer_key: Option<String>,
+    /// Base64, as shown (`base64_salt_separator`).
+    pub salt_separator: Option<String>,
+    pub rounds: Option<u32>,
+    pub mem_cost: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +247,7 @@ pub fn load(
         ..Config::default()
     };
     let mut rate_limit_enabled: Option<bool> = None;
+    let mut firebase = FirebaseSettings::default();
 
     if let Some(v) = file.production {
         c.production = v;
@@ -296,6 +316,12 @@ pub fn load(
         }
         if let Some(v) = p.enabled {
             c.password.enabled = v;
+        }
+        if let Some(f) = p.firebase {
+            firebase.signer_key = f.signer_key;
+            firebase.salt_separator = f.salt_separator;
+            firebase.rounds = f.rounds.map(|n| n.to_string());
+            firebase.mem_cost = f.mem_cost.map(|n| n.to_string());
         }
     }
     if let Some(social) = file.social {
@@ -388,6 +414,20 @@ pub fn load(
         &get,
     )?;
     c.smtp = lifecycle::load_smtp(file.smtp, &get)?;
+    for (key, field) in [
+        ("TESSERA_FIREBASE_SIGNER_KEY", &mut firebase.signer_key),
+        (
+            "TESSERA_FIREBASE_SALT_SEPARATOR",
+            &mut firebase.salt_separator,
+        ),
+        ("TESSERA_FIREBASE_ROUNDS", &mut firebase.rounds),
+        ("TESSERA_FIREBASE_MEM_COST", &mut firebase.mem_cost),
+    ] {
+        if let Some(v) = get(key) {
+            *field = Some(v);
+        }
+    }
+    c.password.firebase = firebase.params()?;
     crate::social::merge_env(&mut c.social, get)?;
     c.rate_limit.enabled = rate_limit_enabled.unwrap_or(c.production);
     if let Some((_, current)) = c.secrets.first() {
@@ -455,6 +495,14 @@ impl Config {
         })
     }
 
+    /// What verifying imported password formats needs from the configuration.
+    pub fn verify_context(&self) -> VerifyContext {
+        VerifyContext {
+            firebase: self.password.firebase.clone(),
+            ..VerifyContext::default()
+        }
+    }
+
     /// The origin of `base_url` (`scheme://host[:port]`), always trusted.
     pub fn base_origin(&self) -> String {
         url::Url::parse(&self.base_url)
@@ -477,6 +525,54 @@ fn plugins_from<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Plugins,
             "unknown plugin {name:?} (known: admin, two-factor, username, phone-number)"
         ),
     })
+}
+
+/// The Firebase parameters as given (file, then environment), checked together: all or nothing.
+#[derive(Default)]
+struct FirebaseSettings {
+    signer_key: Option<String>,
+    salt_separator: Option<String>,
+    rounds: Option<String>,
+    mem_cost: Option<String>,
+}
+
+impl FirebaseSettings {
+    fn params(self) -> Result<Option<FirebaseParams>, ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            key: "password.firebase".into(),
+            reason,
+        };
+        let FirebaseSettings {
+            signer_key,
+            salt_separator,
+            rounds,
+            mem_cost,
+        } = self;
+        let (signer_key, rounds, mem_cost) = match (signer_key, rounds, mem_cost) {
+            (None, None, None) if salt_separator.is_none() => return Ok(None),
+            (Some(k), Some(r), Some(m)) => (k, r, m),
+            _ => {
+                return Err(invalid(
+                    "signer_key, rounds and mem_cost are all needed (salt_separator may be empty)"
+                        .into(),
+                ));
+            }
+        };
+        let number = |name: &str, v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| invalid(format!("{name} must be a whole number")))
+        };
+        let (rounds, mem_cost) = (number("rounds", &rounds)?, number("mem_cost", &mem_cost)?);
+        FirebaseParams::from_base64(
+            &signer_key,
+            salt_separator.as_deref().unwrap_or(""),
+            rounds,
+            mem_cost,
+        )
+        .map(Some)
+        .map_err(|reason| invalid(format!("signer_key or salt_separator: {reason}")))
+    }
 }
 
 fn native_from(v: &str) -> Result<NativePasswordFormat, ConfigError> {
@@ -592,6 +688,74 @@ mod tests {
         assert!(c.plugins.two_factor && c.plugins.username && !c.plugins.admin);
         assert!(!c.rate_limit.enabled);
         assert!(c.secure_cookies());
+    }
+
+    /// The firebase/scrypt README's project (clerk-export.md §3.3).
+    const FIREBASE_SIGNER: &str =
+        "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==";
+
+    #[test]
+    fn firebase_parameters_come_from_the_file_or_the_environment() {
+        let file = format!(
+            r#"{{"password":{{"firebase":{{"signer_key":"{FIREBASE_SIGNER}","salt_separator":"Bw==","rounds":8,"mem_cost":14}}}}}}"#
+        );
+        let c = load(serde_json::from_str(&file).unwrap(), &[], 2).unwrap();
+        let expected = FirebaseParams::from_base64(FIREBASE_SIGNER, "Bw==", 8, 14).unwrap();
+        assert_eq!(c.password.firebase.as_ref(), Some(&expected));
+        assert_eq!(c.verify_context().firebase, Some(expected.clone()));
+
+        let c = load(
+            FileConfig::default(),
+            &env(&[
+                ("TESSERA_FIREBASE_SIGNER_KEY", FIREBASE_SIGNER),
+                ("TESSERA_FIREBASE_SALT_SEPARATOR", "Bw=="),
+                ("TESSERA_FIREBASE_ROUNDS", "8"),
+                ("TESSERA_FIREBASE_MEM_COST", "14"),
+            ]),
+            2,
+        )
+        .unwrap();
+        assert_eq!(c.password.firebase, Some(expected));
+        assert_eq!(
+            load(FileConfig::default(), &[], 2)
+                .unwrap()
+                .password
+                .firebase,
+            None
+        );
+    }
+
+    #[test]
+    fn partial_or_unreadable_firebase_parameters_are_refused() {
+        let partial = load(
+            FileConfig::default(),
+            &env(&[("TESSERA_FIREBASE_SIGNER_KEY", FIREBASE_SIGNER)]),
+            2,
+        );
+        assert!(
+            matches!(partial, Err(ConfigError::Invalid { ref key, .. }) if key == "password.firebase"),
+            "{partial:?}"
+        );
+        let not_base64 = load(
+            FileConfig::default(),
+            &env(&[
+                ("TESSERA_FIREBASE_SIGNER_KEY", "not base64!"),
+                ("TESSERA_FIREBASE_ROUNDS", "8"),
+                ("TESSERA_FIREBASE_MEM_COST", "14"),
+            ]),
+            2,
+        );
+        assert!(not_base64.is_err());
+        let not_a_number = load(
+            FileConfig::default(),
+            &env(&[
+                ("TESSERA_FIREBASE_SIGNER_KEY", FIREBASE_SIGNER),
+                ("TESSERA_FIREBASE_ROUNDS", "eight"),
+                ("TESSERA_FIREBASE_MEM_COST", "14"),
+            ]),
+            2,
+        );
+        assert!(not_a_number.is_err());
     }
 
     #[test]

@@ -39,6 +39,13 @@ impl Hasher {
         })
     }
 
+    /// What imported formats need at verification (the Firebase project's parameters).
+    #[must_use]
+    pub fn with_verify_context(mut self, context: VerifyContext) -> Hasher {
+        self.verify_context = Arc::new(context);
+        self
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,

@@ -50,7 +50,8 @@ impl AppState {
         store: Arc<dyn Store>,
         rate_limit: Arc<dyn RateLimitStore>,
     ) -> Result<AppState, String> {
-        let hasher = Hasher::new(config.hashing_concurrency, &config.password.native)?;
+        let hasher = Hasher::new(config.hashing_concurrency, &config.password.native)?
+            .with_verify_context(config.verify_context());
         let cookies = CookieNames::new(&config.cookie_prefix, config.secure_cookies());
         let trusted = TrustedOrigins::new(config.base_origin(), &config.trusted_origins);
         let sender = crate::delivery::from_config(&config)?;

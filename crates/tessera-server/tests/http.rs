@@ -12,7 +12,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Browser, TestApp, for_each_store};
+use support::{Browser, TestApp, for_each_store, for_each_store_configured};
 use tessera_core::plugins::Plugins;
 
 const PASSWORD: &str = "correct horse battery";
@@ -836,6 +836,72 @@ async fn banned_users_cannot_sign_in_until_the_ban_expires() {
             .unwrap()
             .unwrap();
         assert_eq!((user.banned, user.ban_reason), (Some(false), None));
+    })
+    .await;
+}
+
+/// A Firebase digest as Firebase exports it: hash and salt only, the project's signer key,
+/// separator, rounds and mem cost configured (the firebase/scrypt README vector,
+/// clerk-export.md §3.3).
+#[tokio::test]
+async fn an_imported_firebase_password_signs_in_with_the_configured_project_parameters() {
+    const BARE: &str = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$$$$";
+    fn firebase_project(config: &mut tessera_core::config::Config) {
+        config.password.firebase = Some(
+            tessera_core::crypto::password::FirebaseParams::from_base64(
+                "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
+                "Bw==",
+                8,
+                14,
+            )
+            .unwrap(),
+        );
+    }
+    for_each_store_configured(Plugins::NONE, firebase_project, |app, _| async move {
+        let user_id = app
+            .insert_user_with_password("firebase@example.com", BARE)
+            .await;
+        let app_ref = &*app;
+        let sign_in = |password: &'static str| async move {
+            Browser::new(app_ref)
+                .post(
+                    "/api/auth/sign-in/email",
+                    json!({"email": "firebase@example.com", "password": password}),
+                )
+                .await
+        };
+        assert_eq!(sign_in("user1Password").await.status, 401);
+        let r = sign_in("user1password").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let stored = app
+            .store
+            .find_credential_account(&user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password
+            .unwrap();
+        assert_ne!(stored, BARE, "rehashed to the native format");
+        assert_eq!(sign_in("user1password").await.status, 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_the_project_parameters_a_bare_firebase_digest_is_a_server_error() {
+    for_each_store(Plugins::NONE, |app| async move {
+        app.insert_user_with_password(
+            "firebase@example.com",
+            "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$$$$",
+        )
+        .await;
+        let r = Browser::new(&app)
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "firebase@example.com", "password": "user1password"}),
+            )
+            .await;
+        assert_eq!(r.status, 500, "{}", r.text());
     })
     .await;
 }

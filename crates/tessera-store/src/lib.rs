@@ -35,7 +35,7 @@ pub use list_users::{
     UserSort,
 };
 pub use migrate::{MigrationReport, migrate};
-pub use store::{BatchOutcome, Dialect, Store, StoreError, StoreResult};
+pub use store::{BatchOutcome, Dialect, ImportedRows, Store, StoreError, StoreResult};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -16,7 +16,7 @@ use crate::list_users::{self, ListUsersQuery};
 use crate::queries::{Queries, TableSql, assignments};
 use crate::record::{self, Fields};
 use crate::value::{Cell, Value};
-use crate::{BatchOutcome, Dialect, Store, StoreError, StoreResult};
+use crate::{BatchOutcome, Dialect, ImportedRows, Store, StoreError, StoreResult};
 
 pub(crate) struct SqlStore {
     pub(crate) db: Db,
@@ -672,5 +672,13 @@ impl Store for SqlStore {
         two_factors: &[TwoFactor],
     ) -> StoreResult<BatchOutcome> {
         crate::import::insert_batch(self, users, accounts, two_factors).await
+    }
+
+    async fn existing_user_ids(&self, ids: &[&str]) -> StoreResult<Vec<String>> {
+        crate::import::existing_user_ids(self, ids).await
+    }
+
+    async fn find_imported_rows(&self, user_ids: &[&str]) -> StoreResult<ImportedRows> {
+        crate::import::find_rows(self, user_ids).await
     }
 }

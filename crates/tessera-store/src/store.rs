@@ -42,6 +42,15 @@ pub struct BatchOutcome {
     pub inserted_two_factors: u64,
 }
 
+/// What [`Store::find_imported_rows`] found, in no particular order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportedRows {
+    pub users: Vec<User>,
+    pub accounts: Vec<Account>,
+    /// Empty when the two-factor plugin is off.
+    pub two_factors: Vec<TwoFactor>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn dialect(&self) -> Dialect;
@@ -182,4 +191,10 @@ pub trait Store: Send + Sync + 'static {
         accounts: &[Account],
         two_factors: &[TwoFactor],
     ) -> StoreResult<BatchOutcome>;
+    /// Which of these user ids exist: how an import rerun tells present users from conflicts
+    /// without a query per user.
+    async fn existing_user_ids(&self, ids: &[&str]) -> StoreResult<Vec<String>>;
+    /// The users with these ids, their accounts and twoFactor rows, a few queries for the lot
+    /// (`import clerk --verify`).
+    async fn find_imported_rows(&self, user_ids: &[&str]) -> StoreResult<ImportedRows>;
 }

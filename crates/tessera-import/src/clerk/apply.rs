@@ -2,8 +2,9 @@
 //!
 //! One thread reads and plans (CSV, snapshot, crypto); the caller's task writes batches through
 //! [`Store::insert_import_batch`], one transaction each; a bounded channel between them keeps
-//! memory flat and both cores busy. No per-user query on the write path, except to explain users a
-//! batch did not insert (already present, or holding a value another user has).
+//! memory flat and both cores busy. No per-user query on the write path: users a batch did not
+//! insert are looked up in bulk ([`Store::existing_user_ids`]), and only those that are not there
+//! at all (they hold a value another user has: a conflict) are explained one by one.
 //!
 //! Idempotent and resumable: users keep their Clerk ids and every other row id is derived from the
 //! Clerk id ([`super::ids`]); the store skips rows that exist and, in the same transaction, the
@@ -319,17 +320,28 @@ async fn write_batch(
         .iter()
         .map(String::as_str)
         .collect();
-    let skipped = users
+    let skipped: Vec<(usize, &User)> = users
         .iter()
         .enumerate()
-        .filter(|(_, u)| !inserted.contains(u.id.as_str()));
-    let mut fates: HashMap<usize, Fate> = futures::stream::iter(skipped)
-        .map(|(i, user)| async move { explain_skip(store, user).await.map(|fate| (i, fate)) })
-        .buffer_unordered(LOOKUPS_IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, StoreError>>()?;
+        .filter(|(_, u)| !inserted.contains(u.id.as_str()))
+        .collect();
+    let mut fates: HashMap<usize, Fate> = HashMap::new();
+    if !skipped.is_empty() {
+        let ids: Vec<&str> = skipped.iter().map(|(_, u)| u.id.as_str()).collect();
+        let present: HashSet<String> = store.existing_user_ids(&ids).await?.into_iter().collect();
+        let (present, absent): (Vec<_>, Vec<_>) = skipped
+            .into_iter()
+            .partition(|(_, u)| present.contains(&u.id));
+        fates.extend(present.into_iter().map(|(i, _)| (i, Fate::AlreadyPresent)));
+        let conflicts: Vec<(usize, Fate)> = futures::stream::iter(absent)
+            .map(|(i, user)| async move { explain_conflict(store, user).await.map(|f| (i, f)) })
+            .buffer_unordered(LOOKUPS_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, StoreError>>()?;
+        fates.extend(conflicts);
+    }
 
     for (i, (user, sent)) in users.iter().zip(sent).enumerate() {
         match fates.remove(&i) {
@@ -352,12 +364,9 @@ async fn write_batch(
     Ok(())
 }
 
-/// Why the store skipped a user: it is there already (a rerun), or another user holds one of its
+/// Why the store skipped a user that is not in the database: another user holds one of its
 /// unique values, which is a conflict to report, never a merge.
-async fn explain_skip(store: &dyn Store, user: &User) -> Result<Fate, StoreError> {
-    if store.find_user_by_id(&user.id).await?.is_some() {
-        return Ok(Fate::AlreadyPresent);
-    }
+async fn explain_conflict(store: &dyn Store, user: &User) -> Result<Fate, StoreError> {
     let holder = |found: Option<User>, what: &str| {
         found.map(|other| {
             Issue::new(

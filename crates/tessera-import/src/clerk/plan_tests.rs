@@ -10,6 +10,7 @@ use crate::clerk::bapi::{EmailAddress, ExternalAccount, PhoneNumber, Verificatio
 use crate::clerk::export::Metadata;
 use crate::clerk::issue::Input;
 use serde_json::json;
+use tessera_core::crypto::password::{FirebaseParams, verify};
 use time::macros::datetime;
 
 const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
@@ -22,6 +23,7 @@ fn options(plugins: Plugins) -> PlanOptions {
         plugins,
         placeholder_domain: email::PLACEHOLDER_DOMAIN.to_owned(),
         now: NOW,
+        passwords: Default::default(),
     }
 }
 
@@ -371,6 +373,44 @@ fn password_problems_are_rejects_by_kind() {
             issue.detail
         );
     }
+}
+
+/// The firebase/scrypt README's vector (clerk-export.md §3.3) as a Firebase export gives it:
+/// hash and salt only, the project's parameters left empty.
+const FIREBASE_BARE: &str = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$$$$";
+const FIREBASE_SIGNER: &str =
+    "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==";
+
+#[test]
+fn a_firebase_digest_without_project_parameters_is_completed_from_the_configuration() {
+    let mut r = row("user_1");
+    r.password_hasher = Some("scrypt_firebase".to_owned());
+    r.password_digest = Some(FIREBASE_BARE.to_owned());
+    let issue = reject(Some(&r), InSnapshot::NoSnapshot, Plugins::ALL);
+    assert_eq!(
+        issue.kind,
+        IssueKind::DigestRejected,
+        "no parameters anywhere"
+    );
+
+    let mut configured = options(Plugins::ALL);
+    configured.passwords.firebase =
+        Some(FirebaseParams::from_base64(FIREBASE_SIGNER, "Bw==", 8, 14).unwrap());
+    let Planned::Import(plan) =
+        plan_user(Some(&r), InSnapshot::NoSnapshot, &configured, &secrets())
+    else {
+        panic!("rejected with the project's parameters configured");
+    };
+    let stored = plan.accounts[0].password.clone().unwrap();
+    assert_eq!(
+        stored,
+        format!(
+            "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==${FIREBASE_SIGNER}$Bw==$8$14"
+        )
+    );
+    let none = VerifyContext::default();
+    assert!(verify(&stored, "user1password", &none).unwrap());
+    assert!(!verify(&stored, "user1Password", &none).unwrap());
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::fingerprint::{FingerprintMap, Fingerprinter};
 use super::issue::{Input, Issue, IssueKind, Location};
 use super::json_array::{ArrayError, ArrayReader, Element, describe};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -210,12 +210,7 @@ impl SnapshotIndex {
 
     fn read(&mut self, slot: Slot) -> Result<SnapshotItem, SnapshotError> {
         self.buf.resize(slot.len as usize, 0);
-        self.file
-            .seek(SeekFrom::Start(slot.offset))
-            .map_err(SnapshotError::Read)?;
-        self.file
-            .read_exact(&mut self.buf)
-            .map_err(SnapshotError::Read)?;
+        read_at(&mut self.file, slot.offset, &mut self.buf).map_err(SnapshotError::Read)?;
         Ok(parse(&self.buf, slot.index))
     }
 
@@ -238,6 +233,20 @@ impl SnapshotIndex {
     pub fn read_untaken(&mut self, untaken: Untaken) -> Result<SnapshotItem, SnapshotError> {
         self.read(untaken.0)
     }
+}
+
+/// One `pread` per user where there is one (a million users: a million system calls fewer than
+/// seek + read).
+#[cfg(unix)]
+fn read_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 /// The id of an element that starts `{"id":"…"`, as Clerk's API and our writers put it, found

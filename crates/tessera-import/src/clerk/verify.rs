@@ -1,5 +1,6 @@
 //! `--verify`: plans the import again and compares every planned row with the database, reporting
-//! what differs by Clerk id and by column name (never values). Read-only.
+//! what differs by Clerk id and by column name (never values). Read-only. The database rows of a
+//! batch are read in a few queries ([`Store::find_imported_rows`]), never one query per user.
 //!
 //! Users in the database that the export does not mention are not looked for: the store offers no
 //! listing, and a database that already served sign-ups legitimately has such users.
@@ -9,17 +10,13 @@ use super::issue::{Issue, IssueKind, Location, Severity};
 use super::join::Sources;
 use super::plan::UserPlan;
 use super::report::{ExitStatus, ReportWriter, Summary};
-use futures::StreamExt;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Instant;
 use tessera_core::crypto::symmetric::Secrets;
-use tessera_core::model::{Account, User};
-use tessera_store::{Store, StoreError};
-
-/// Users compared at once.
-const IN_FLIGHT: usize = 16;
+use tessera_core::model::{Account, TwoFactor, User};
+use tessera_store::{ImportedRows, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifySummary {
@@ -78,19 +75,16 @@ pub async fn verify(
             summary.plan_rejects += 1;
             report.write(issue)?;
         }
-        let compared = futures::stream::iter(&batch.users)
-            .map(|plan| compare(store, plan, two_factor))
-            .buffered(IN_FLIGHT)
-            .collect::<Vec<_>>()
-            .await;
-        for differences in compared {
-            let differences = match differences {
-                Ok(d) => d,
-                Err(e) => {
-                    outcome = Err(ImportError::Store(e));
-                    break;
-                }
-            };
+        let ids: Vec<&str> = batch.users.iter().map(|p| p.clerk_id.as_str()).collect();
+        let stored = match store.find_imported_rows(&ids).await {
+            Ok(rows) => Stored::index(rows),
+            Err(e) => {
+                outcome = Err(ImportError::Store(e));
+                break;
+            }
+        };
+        for plan in &batch.users {
+            let differences = compare(&stored, plan, two_factor);
             summary.users_checked += 1;
             if differences.is_empty() {
                 summary.users_matching += 1;
@@ -101,9 +95,6 @@ pub async fn verify(
                 *summary.differences.entry(issue.kind).or_insert(0) += 1;
                 report.write(issue)?;
             }
-        }
-        if outcome.is_err() {
-            break;
         }
         progress(Progress {
             users: summary.users_checked + summary.plan_rejects,
@@ -129,33 +120,60 @@ pub async fn verify(
     Ok(summary)
 }
 
+/// A batch's database rows by user id.
+struct Stored {
+    users: HashMap<String, User>,
+    accounts: HashMap<String, Vec<Account>>,
+    two_factors: HashMap<String, TwoFactor>,
+}
+
+impl Stored {
+    fn index(rows: ImportedRows) -> Stored {
+        let mut accounts: HashMap<String, Vec<Account>> = HashMap::new();
+        for account in rows.accounts {
+            accounts
+                .entry(account.user_id.clone())
+                .or_default()
+                .push(account);
+        }
+        Stored {
+            users: rows.users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            accounts,
+            two_factors: rows
+                .two_factors
+                .into_iter()
+                .map(|t| (t.user_id.clone(), t))
+                .collect(),
+        }
+    }
+}
+
 /// The differences between one planned user and its rows in the database.
-async fn compare(
-    store: &dyn Store,
-    plan: &UserPlan,
-    two_factor: bool,
-) -> Result<Vec<Issue>, StoreError> {
+fn compare(stored_rows: &Stored, plan: &UserPlan, two_factor: bool) -> Vec<Issue> {
     let difference = |kind: IssueKind, detail: String| {
         debug_assert_eq!(kind.severity(), Severity::Difference);
         Issue::new(kind, detail)
             .user(&plan.clerk_id)
             .at(Some(Location::database()))
     };
-    let Some(stored) = store.find_user_by_id(&plan.clerk_id).await? else {
-        return Ok(vec![difference(
+    let Some(stored) = stored_rows.users.get(&plan.clerk_id) else {
+        return vec![difference(
             IssueKind::UserMissing,
             "the user is not in the database".to_owned(),
-        )]);
+        )];
     };
     let mut differences = Vec::new();
-    let columns = differing_columns(&plan.user, &stored, plan.dated_by_clerk);
+    let columns = differing_columns(&plan.user, stored, plan.dated_by_clerk);
     if !columns.is_empty() {
         differences.push(difference(
             IssueKind::UserDiffers,
             format!("columns differ: {}", columns.join(", ")),
         ));
     }
-    let accounts = store.list_accounts(&plan.clerk_id).await?;
+    let accounts: &[Account] = stored_rows
+        .accounts
+        .get(&plan.clerk_id)
+        .map_or(&[], Vec::as_slice);
     for planned in &plan.accounts {
         match accounts.iter().find(|a| a.id == planned.id) {
             None => differences.push(difference(
@@ -180,7 +198,7 @@ async fn compare(
     if two_factor {
         match (
             &plan.two_factor,
-            store.find_two_factor(&plan.clerk_id).await?,
+            stored_rows.two_factors.get(&plan.clerk_id),
         ) {
             (Some(_), None) => differences.push(difference(
                 IssueKind::TwoFactorMissing,
@@ -193,7 +211,7 @@ async fn compare(
             _ => {}
         }
     }
-    Ok(differences)
+    differences
 }
 
 fn differing_columns(planned: &User, stored: &User, dated: bool) -> Vec<&'static str> {
