@@ -181,8 +181,7 @@ fn link_in(message: &Value) -> String {
         .to_owned()
 }
 
-/// Everything logged on this thread while the guard lives (the in-process router runs its
-/// handlers on the test's thread), as the operator would read it.
+/// Everything the server logged, as the operator would read it.
 #[derive(Clone, Default)]
 struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
@@ -197,14 +196,23 @@ impl std::io::Write for Log {
 }
 
 impl Log {
-    fn capture() -> (Log, tracing::subscriber::DefaultGuard) {
-        let log = Log::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (log, tracing::subscriber::set_default(subscriber))
+    /// The log of every test in this binary, captured by one global subscriber. A subscriber set
+    /// per thread would miss events: tracing caches a callsite as disabled when another test's
+    /// thread, with no subscriber, reaches it first. Tests look for lines only they can write.
+    fn capture() -> Log {
+        static GLOBAL: std::sync::OnceLock<Log> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let log = Log::default();
+                let writer = log.clone();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone())
+                    .finish();
+                tracing::subscriber::set_global_default(subscriber).unwrap();
+                log
+            })
+            .clone()
     }
 
     fn text(&self) -> String {
@@ -310,7 +318,7 @@ async fn wrong_smtp_credentials_deliver_nothing_and_the_reset_answer_is_unchange
         password: Some("Wrong-Pa55word-x9".into()),
         ..server.config(SmtpTls::StartTls)
     };
-    let (log, _guard) = Log::capture();
+    let log = Log::capture();
     for_each_store_adjusted(Plugins::NONE, with_smtp(smtp), |app| {
         let server = &server;
         let log = log.clone();
@@ -447,12 +455,9 @@ async fn a_relay_that_never_answers_is_given_up_after_the_timeout_and_send_verif
         timeout_ms: 700,
         ca_cert: None,
     };
-    let (log, _guard) = Log::capture();
+    let log = Log::capture();
     answers_with_a_failing_relay(smtp, Duration::from_secs(3)).await;
-    assert!(
-        log.text().contains("no answer within 700 ms"),
-        "{}",
-        log.text()
-    );
+    let line = format!("127.0.0.1:{port}: no answer within 700 ms");
+    assert!(log.text().contains(&line), "{}", log.text());
     held.abort();
 }
