@@ -740,6 +740,89 @@ async fn a_user_imported_from_clerk_signs_in_with_google_and_lands_on_the_same_u
 }
 
 #[tokio::test]
+async fn a_user_imported_by_the_clerk_importer_signs_in_with_google_through_the_provider() {
+    // The generator's bundled export (CSV + snapshot), imported by the real importer; the local
+    // provider issues the `sub` Clerk recorded for the user's verified `oauth_google` account.
+    let export =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/clerk-export");
+    let snapshot: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(export.join("users.json")).unwrap()).unwrap();
+    let (clerk_id, subject, email) = snapshot
+        .iter()
+        .filter(|u| u["banned"] != true)
+        .find_map(|u| {
+            let google = u["external_accounts"].as_array()?.iter().find(|a| {
+                a["provider"] == "oauth_google" && a["verification"]["status"] == "verified"
+            })?;
+            Some((
+                u["id"].as_str()?.to_owned(),
+                google["provider_user_id"].as_str()?.to_owned(),
+                google["email_address"].as_str()?.to_owned(),
+            ))
+        })
+        .expect("the example export has a Google account");
+    let oidc = Oidc::start(
+        json!({&subject: {"email": &email, "email_verified": true, "name": "From Google"}}),
+    );
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let (oidc, export) = (&oidc, &export);
+        let (clerk_id, subject) = (clerk_id.clone(), subject.clone());
+        async move {
+            use tessera_import::clerk::{apply, join::Sources, plan::PlanOptions};
+            let sources = Sources {
+                export: export.join("exported_users.csv"),
+                snapshot: Some(export.join("users.json")),
+            };
+            let options = apply::ImportOptions::new(PlanOptions::new(app.config.plugins));
+            let summary = apply::apply(
+                &*app.store,
+                &sources,
+                &options,
+                app.config.encryption_secrets().unwrap(),
+                &|_| {},
+            )
+            .await
+            .unwrap();
+            assert!(summary.users_inserted > 1 && summary.accounts_inserted > 1, "{summary}");
+            let imported = app
+                .store
+                .find_account_by_provider("google", &subject)
+                .await
+                .unwrap()
+                .expect("the importer wrote the Google account");
+            assert_eq!(imported.user_id, clerk_id);
+            let all = tessera_store::ListUsersQuery::default();
+            let (_, users_before) = app.store.list_users(&all).await.unwrap();
+            let accounts_before = app.store.list_accounts(&clerk_id).await.unwrap();
+
+            let browser = Browser::new(&app);
+            let (url, _) = start(
+                &browser,
+                json!({"provider": "google", "callbackURL": "/home", "newUserCallbackURL": "/welcome",
+                       "loginHint": subject}),
+            )
+            .await;
+            let r = callback(&browser, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/home", "an existing user goes to callbackURL");
+            let session = browser.get("/api/auth/get-session").await.json();
+            assert_eq!(session["user"]["id"], clerk_id.as_str(), "the Clerk user, by id");
+
+            let (_, users_after) = app.store.list_users(&all).await.unwrap();
+            assert_eq!(users_after, users_before, "no new user");
+            let accounts = app.store.list_accounts(&clerk_id).await.unwrap();
+            assert_eq!(accounts.len(), accounts_before.len(), "no new account");
+            let google: Vec<&Account> =
+                accounts.iter().filter(|a| a.provider_id == "google").collect();
+            assert_eq!(google.len(), 1, "one Google account row");
+            assert_eq!(google[0].id, imported.id, "the imported row, updated in place");
+            assert_eq!(google[0].account_id, subject);
+            assert!(google[0].access_token.is_some() && imported.access_token.is_none());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn link_social_adds_the_account_and_unlink_keeps_the_last_one() {
     let oidc = Oidc::start(
         json!({"sam-at-idp": {"email": "sam@example.com", "email_verified": true, "name": "Sam"}}),
