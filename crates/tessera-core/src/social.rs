@@ -46,6 +46,13 @@ pub struct SocialProviderConfig {
     pub pkce: bool,
     /// Named providers whose API base differs in tests (GitHub's `api.github.com`, …).
     pub api_base: Option<String>,
+    /// Microsoft: `tenantId` (default `common`) and `authority` (default
+    /// `https://login.microsoftonline.com`), as Better Auth's microsoft provider options.
+    pub tenant_id: Option<String>,
+    pub authority: Option<String>,
+    /// `overrideUserInfoOnSignIn`: a returning user's name, image and email are replaced by the
+    /// provider's on every redirect sign-in.
+    pub override_user_info_on_sign_in: bool,
 }
 
 /// Better Auth's `account` options.
@@ -107,6 +114,9 @@ pub struct FileSocialProvider {
     pub access_type: Option<String>,
     pub pkce: Option<bool>,
     pub api_base: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority: Option<String>,
+    pub override_user_info_on_sign_in: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,6 +205,9 @@ pub fn providers_from(
                 access_type: f.access_type,
                 pkce: f.pkce.unwrap_or(true),
                 api_base: f.api_base.map(|s| s.trim_end_matches('/').to_owned()),
+                tenant_id: f.tenant_id.filter(|s| !s.is_empty()),
+                authority: f.authority.filter(|s| !s.is_empty()),
+                override_user_info_on_sign_in: f.override_user_info_on_sign_in.unwrap_or(false),
             })
         })
         .collect()

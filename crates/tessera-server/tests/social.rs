@@ -47,6 +47,9 @@ fn provider(id: &str, kind: ProviderKind, client_id: &str) -> SocialProviderConf
         access_type: None,
         pkce: true,
         api_base: None,
+        tenant_id: None,
+        authority: None,
+        override_user_info_on_sign_in: false,
     }
 }
 
@@ -1234,6 +1237,236 @@ async fn get_access_token_refreshes_an_expired_access_token_first() {
                 let stored = accounts_of(&app, "kim@example.com").await.remove(0);
                 assert_eq!(stored.access_token.as_deref(), Some(fresh.as_str()));
                 assert!(stored.access_token_expires_at.unwrap() > tessera_core::timefmt::now_ms());
+            }
+        },
+    )
+    .await;
+}
+
+// ------------------------------------------------ per-provider options, ID tokens of named providers
+
+#[tokio::test]
+async fn facebook_limited_login_id_tokens_sign_in_without_vouching_for_the_email() {
+    // Facebook, pointed at the local provider: its limited-login ID token is a signed JWT.
+    let oidc = Oidc::start(
+        json!({"fay": {"email": "fay@example.com", "email_verified": true, "name": "Fay"}}),
+    );
+    let issuer = oidc.issuer.clone();
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut facebook = provider("facebook", ProviderKind::Named, CLIENT_ID);
+            facebook.issuer = Some(issuer.clone());
+            c.social.push(facebook);
+            // `disableIdTokenSignIn`: Google answers as a provider without ID-token sign-in.
+            c.social[1].disable_id_token_sign_in = true;
+        },
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let token = oidc.id_token_for(CLIENT_ID, CLIENT_SECRET, "fay", "n-fb").await;
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "google", "idToken": {"token": token, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 404, "{}", r.text());
+                assert_eq!(
+                    r.json(),
+                    json!({"message": "id_token not supported", "code": "ID_TOKEN_NOT_SUPPORTED"})
+                );
+                let other = oidc
+                    .id_token_for(idp::OTHER_CLIENT_ID, idp::OTHER_CLIENT_SECRET, "fay", "n-fb")
+                    .await;
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "facebook", "idToken": {"token": other, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 401, "{}", r.text());
+                assert_eq!(r.json()["code"], "INVALID_TOKEN");
+                assert!(app.store.find_user_by_email("fay@example.com").await.unwrap().is_none());
+
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "facebook", "idToken": {"token": token, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let body = r.json();
+                assert_eq!(body["user"]["email"], "fay@example.com");
+                assert_eq!(body["user"]["name"], "Fay");
+                assert_eq!(body["user"]["emailVerified"], false, "Facebook does not vouch");
+                assert!(session_cookie(&r).is_some());
+                let a = &accounts_of(&app, "fay@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("facebook", "fay"));
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tenant_prompt_and_access_type_reach_the_authorization_url_as_better_auth_sends_them() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| {
+            c.social[0].prompt = Some("login".into());
+            c.social[0].access_type = Some("offline".into());
+            c.social[1].prompt = Some("consent".into());
+            c.social[1].access_type = Some("offline".into());
+            let mut microsoft = provider("microsoft", ProviderKind::Named, "ms-client");
+            microsoft.tenant_id = Some("organizations".into());
+            microsoft.authority = Some("https://login.example/".into());
+            microsoft.prompt = Some("select_account".into());
+            microsoft.access_type = Some("offline".into());
+            let mut gh = github("http://127.0.0.1:9");
+            gh.prompt = Some("consent".into());
+            gh.access_type = Some("offline".into());
+            let discord = provider("discord", ProviderKind::Named, "discord-client");
+            c.social.extend([microsoft, gh, discord]);
+        },
+        |app| async move {
+            let browser = Browser::new(&app);
+            let url = |provider: &'static str| {
+                let browser = &browser;
+                async move { start(browser, json!({"provider": provider})).await.0 }
+            };
+            let ms = url("microsoft").await;
+            assert!(
+                ms.starts_with("https://login.example/organizations/oauth2/v2.0/authorize?"),
+                "{ms}"
+            );
+            assert_eq!(
+                query_param(&ms, "prompt").as_deref(),
+                Some("select_account")
+            );
+            assert_eq!(
+                query_param(&ms, "access_type"),
+                None,
+                "Microsoft sends no access_type"
+            );
+            let google = url("google").await;
+            assert_eq!(query_param(&google, "prompt").as_deref(), Some("consent"));
+            assert_eq!(
+                query_param(&google, "access_type").as_deref(),
+                Some("offline")
+            );
+            let generic = url("oidc").await;
+            assert_eq!(query_param(&generic, "prompt").as_deref(), Some("login"));
+            assert_eq!(
+                query_param(&generic, "access_type").as_deref(),
+                Some("offline")
+            );
+            let gh = url("github").await;
+            assert_eq!(query_param(&gh, "prompt").as_deref(), Some("consent"));
+            assert_eq!(query_param(&gh, "access_type"), None);
+            let discord = url("discord").await;
+            assert_eq!(
+                query_param(&discord, "prompt").as_deref(),
+                Some("none"),
+                "Discord's default"
+            );
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn override_user_info_on_sign_in_replaces_a_returning_users_profile() {
+    let oidc = Oidc::start(json!({
+        "olga": {"email": "Olga@Example.com", "email_verified": true, "name": "Olga New", "picture": "https://img.test/olga.png"},
+        "oscar": {"email": "oscar-new@example.com", "email_verified": true, "name": "Oscar New"},
+    }));
+    each_store(
+        &oidc.issuer,
+        |c| c.social[0].override_user_info_on_sign_in = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                // `oidc` overrides; `google` (the default) leaves the user as it is.
+                let olga =
+                    insert_user(&app, "olga-old@example.com", false, &[("oidc", "olga")]).await;
+                let oscar =
+                    insert_user(&app, "oscar@example.com", true, &[("google", "oscar")]).await;
+                for (provider, hint) in [("oidc", "olga"), ("google", "oscar")] {
+                    let browser = Browser::new(&app);
+                    let (url, _) =
+                        start(&browser, json!({"provider": provider, "loginHint": hint})).await;
+                    let r = callback(&browser, &oidc.authorize(&url).await).await;
+                    assert_eq!(location(&r), "http://localhost:3000", "{hint}");
+                }
+                let olga = app.store.find_user_by_id(&olga.id).await.unwrap().unwrap();
+                assert_eq!(olga.name, "Olga New");
+                assert_eq!(olga.email, "olga@example.com");
+                assert_eq!(olga.image.as_deref(), Some("https://img.test/olga.png"));
+                assert!(
+                    olga.email_verified,
+                    "another email: the provider's verification"
+                );
+                let oscar = app.store.find_user_by_id(&oscar.id).await.unwrap().unwrap();
+                assert_eq!(
+                    (oscar.name.as_str(), oscar.email.as_str()),
+                    ("Local", "oscar@example.com")
+                );
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn update_account_on_sign_in_off_keeps_the_stored_tokens() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.update_account_on_sign_in = false,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let user = insert_user(&app, "uma@example.com", true, &[("oidc", "uma")]).await;
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "uma"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert!(session_cookie(&r).is_some());
+                let accounts = app.store.list_accounts(&user.id).await.unwrap();
+                assert_eq!(accounts.len(), 1);
+                assert!(accounts[0].access_token.is_none() && accounts[0].id_token.is_none());
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn disable_implicit_sign_up_needs_request_sign_up() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.social[0].disable_implicit_sign_up = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_refused(&app, &r, ERROR_PAGE, "signup_disabled").await;
+                let (url, _) = start(
+                    &browser,
+                    json!({"provider": "oidc", "loginHint": "bob", "requestSignUp": true}),
+                )
+                .await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert_eq!(accounts_of(&app, "bob@example.com").await.len(), 1);
             }
         },
     )

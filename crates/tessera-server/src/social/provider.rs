@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::http::{Http, HttpError};
-use super::named::{self, Mapped, Named, Profile};
+use super::named::{self, Mapped, MicrosoftTenant, Named, Profile};
 
 /// How long a fetched key set is trusted before it is fetched again (Better Auth: 5 minutes),
 /// and the least time between two refetches for a key the set lacks.
@@ -114,6 +114,7 @@ struct Endpoints {
 pub struct Provider {
     cfg: SocialProviderConfig,
     named: Option<Named>,
+    microsoft: Option<MicrosoftTenant>,
     http: Http,
     discovered: OnceCell<Endpoints>,
     jwks: Mutex<Option<(Instant, Value)>>,
@@ -128,9 +129,12 @@ impl Provider {
             ),
             _ => None,
         };
+        let microsoft = (named.is_some() && cfg.id == "microsoft")
+            .then(|| MicrosoftTenant::new(cfg.tenant_id.as_deref(), cfg.authority.as_deref()));
         Ok(Provider {
             cfg,
             named,
+            microsoft,
             http,
             discovered: OnceCell::new(),
             jwks: Mutex::new(None),
@@ -188,6 +192,11 @@ impl Provider {
                 id_token_algorithms: Vec::new(),
             }
         };
+        if let (Some(ms), false) = (&self.microsoft, self.uses_discovery()) {
+            e.authorization = ms.authorization();
+            e.token = ms.token();
+            e.jwks_uri = Some(ms.jwks_uri());
+        }
         let c = &self.cfg;
         if let Some(v) = &c.authorization_endpoint {
             e.authorization.clone_from(v);
@@ -317,11 +326,25 @@ impl Provider {
         if let Some(nonce) = nonce {
             params.push(("nonce", nonce.to_owned()));
         }
-        if let Some(p) = &self.cfg.prompt {
-            params.push(("prompt", p.clone()));
+        // `prompt` and `access_type` reach the URL only where Better Auth's provider passes them.
+        let id = self.cfg.id.as_str();
+        let prompt = match (n, id) {
+            (None, _) | (Some(_), "atlassian" | "github" | "google" | "microsoft") => {
+                self.cfg.prompt.clone()
+            }
+            (Some(_), "discord") => Some(self.cfg.prompt.clone().unwrap_or_else(|| "none".into())),
+            (Some(_), _) => None,
+        };
+        if let Some(p) = prompt {
+            params.push(("prompt", p));
         }
-        if let Some(a) = &self.cfg.access_type {
-            params.push(("access_type", a.clone()));
+        let access_type = match (n, id) {
+            (None, _) | (Some(_), "google") => Some("access_type"),
+            (Some(_), "dropbox") => Some("token_access_type"),
+            (Some(_), _) => None,
+        };
+        if let (Some(name), Some(a)) = (access_type, &self.cfg.access_type) {
+            params.push((name, a.clone()));
         }
         if let Some(m) = n.and_then(|n| n.response_mode) {
             params.push(("response_mode", m.to_owned()));
@@ -468,7 +491,12 @@ impl Provider {
         token: &str,
         nonce: Option<&str>,
     ) -> Option<Map<String, Value>> {
-        let (issuers, jwks_uri, algorithms, max_age) = self.id_token_rules().await?;
+        let (mut issuers, jwks_uri, algorithms, max_age) = self.id_token_rules().await?;
+        let microsoft = self.microsoft.as_ref().filter(|_| !self.uses_discovery());
+        if let Some(ms) = microsoft {
+            let (_, unverified) = id_token::decode_unverified(token)?;
+            issuers = vec![ms.issuer_for(&unverified)?];
+        }
         let audiences = [self.cfg.client_id.clone()];
         let algs: Vec<&str> = algorithms.iter().map(String::as_str).collect();
         let expected = id_token::Expected {
@@ -480,18 +508,23 @@ impl Provider {
             now: OffsetDateTime::now_utc().unix_timestamp(),
         };
         let set = self.key_set(false, &jwks_uri).await.ok()?;
-        match id_token::verify(token, &set, &expected) {
-            Ok(claims) => Some(claims),
+        let claims = match id_token::verify(token, &set, &expected) {
+            Ok(claims) => claims,
             Err(id_token::IdTokenError::NoKey | id_token::IdTokenError::Signature) => {
                 // A key rotated in since the set was fetched: fetch once more (rate-limited).
                 let set = self.key_set(true, &jwks_uri).await.ok()?;
-                id_token::verify(token, &set, &expected).ok()
+                id_token::verify(token, &set, &expected).ok()?
             }
             Err(e) => {
                 tracing::info!(provider = %self.cfg.id, reason = %e, "ID token refused");
-                None
+                return None;
             }
+        };
+        if microsoft.is_some_and(|ms| !ms.claims_allowed(&claims)) {
+            tracing::info!(provider = %self.cfg.id, "ID token of a tenant not allowed");
+            return None;
         }
+        Some(claims)
     }
 
     /// `getUserInfo` after a code exchange. `Ok(None)` is Better Auth's "unable to get user
@@ -629,7 +662,23 @@ impl Provider {
                 }
                 Ok(to_user_info(mapped, data))
             }
-            Profile::Get(url, map) => {
+            Profile::IdTokenOrGet(claims_map, _, _)
+                if tokens
+                    .id_token
+                    .as_deref()
+                    .is_some_and(|t| t.split('.').count() == 3) =>
+            {
+                let Some((_, claims)) = tokens
+                    .id_token
+                    .as_deref()
+                    .and_then(id_token::decode_unverified)
+                else {
+                    return Ok(None);
+                };
+                let data = Value::Object(claims);
+                Ok(to_user_info(claims_map(&data), data))
+            }
+            Profile::Get(url, map) | Profile::IdTokenOrGet(_, url, map) => {
                 let Some(access) = access else {
                     return Ok(None);
                 };

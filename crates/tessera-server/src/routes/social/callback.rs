@@ -157,6 +157,7 @@ pub async fn get(
         &email.to_lowercase(),
         &account,
         disable_sign_up,
+        cfg.override_user_info_on_sign_in,
     )
     .await;
     match outcome {

@@ -314,7 +314,17 @@ pub async fn sign_in_social(
     let cfg = provider.config();
     let disable_sign_up =
         (cfg.disable_implicit_sign_up && r.request_sign_up != Some(true)) || cfg.disable_sign_up;
-    match resolve::sign_in(&app, &headers, &info, &email, &account, disable_sign_up).await? {
+    match resolve::sign_in(
+        &app,
+        &headers,
+        &info,
+        &email,
+        &account,
+        disable_sign_up,
+        false,
+    )
+    .await?
+    {
         Outcome::SignedIn { user, created, .. } => {
             tracing::info!(user_id = %user.id, provider = %provider.id(), "sign-in by ID token");
             Ok(Reply::json(json!({
