@@ -1472,3 +1472,48 @@ async fn disable_implicit_sign_up_needs_request_sign_up() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn apple_id_tokens_may_carry_the_sha256_of_the_nonce() {
+    let oidc = Oidc::start(
+        json!({"abe": {"email": "abe@example.com", "email_verified": true, "name": "Abe"}}),
+    );
+    let issuer = oidc.issuer.clone();
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut apple = provider("apple", ProviderKind::Named, CLIENT_ID);
+            apple.issuer = Some(issuer.clone());
+            c.social = vec![apple];
+        },
+        |app| {
+            let oidc = &oidc;
+            async move {
+                use sha2::Digest;
+                let hashed = hex::encode(sha2::Sha256::digest(b"raw-nonce"));
+                let token = oidc.id_token_for(CLIENT_ID, CLIENT_SECRET, "abe", &hashed).await;
+                let browser = Browser::new(&app);
+                let sign_in = |nonce: &'static str| {
+                    let (browser, token) = (&browser, token.clone());
+                    async move {
+                        browser
+                            .post(
+                                "/api/auth/sign-in/social",
+                                json!({"provider": "apple", "idToken": {"token": token, "nonce": nonce}}),
+                            )
+                            .await
+                    }
+                };
+                let r = sign_in("another-nonce").await;
+                assert_eq!(r.status, 401, "{}", r.text());
+                assert_eq!(r.json()["code"], "INVALID_TOKEN");
+                let r = sign_in("raw-nonce").await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["user"]["email"], "abe@example.com");
+                let a = &accounts_of(&app, "abe@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("apple", "abe"));
+            }
+        },
+    )
+    .await;
+}

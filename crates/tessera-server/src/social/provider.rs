@@ -499,11 +499,13 @@ impl Provider {
         }
         let audiences = [self.cfg.client_id.clone()];
         let algs: Vec<&str> = algorithms.iter().map(String::as_str).collect();
+        // Apple compares the nonce exactly or as its SHA-256, after the other checks.
+        let apple = self.named.is_some() && self.cfg.id == "apple";
         let expected = id_token::Expected {
             issuers: &issuers,
             audiences: &audiences,
             algorithms: &algs,
-            nonce,
+            nonce: nonce.filter(|_| !apple),
             max_age_secs: max_age,
             now: OffsetDateTime::now_utc().unix_timestamp(),
         };
@@ -520,6 +522,13 @@ impl Provider {
                 return None;
             }
         };
+        if apple
+            && let Some(n) = nonce
+            && !id_token::nonce_matches_exact_or_sha256(&claims, n)
+        {
+            tracing::info!(provider = %self.cfg.id, "ID token nonce does not match");
+            return None;
+        }
         if microsoft.is_some_and(|ms| !ms.claims_allowed(&claims)) {
             tracing::info!(provider = %self.cfg.id, "ID token of a tenant not allowed");
             return None;
