@@ -1517,3 +1517,88 @@ async fn apple_id_tokens_may_carry_the_sha256_of_the_nonce() {
     )
     .await;
 }
+
+/// A stand-in Graph API: `debug_token` (with Graph's response shape) and `/me`.
+async fn graph_api() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::Query;
+    use axum::routing::get;
+    use std::collections::HashMap;
+    async fn debug_token(Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
+        let app_token = format!("fb-app|{CLIENT_SECRET}");
+        if q.get("access_token") != Some(&app_token) {
+            return axum::Json(
+                json!({"error": {"message": "Invalid OAuth access token.", "code": 190}}),
+            );
+        }
+        let app_id = match q.get("input_token").map(String::as_str) {
+            Some("EAAB-ours") => "fb-app",
+            Some("EAAB-other-app") => "another-app",
+            _ => return axum::Json(json!({"data": {"is_valid": false}})),
+        };
+        axum::Json(
+            json!({"data": {"app_id": app_id, "type": "USER", "is_valid": true, "user_id": "10150"}}),
+        )
+    }
+    async fn me() -> axum::Json<Value> {
+        axum::Json(
+            json!({"id": "10150", "name": "Fiona", "email": "fiona@example.com",
+                          "picture": {"data": {"url": "https://graph.test/fiona.jpg"}}}),
+        )
+    }
+    let router = axum::Router::new()
+        .route("/debug_token", get(debug_token))
+        .route("/me", get(me));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (base, task)
+}
+
+#[tokio::test]
+async fn facebook_opaque_tokens_sign_in_only_with_an_access_token_issued_to_this_app() {
+    let oidc = Oidc::start(json!({}));
+    let (graph, task) = graph_api().await;
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut facebook = provider("facebook", ProviderKind::Named, "fb-app");
+            facebook.api_base = Some(graph.clone());
+            c.social = vec![facebook];
+        },
+        |app| async move {
+            let browser = Browser::new(&app);
+            let sign_in = |id_token: Value| {
+                let browser = &browser;
+                async move {
+                    browser
+                        .post("/api/auth/sign-in/social", json!({"provider": "facebook", "idToken": id_token}))
+                        .await
+                }
+            };
+            for (id_token, why) in [
+                (json!({"token": "opaque"}), "no access token"),
+                (json!({"token": "opaque", "accessToken": "EAAB-other-app"}), "another app's token"),
+                (json!({"token": "opaque", "accessToken": "EAAB-expired"}), "an invalid token"),
+            ] {
+                let r = sign_in(id_token).await;
+                assert_eq!(r.status, 401, "{why}: {}", r.text());
+                assert_eq!(
+                    r.json(),
+                    json!({"message": "Failed to get user info", "code": "FAILED_TO_GET_USER_INFO"}),
+                    "{why}"
+                );
+                assert!(app.store.find_user_by_email("fiona@example.com").await.unwrap().is_none());
+            }
+            let r = sign_in(json!({"token": "opaque", "accessToken": "EAAB-ours"})).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(r.json()["user"]["email"], "fiona@example.com");
+            assert_eq!(r.json()["user"]["image"], "https://graph.test/fiona.jpg");
+            let a = &accounts_of(&app, "fiona@example.com").await[0];
+            assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("facebook", "10150"));
+        },
+    )
+    .await;
+    task.abort();
+}

@@ -466,6 +466,38 @@ impl Provider {
         ))
     }
 
+    /// Facebook's `allowOpaqueToken`: a client token that is not a JWT passes verification; the
+    /// profile step then proves it (Graph `debug_token`) with the access token.
+    pub fn allows_opaque_id_token(&self) -> bool {
+        self.named.is_some() && self.cfg.id == "facebook"
+    }
+
+    /// `verifyFacebookAccessToken`: the user id an access token was issued for, when Graph's
+    /// `debug_token` says it is valid and was issued to this app.
+    async fn facebook_token_user(&self, access: &str) -> Option<String> {
+        let secret = self.cfg.client_secret.as_deref()?;
+        let base = self
+            .cfg
+            .api_base
+            .as_deref()
+            .unwrap_or("https://graph.facebook.com");
+        let mut url = url::Url::parse(&format!("{base}/debug_token")).ok()?;
+        url.query_pairs_mut()
+            .append_pair("input_token", access)
+            .append_pair("access_token", &format!("{}|{secret}", self.cfg.client_id));
+        let answer = self.http.get_json(url.as_str(), None, &[]).await.ok()?;
+        let data = answer.get("data")?;
+        let app_id = data.get("app_id").map(value_string);
+        let user_id = data
+            .get("user_id")
+            .map(value_string)
+            .filter(|u| !u.is_empty());
+        (data.get("is_valid") == Some(&Value::Bool(true))
+            && app_id.as_deref() == Some(self.cfg.client_id.as_str()))
+        .then_some(user_id)
+        .flatten()
+    }
+
     /// Whether a client may sign in with an ID token of this provider (`supportsIdTokenSignIn`).
     pub async fn supports_id_token(&self) -> bool {
         !self.cfg.disable_id_token_sign_in && self.id_token_rules().await.is_some()
@@ -691,10 +723,22 @@ impl Provider {
                 let Some(access) = access else {
                     return Ok(None);
                 };
+                // Graph's `/me` answers any app's token: bind it to this app first.
+                let bound_user = if self.allows_opaque_id_token() {
+                    match self.facebook_token_user(access).await {
+                        Some(user) => Some(user),
+                        None => return Ok(None),
+                    }
+                } else {
+                    None
+                };
                 let profile = self
                     .http
                     .get_json(&api(url), Some(access), &headers)
                     .await?;
+                if bound_user.is_some_and(|u| profile.get("id").map(value_string) != Some(u)) {
+                    return Ok(None);
+                }
                 Ok(to_user_info(map(&profile), profile))
             }
             Profile::PostEmpty(url, map) => {
