@@ -74,6 +74,9 @@ pub struct AccountConfig {
     pub update_account_on_sign_in: bool,
     /// `account.skipStateCookieCheck`.
     pub skip_state_cookie_check: bool,
+    /// `account.storeStateStrategy = "cookie"`: the OAuth state travels encrypted in the
+    /// `oauth_state` cookie instead of a verification row.
+    pub store_state_in_cookie: bool,
 }
 
 impl Default for AccountConfig {
@@ -88,6 +91,7 @@ impl Default for AccountConfig {
             allow_unlinking_all: false,
             update_account_on_sign_in: true,
             skip_state_cookie_check: false,
+            store_state_in_cookie: false,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct FileAccount {
     pub allow_unlinking_all: Option<bool>,
     pub update_account_on_sign_in: Option<bool>,
     pub skip_state_cookie_check: Option<bool>,
+    /// `"database"` (default) or `"cookie"`.
+    pub store_state_strategy: Option<String>,
 }
 
 fn invalid(id: &str, reason: impl Into<String>) -> ConfigError {
@@ -280,6 +286,7 @@ pub fn account_from(file: FileAccount) -> AccountConfig {
         skip_state_cookie_check: file
             .skip_state_cookie_check
             .unwrap_or(d.skip_state_cookie_check),
+        store_state_in_cookie: file.store_state_strategy.as_deref() == Some("cookie"),
     }
 }
 

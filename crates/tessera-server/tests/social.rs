@@ -1602,3 +1602,62 @@ async fn facebook_opaque_tokens_sign_in_only_with_an_access_token_issued_to_this
     .await;
     task.abort();
 }
+
+#[tokio::test]
+async fn the_cookie_state_strategy_keeps_the_state_encrypted_in_the_oauth_state_cookie() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.store_state_in_cookie = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "oidc", "errorCallbackURL": "/oops", "loginHint": "cleo"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let url = r.json()["url"].as_str().unwrap().to_owned();
+                let state = query_param(&url, "state").unwrap();
+                assert!(r.set_cookie("better-auth.state").is_none());
+                let cookie = r.set_cookie("better-auth.oauth_state").unwrap();
+                assert!(cookie.contains("; Max-Age=600; Path=/; HttpOnly; SameSite=Lax"), "{cookie}");
+                assert!(
+                    app.store.find_verification(&format!("auth-state:{state}")).await.unwrap().is_none(),
+                    "no verification row"
+                );
+                let sealed = browser.cookie_value("better-auth.oauth_state").unwrap();
+                let key = tessera_core::oauth::purpose_key(support::SECRET, "oauth-state-cookie");
+                let data: Value = serde_json::from_str(
+                    &tessera_core::crypto::symmetric::decrypt(&key, &sealed).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(data["oauthState"], state.as_str());
+                assert_eq!(data["codeVerifier"].as_str().unwrap().len(), 128);
+
+                // Another state than the cookie's, no cookie, a cookie that does not decrypt.
+                let r = browser.get("/api/auth/callback/oidc?state=forged&code=c").await;
+                assert_eq!(location(&r), "/oops?error=state_mismatch");
+                let r = Browser::new(&app)
+                    .get(&format!("/api/auth/callback/oidc?state={state}&code=c"))
+                    .await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=state_mismatch"));
+                let r = Browser::new(&app)
+                    .with_cookie("better-auth.oauth_state", "00ff")
+                    .get(&format!("/api/auth/callback/oidc?state={state}&code=c"))
+                    .await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=state_invalid"));
+
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert!(session_cookie(&r).is_some());
+                assert!(r.set_cookie("better-auth.oauth_state").unwrap().contains("Max-Age=0"));
+                assert_eq!(accounts_of(&app, "cleo@example.com").await.len(), 1);
+            }
+        },
+    )
+    .await;
+}
