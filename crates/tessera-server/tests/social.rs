@@ -1661,3 +1661,94 @@ async fn the_cookie_state_strategy_keeps_the_state_encrypted_in_the_oauth_state_
     )
     .await;
 }
+
+#[tokio::test]
+async fn line_id_tokens_are_checked_at_lines_verify_endpoint() {
+    use axum::routing::post;
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let good = format!(
+        "{}.{}.sig",
+        b64(json!({"alg": "HS256"})),
+        b64(
+            json!({"sub": "U4af4980629", "name": "Lin", "email": "lin@example.com", "aud": "line-client"})
+        )
+    );
+    let accepted = good.clone();
+    // LINE's verify endpoint, with its documented answers.
+    let verify = move |body: String| {
+        let accepted = accepted.clone();
+        async move {
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(body.as_bytes())
+                    .into_owned()
+                    .collect();
+            if form.get("id_token") != Some(&accepted)
+                || form.get("client_id").map(String::as_str) != Some("line-client")
+            {
+                return (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    axum::Json(
+                        json!({"error": "invalid_request", "error_description": "Invalid IdToken."}),
+                    ),
+                );
+            }
+            (
+                axum::http::StatusCode::OK,
+                axum::Json(
+                    json!({"iss": "https://access.line.me", "sub": "U4af4980629", "aud": "line-client",
+                                  "exp": 4102444800u64, "iat": 1700000000, "nonce": "n-line",
+                                  "name": "Lin", "email": "lin@example.com"}),
+                ),
+            )
+        }
+    };
+    let router = axum::Router::new().route("/oauth2/v2.1/verify", post(verify));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut line = provider("line", ProviderKind::Named, "line-client");
+            line.api_base = Some(base.clone());
+            c.social = vec![line];
+        },
+        |app| {
+            let good = good.clone();
+            async move {
+                let browser = Browser::new(&app);
+                let forged = good.replace(".sig", ".other");
+                for (token, nonce, why) in [
+                    (forged.as_str(), "n-line", "a token LINE refuses"),
+                    (good.as_str(), "n-other", "another nonce"),
+                ] {
+                    let r = browser
+                        .post(
+                            "/api/auth/sign-in/social",
+                            json!({"provider": "line", "idToken": {"token": token, "nonce": nonce}}),
+                        )
+                        .await;
+                    assert_eq!(r.status, 401, "{why}: {}", r.text());
+                    assert_eq!(r.json()["code"], "INVALID_TOKEN", "{why}");
+                }
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "line", "idToken": {"token": good, "nonce": "n-line"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["user"]["email"], "lin@example.com");
+                assert_eq!(r.json()["user"]["emailVerified"], false);
+                let a = &accounts_of(&app, "lin@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("line", "U4af4980629"));
+            }
+        },
+    )
+    .await;
+    task.abort();
+}

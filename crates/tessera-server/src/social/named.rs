@@ -627,8 +627,8 @@ mod tests {
 
     #[test]
     fn providers_with_id_token_sign_in_are_better_auths() {
-        // Better Auth 1.7.25 declares `idToken` for apple, facebook, google, microsoft (and line,
-        // cognito, which verify by other means or are not built in here).
+        // Better Auth 1.7.25 declares key-based `idToken` rules for apple, facebook, google and
+        // microsoft; line verifies at its own endpoint (`Provider::verify_id_token`).
         let with: Vec<&str> = tessera_core::providers::NAMED_PROVIDERS
             .iter()
             .filter(|p| definition(p.id).unwrap().id_token.is_some())

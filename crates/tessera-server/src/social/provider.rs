@@ -500,7 +500,52 @@ impl Provider {
 
     /// Whether a client may sign in with an ID token of this provider (`supportsIdTokenSignIn`).
     pub async fn supports_id_token(&self) -> bool {
-        !self.cfg.disable_id_token_sign_in && self.id_token_rules().await.is_some()
+        !self.cfg.disable_id_token_sign_in
+            && (self.is_line() || self.id_token_rules().await.is_some())
+    }
+
+    /// LINE verifies ID tokens at its own endpoint instead of by keys.
+    fn is_line(&self) -> bool {
+        self.named.is_some() && self.cfg.id == "line" && !self.uses_discovery()
+    }
+
+    /// LINE's `idToken.verify`: its verify endpoint accepts the token for this client (and the
+    /// nonce, when it reports one); the claims are then the token's own.
+    async fn verify_line_id_token(
+        &self,
+        token: &str,
+        nonce: Option<&str>,
+    ) -> Option<Map<String, Value>> {
+        let base = self
+            .cfg
+            .api_base
+            .as_deref()
+            .unwrap_or("https://api.line.me");
+        let mut form: Vec<(&'static str, String)> = vec![
+            ("id_token", token.to_owned()),
+            ("client_id", self.cfg.client_id.clone()),
+        ];
+        if let Some(n) = nonce {
+            form.push(("nonce", n.to_owned()));
+        }
+        let data = self
+            .http
+            .post_form(&format!("{base}/oauth2/v2.1/verify"), &form, &[])
+            .await
+            .ok()?;
+        if data.get("aud").and_then(Value::as_str) != Some(self.cfg.client_id.as_str()) {
+            return None;
+        }
+        if let Some(claimed) = data.get("nonce").and_then(Value::as_str)
+            && Some(claimed) != nonce
+        {
+            return None;
+        }
+        Some(
+            id_token::decode_unverified(token)
+                .map(|(_, c)| c)
+                .unwrap_or_default(),
+        )
     }
 
     async fn key_set(&self, force: bool, jwks_uri: &str) -> Result<Value, ProviderError> {
@@ -523,6 +568,9 @@ impl Provider {
         token: &str,
         nonce: Option<&str>,
     ) -> Option<Map<String, Value>> {
+        if self.is_line() {
+            return self.verify_line_id_token(token, nonce).await;
+        }
         let (mut issuers, jwks_uri, algorithms, max_age) = self.id_token_rules().await?;
         let microsoft = self.microsoft.as_ref().filter(|_| !self.uses_discovery());
         if let Some(ms) = microsoft {
