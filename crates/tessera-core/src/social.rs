@@ -46,6 +46,13 @@ pub struct SocialProviderConfig {
     pub pkce: bool,
     /// Named providers whose API base differs in tests (GitHub's `api.github.com`, …).
     pub api_base: Option<String>,
+    /// Microsoft: `tenantId` (default `common`) and `authority` (default
+    /// `https://login.microsoftonline.com`), as Better Auth's microsoft provider options.
+    pub tenant_id: Option<String>,
+    pub authority: Option<String>,
+    /// `overrideUserInfoOnSignIn`: a returning user's name, image and email are replaced by the
+    /// provider's on every redirect sign-in.
+    pub override_user_info_on_sign_in: bool,
 }
 
 /// Better Auth's `account` options.
@@ -67,6 +74,9 @@ pub struct AccountConfig {
     pub update_account_on_sign_in: bool,
     /// `account.skipStateCookieCheck`.
     pub skip_state_cookie_check: bool,
+    /// `account.storeStateStrategy = "cookie"`: the OAuth state travels encrypted in the
+    /// `oauth_state` cookie instead of a verification row.
+    pub store_state_in_cookie: bool,
 }
 
 impl Default for AccountConfig {
@@ -81,6 +91,7 @@ impl Default for AccountConfig {
             allow_unlinking_all: false,
             update_account_on_sign_in: true,
             skip_state_cookie_check: false,
+            store_state_in_cookie: false,
         }
     }
 }
@@ -107,6 +118,9 @@ pub struct FileSocialProvider {
     pub access_type: Option<String>,
     pub pkce: Option<bool>,
     pub api_base: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority: Option<String>,
+    pub override_user_info_on_sign_in: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +135,8 @@ pub struct FileAccount {
     pub allow_unlinking_all: Option<bool>,
     pub update_account_on_sign_in: Option<bool>,
     pub skip_state_cookie_check: Option<bool>,
+    /// `"database"` (default) or `"cookie"`.
+    pub store_state_strategy: Option<String>,
 }
 
 fn invalid(id: &str, reason: impl Into<String>) -> ConfigError {
@@ -195,6 +211,9 @@ pub fn providers_from(
                 access_type: f.access_type,
                 pkce: f.pkce.unwrap_or(true),
                 api_base: f.api_base.map(|s| s.trim_end_matches('/').to_owned()),
+                tenant_id: f.tenant_id.filter(|s| !s.is_empty()),
+                authority: f.authority.filter(|s| !s.is_empty()),
+                override_user_info_on_sign_in: f.override_user_info_on_sign_in.unwrap_or(false),
             })
         })
         .collect()
@@ -267,6 +286,7 @@ pub fn account_from(file: FileAccount) -> AccountConfig {
         skip_state_cookie_check: file
             .skip_state_cookie_check
             .unwrap_or(d.skip_state_cookie_check),
+        store_state_in_cookie: file.store_state_strategy.as_deref() == Some("cookie"),
     }
 }
 

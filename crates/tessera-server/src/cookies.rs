@@ -15,6 +15,8 @@ pub struct CookieNames {
     pub admin_session: String,
     /// The signed OAuth `state` of a social sign-in in flight.
     pub state: String,
+    /// The encrypted OAuth state, with `account.storeStateStrategy = "cookie"`.
+    pub oauth_state: String,
     pub secure: bool,
 }
 
@@ -35,6 +37,7 @@ impl CookieNames {
             trust_device: name("trust_device"),
             admin_session: name("admin_session"),
             state: name("state"),
+            oauth_state: name("oauth_state"),
             secure,
         }
     }

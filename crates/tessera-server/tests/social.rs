@@ -47,6 +47,9 @@ fn provider(id: &str, kind: ProviderKind, client_id: &str) -> SocialProviderConf
         access_type: None,
         pkce: true,
         api_base: None,
+        tenant_id: None,
+        authority: None,
+        override_user_info_on_sign_in: false,
     }
 }
 
@@ -740,6 +743,89 @@ async fn a_user_imported_from_clerk_signs_in_with_google_and_lands_on_the_same_u
 }
 
 #[tokio::test]
+async fn a_user_imported_by_the_clerk_importer_signs_in_with_google_through_the_provider() {
+    // The generator's bundled export (CSV + snapshot), imported by the real importer; the local
+    // provider issues the `sub` Clerk recorded for the user's verified `oauth_google` account.
+    let export =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/clerk-export");
+    let snapshot: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(export.join("users.json")).unwrap()).unwrap();
+    let (clerk_id, subject, email) = snapshot
+        .iter()
+        .filter(|u| u["banned"] != true)
+        .find_map(|u| {
+            let google = u["external_accounts"].as_array()?.iter().find(|a| {
+                a["provider"] == "oauth_google" && a["verification"]["status"] == "verified"
+            })?;
+            Some((
+                u["id"].as_str()?.to_owned(),
+                google["provider_user_id"].as_str()?.to_owned(),
+                google["email_address"].as_str()?.to_owned(),
+            ))
+        })
+        .expect("the example export has a Google account");
+    let oidc = Oidc::start(
+        json!({&subject: {"email": &email, "email_verified": true, "name": "From Google"}}),
+    );
+    each_store(&oidc.issuer, |_| {}, |app| {
+        let (oidc, export) = (&oidc, &export);
+        let (clerk_id, subject) = (clerk_id.clone(), subject.clone());
+        async move {
+            use tessera_import::clerk::{apply, join::Sources, plan::PlanOptions};
+            let sources = Sources {
+                export: export.join("exported_users.csv"),
+                snapshot: Some(export.join("users.json")),
+            };
+            let options = apply::ImportOptions::new(PlanOptions::new(app.config.plugins));
+            let summary = apply::apply(
+                &*app.store,
+                &sources,
+                &options,
+                app.config.encryption_secrets().unwrap(),
+                &|_| {},
+            )
+            .await
+            .unwrap();
+            assert!(summary.users_inserted > 1 && summary.accounts_inserted > 1, "{summary}");
+            let imported = app
+                .store
+                .find_account_by_provider("google", &subject)
+                .await
+                .unwrap()
+                .expect("the importer wrote the Google account");
+            assert_eq!(imported.user_id, clerk_id);
+            let all = tessera_store::ListUsersQuery::default();
+            let (_, users_before) = app.store.list_users(&all).await.unwrap();
+            let accounts_before = app.store.list_accounts(&clerk_id).await.unwrap();
+
+            let browser = Browser::new(&app);
+            let (url, _) = start(
+                &browser,
+                json!({"provider": "google", "callbackURL": "/home", "newUserCallbackURL": "/welcome",
+                       "loginHint": subject}),
+            )
+            .await;
+            let r = callback(&browser, &oidc.authorize(&url).await).await;
+            assert_eq!(location(&r), "/home", "an existing user goes to callbackURL");
+            let session = browser.get("/api/auth/get-session").await.json();
+            assert_eq!(session["user"]["id"], clerk_id.as_str(), "the Clerk user, by id");
+
+            let (_, users_after) = app.store.list_users(&all).await.unwrap();
+            assert_eq!(users_after, users_before, "no new user");
+            let accounts = app.store.list_accounts(&clerk_id).await.unwrap();
+            assert_eq!(accounts.len(), accounts_before.len(), "no new account");
+            let google: Vec<&Account> =
+                accounts.iter().filter(|a| a.provider_id == "google").collect();
+            assert_eq!(google.len(), 1, "one Google account row");
+            assert_eq!(google[0].id, imported.id, "the imported row, updated in place");
+            assert_eq!(google[0].account_id, subject);
+            assert!(google[0].access_token.is_some() && imported.access_token.is_none());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn link_social_adds_the_account_and_unlink_keeps_the_last_one() {
     let oidc = Oidc::start(
         json!({"sam-at-idp": {"email": "sam@example.com", "email_verified": true, "name": "Sam"}}),
@@ -1155,4 +1241,514 @@ async fn get_access_token_refreshes_an_expired_access_token_first() {
         },
     )
     .await;
+}
+
+// ------------------------------------------------ per-provider options, ID tokens of named providers
+
+#[tokio::test]
+async fn facebook_limited_login_id_tokens_sign_in_without_vouching_for_the_email() {
+    // Facebook, pointed at the local provider: its limited-login ID token is a signed JWT.
+    let oidc = Oidc::start(
+        json!({"fay": {"email": "fay@example.com", "email_verified": true, "name": "Fay"}}),
+    );
+    let issuer = oidc.issuer.clone();
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut facebook = provider("facebook", ProviderKind::Named, CLIENT_ID);
+            facebook.issuer = Some(issuer.clone());
+            c.social.push(facebook);
+            // `disableIdTokenSignIn`: Google answers as a provider without ID-token sign-in.
+            c.social[1].disable_id_token_sign_in = true;
+        },
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let token = oidc.id_token_for(CLIENT_ID, CLIENT_SECRET, "fay", "n-fb").await;
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "google", "idToken": {"token": token, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 404, "{}", r.text());
+                assert_eq!(
+                    r.json(),
+                    json!({"message": "id_token not supported", "code": "ID_TOKEN_NOT_SUPPORTED"})
+                );
+                let other = oidc
+                    .id_token_for(idp::OTHER_CLIENT_ID, idp::OTHER_CLIENT_SECRET, "fay", "n-fb")
+                    .await;
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "facebook", "idToken": {"token": other, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 401, "{}", r.text());
+                assert_eq!(r.json()["code"], "INVALID_TOKEN");
+                assert!(app.store.find_user_by_email("fay@example.com").await.unwrap().is_none());
+
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "facebook", "idToken": {"token": token, "nonce": "n-fb"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let body = r.json();
+                assert_eq!(body["user"]["email"], "fay@example.com");
+                assert_eq!(body["user"]["name"], "Fay");
+                assert_eq!(body["user"]["emailVerified"], false, "Facebook does not vouch");
+                assert!(session_cookie(&r).is_some());
+                let a = &accounts_of(&app, "fay@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("facebook", "fay"));
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tenant_prompt_and_access_type_reach_the_authorization_url_as_better_auth_sends_them() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| {
+            c.social[0].prompt = Some("login".into());
+            c.social[0].access_type = Some("offline".into());
+            c.social[1].prompt = Some("consent".into());
+            c.social[1].access_type = Some("offline".into());
+            let mut microsoft = provider("microsoft", ProviderKind::Named, "ms-client");
+            microsoft.tenant_id = Some("organizations".into());
+            microsoft.authority = Some("https://login.example/".into());
+            microsoft.prompt = Some("select_account".into());
+            microsoft.access_type = Some("offline".into());
+            let mut gh = github("http://127.0.0.1:9");
+            gh.prompt = Some("consent".into());
+            gh.access_type = Some("offline".into());
+            let discord = provider("discord", ProviderKind::Named, "discord-client");
+            c.social.extend([microsoft, gh, discord]);
+        },
+        |app| async move {
+            let browser = Browser::new(&app);
+            let url = |provider: &'static str| {
+                let browser = &browser;
+                async move { start(browser, json!({"provider": provider})).await.0 }
+            };
+            let ms = url("microsoft").await;
+            assert!(
+                ms.starts_with("https://login.example/organizations/oauth2/v2.0/authorize?"),
+                "{ms}"
+            );
+            assert_eq!(
+                query_param(&ms, "prompt").as_deref(),
+                Some("select_account")
+            );
+            assert_eq!(
+                query_param(&ms, "access_type"),
+                None,
+                "Microsoft sends no access_type"
+            );
+            let google = url("google").await;
+            assert_eq!(query_param(&google, "prompt").as_deref(), Some("consent"));
+            assert_eq!(
+                query_param(&google, "access_type").as_deref(),
+                Some("offline")
+            );
+            let generic = url("oidc").await;
+            assert_eq!(query_param(&generic, "prompt").as_deref(), Some("login"));
+            assert_eq!(
+                query_param(&generic, "access_type").as_deref(),
+                Some("offline")
+            );
+            let gh = url("github").await;
+            assert_eq!(query_param(&gh, "prompt").as_deref(), Some("consent"));
+            assert_eq!(query_param(&gh, "access_type"), None);
+            let discord = url("discord").await;
+            assert_eq!(
+                query_param(&discord, "prompt").as_deref(),
+                Some("none"),
+                "Discord's default"
+            );
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn override_user_info_on_sign_in_replaces_a_returning_users_profile() {
+    let oidc = Oidc::start(json!({
+        "olga": {"email": "Olga@Example.com", "email_verified": true, "name": "Olga New", "picture": "https://img.test/olga.png"},
+        "oscar": {"email": "oscar-new@example.com", "email_verified": true, "name": "Oscar New"},
+    }));
+    each_store(
+        &oidc.issuer,
+        |c| c.social[0].override_user_info_on_sign_in = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                // `oidc` overrides; `google` (the default) leaves the user as it is.
+                let olga =
+                    insert_user(&app, "olga-old@example.com", false, &[("oidc", "olga")]).await;
+                let oscar =
+                    insert_user(&app, "oscar@example.com", true, &[("google", "oscar")]).await;
+                for (provider, hint) in [("oidc", "olga"), ("google", "oscar")] {
+                    let browser = Browser::new(&app);
+                    let (url, _) =
+                        start(&browser, json!({"provider": provider, "loginHint": hint})).await;
+                    let r = callback(&browser, &oidc.authorize(&url).await).await;
+                    assert_eq!(location(&r), "http://localhost:3000", "{hint}");
+                }
+                let olga = app.store.find_user_by_id(&olga.id).await.unwrap().unwrap();
+                assert_eq!(olga.name, "Olga New");
+                assert_eq!(olga.email, "olga@example.com");
+                assert_eq!(olga.image.as_deref(), Some("https://img.test/olga.png"));
+                assert!(
+                    olga.email_verified,
+                    "another email: the provider's verification"
+                );
+                let oscar = app.store.find_user_by_id(&oscar.id).await.unwrap().unwrap();
+                assert_eq!(
+                    (oscar.name.as_str(), oscar.email.as_str()),
+                    ("Local", "oscar@example.com")
+                );
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn update_account_on_sign_in_off_keeps_the_stored_tokens() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.update_account_on_sign_in = false,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let user = insert_user(&app, "uma@example.com", true, &[("oidc", "uma")]).await;
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "uma"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert!(session_cookie(&r).is_some());
+                let accounts = app.store.list_accounts(&user.id).await.unwrap();
+                assert_eq!(accounts.len(), 1);
+                assert!(accounts[0].access_token.is_none() && accounts[0].id_token.is_none());
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn disable_implicit_sign_up_needs_request_sign_up() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.social[0].disable_implicit_sign_up = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let (url, _) =
+                    start(&browser, json!({"provider": "oidc", "loginHint": "bob"})).await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_refused(&app, &r, ERROR_PAGE, "signup_disabled").await;
+                let (url, _) = start(
+                    &browser,
+                    json!({"provider": "oidc", "loginHint": "bob", "requestSignUp": true}),
+                )
+                .await;
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert_eq!(accounts_of(&app, "bob@example.com").await.len(), 1);
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn apple_id_tokens_may_carry_the_sha256_of_the_nonce() {
+    let oidc = Oidc::start(
+        json!({"abe": {"email": "abe@example.com", "email_verified": true, "name": "Abe"}}),
+    );
+    let issuer = oidc.issuer.clone();
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut apple = provider("apple", ProviderKind::Named, CLIENT_ID);
+            apple.issuer = Some(issuer.clone());
+            c.social = vec![apple];
+        },
+        |app| {
+            let oidc = &oidc;
+            async move {
+                use sha2::Digest;
+                let hashed = hex::encode(sha2::Sha256::digest(b"raw-nonce"));
+                let token = oidc.id_token_for(CLIENT_ID, CLIENT_SECRET, "abe", &hashed).await;
+                let browser = Browser::new(&app);
+                let sign_in = |nonce: &'static str| {
+                    let (browser, token) = (&browser, token.clone());
+                    async move {
+                        browser
+                            .post(
+                                "/api/auth/sign-in/social",
+                                json!({"provider": "apple", "idToken": {"token": token, "nonce": nonce}}),
+                            )
+                            .await
+                    }
+                };
+                let r = sign_in("another-nonce").await;
+                assert_eq!(r.status, 401, "{}", r.text());
+                assert_eq!(r.json()["code"], "INVALID_TOKEN");
+                let r = sign_in("raw-nonce").await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["user"]["email"], "abe@example.com");
+                let a = &accounts_of(&app, "abe@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("apple", "abe"));
+            }
+        },
+    )
+    .await;
+}
+
+/// A stand-in Graph API: `debug_token` (with Graph's response shape) and `/me`.
+async fn graph_api() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::Query;
+    use axum::routing::get;
+    use std::collections::HashMap;
+    async fn debug_token(Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
+        let app_token = format!("fb-app|{CLIENT_SECRET}");
+        if q.get("access_token") != Some(&app_token) {
+            return axum::Json(
+                json!({"error": {"message": "Invalid OAuth access token.", "code": 190}}),
+            );
+        }
+        let app_id = match q.get("input_token").map(String::as_str) {
+            Some("EAAB-ours") => "fb-app",
+            Some("EAAB-other-app") => "another-app",
+            _ => return axum::Json(json!({"data": {"is_valid": false}})),
+        };
+        axum::Json(
+            json!({"data": {"app_id": app_id, "type": "USER", "is_valid": true, "user_id": "10150"}}),
+        )
+    }
+    async fn me() -> axum::Json<Value> {
+        axum::Json(
+            json!({"id": "10150", "name": "Fiona", "email": "fiona@example.com",
+                          "picture": {"data": {"url": "https://graph.test/fiona.jpg"}}}),
+        )
+    }
+    let router = axum::Router::new()
+        .route("/debug_token", get(debug_token))
+        .route("/me", get(me));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (base, task)
+}
+
+#[tokio::test]
+async fn facebook_opaque_tokens_sign_in_only_with_an_access_token_issued_to_this_app() {
+    let oidc = Oidc::start(json!({}));
+    let (graph, task) = graph_api().await;
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut facebook = provider("facebook", ProviderKind::Named, "fb-app");
+            facebook.api_base = Some(graph.clone());
+            c.social = vec![facebook];
+        },
+        |app| async move {
+            let browser = Browser::new(&app);
+            let sign_in = |id_token: Value| {
+                let browser = &browser;
+                async move {
+                    browser
+                        .post("/api/auth/sign-in/social", json!({"provider": "facebook", "idToken": id_token}))
+                        .await
+                }
+            };
+            for (id_token, why) in [
+                (json!({"token": "opaque"}), "no access token"),
+                (json!({"token": "opaque", "accessToken": "EAAB-other-app"}), "another app's token"),
+                (json!({"token": "opaque", "accessToken": "EAAB-expired"}), "an invalid token"),
+            ] {
+                let r = sign_in(id_token).await;
+                assert_eq!(r.status, 401, "{why}: {}", r.text());
+                assert_eq!(
+                    r.json(),
+                    json!({"message": "Failed to get user info", "code": "FAILED_TO_GET_USER_INFO"}),
+                    "{why}"
+                );
+                assert!(app.store.find_user_by_email("fiona@example.com").await.unwrap().is_none());
+            }
+            let r = sign_in(json!({"token": "opaque", "accessToken": "EAAB-ours"})).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(r.json()["user"]["email"], "fiona@example.com");
+            assert_eq!(r.json()["user"]["image"], "https://graph.test/fiona.jpg");
+            let a = &accounts_of(&app, "fiona@example.com").await[0];
+            assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("facebook", "10150"));
+        },
+    )
+    .await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn the_cookie_state_strategy_keeps_the_state_encrypted_in_the_oauth_state_cookie() {
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        |c| c.account.store_state_in_cookie = true,
+        |app| {
+            let oidc = &oidc;
+            async move {
+                let browser = Browser::new(&app);
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "oidc", "errorCallbackURL": "/oops", "loginHint": "cleo"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                let url = r.json()["url"].as_str().unwrap().to_owned();
+                let state = query_param(&url, "state").unwrap();
+                assert!(r.set_cookie("better-auth.state").is_none());
+                let cookie = r.set_cookie("better-auth.oauth_state").unwrap();
+                assert!(cookie.contains("; Max-Age=600; Path=/; HttpOnly; SameSite=Lax"), "{cookie}");
+                assert!(
+                    app.store.find_verification(&format!("auth-state:{state}")).await.unwrap().is_none(),
+                    "no verification row"
+                );
+                let sealed = browser.cookie_value("better-auth.oauth_state").unwrap();
+                let key = tessera_core::oauth::purpose_key(support::SECRET, "oauth-state-cookie");
+                let data: Value = serde_json::from_str(
+                    &tessera_core::crypto::symmetric::decrypt(&key, &sealed).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(data["oauthState"], state.as_str());
+                assert_eq!(data["codeVerifier"].as_str().unwrap().len(), 128);
+
+                // Another state than the cookie's, no cookie, a cookie that does not decrypt.
+                let r = browser.get("/api/auth/callback/oidc?state=forged&code=c").await;
+                assert_eq!(location(&r), "/oops?error=state_mismatch");
+                let r = Browser::new(&app)
+                    .get(&format!("/api/auth/callback/oidc?state={state}&code=c"))
+                    .await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=state_mismatch"));
+                let r = Browser::new(&app)
+                    .with_cookie("better-auth.oauth_state", "00ff")
+                    .get(&format!("/api/auth/callback/oidc?state={state}&code=c"))
+                    .await;
+                assert_eq!(location(&r), format!("{ERROR_PAGE}?error=state_invalid"));
+
+                let r = callback(&browser, &oidc.authorize(&url).await).await;
+                assert_eq!(location(&r), "http://localhost:3000");
+                assert!(session_cookie(&r).is_some());
+                assert!(r.set_cookie("better-auth.oauth_state").unwrap().contains("Max-Age=0"));
+                assert_eq!(accounts_of(&app, "cleo@example.com").await.len(), 1);
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn line_id_tokens_are_checked_at_lines_verify_endpoint() {
+    use axum::routing::post;
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let good = format!(
+        "{}.{}.sig",
+        b64(json!({"alg": "HS256"})),
+        b64(
+            json!({"sub": "U4af4980629", "name": "Lin", "email": "lin@example.com", "aud": "line-client"})
+        )
+    );
+    let accepted = good.clone();
+    // LINE's verify endpoint, with its documented answers.
+    let verify = move |body: String| {
+        let accepted = accepted.clone();
+        async move {
+            let form: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(body.as_bytes())
+                    .into_owned()
+                    .collect();
+            if form.get("id_token") != Some(&accepted)
+                || form.get("client_id").map(String::as_str) != Some("line-client")
+            {
+                return (
+                    axum::http::StatusCode::BAD_REQUEST,
+                    axum::Json(
+                        json!({"error": "invalid_request", "error_description": "Invalid IdToken."}),
+                    ),
+                );
+            }
+            (
+                axum::http::StatusCode::OK,
+                axum::Json(
+                    json!({"iss": "https://access.line.me", "sub": "U4af4980629", "aud": "line-client",
+                                  "exp": 4102444800u64, "iat": 1700000000, "nonce": "n-line",
+                                  "name": "Lin", "email": "lin@example.com"}),
+                ),
+            )
+        }
+    };
+    let router = axum::Router::new().route("/oauth2/v2.1/verify", post(verify));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let oidc = Oidc::start(json!({}));
+    each_store(
+        &oidc.issuer,
+        move |c| {
+            let mut line = provider("line", ProviderKind::Named, "line-client");
+            line.api_base = Some(base.clone());
+            c.social = vec![line];
+        },
+        |app| {
+            let good = good.clone();
+            async move {
+                let browser = Browser::new(&app);
+                let forged = good.replace(".sig", ".other");
+                for (token, nonce, why) in [
+                    (forged.as_str(), "n-line", "a token LINE refuses"),
+                    (good.as_str(), "n-other", "another nonce"),
+                ] {
+                    let r = browser
+                        .post(
+                            "/api/auth/sign-in/social",
+                            json!({"provider": "line", "idToken": {"token": token, "nonce": nonce}}),
+                        )
+                        .await;
+                    assert_eq!(r.status, 401, "{why}: {}", r.text());
+                    assert_eq!(r.json()["code"], "INVALID_TOKEN", "{why}");
+                }
+                let r = browser
+                    .post(
+                        "/api/auth/sign-in/social",
+                        json!({"provider": "line", "idToken": {"token": good, "nonce": "n-line"}}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["user"]["email"], "lin@example.com");
+                assert_eq!(r.json()["user"]["emailVerified"], false);
+                let a = &accounts_of(&app, "lin@example.com").await[0];
+                assert_eq!((a.provider_id.as_str(), a.account_id.as_str()), ("line", "U4af4980629"));
+            }
+        },
+    )
+    .await;
+    task.abort();
 }

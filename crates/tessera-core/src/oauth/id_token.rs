@@ -232,6 +232,17 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
     Ok(())
 }
 
+/// Better Auth's `nonceComparison: "exact-or-sha256"` (Apple): the claim is the nonce, or the
+/// lowercase hex SHA-256 of it (native Apple sign-in hashes the nonce it sends).
+#[must_use]
+pub fn nonce_matches_exact_or_sha256(claims: &Map<String, Value>, nonce: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    match claims.get("nonce").and_then(Value::as_str) {
+        Some(claim) => claim == nonce || claim == hex::encode(Sha256::digest(nonce.as_bytes())),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -369,5 +380,15 @@ mod tests {
             check("a.b", &idp.jwks(), None),
             Err(IdTokenError::Malformed)
         );
+    }
+
+    #[test]
+    fn apples_nonce_may_be_the_sha256_of_the_one_sent() {
+        let claims = |n: &str| json!({"nonce": n}).as_object().unwrap().clone();
+        let hashed = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(nonce_matches_exact_or_sha256(&claims("test"), "test"));
+        assert!(nonce_matches_exact_or_sha256(&claims(hashed), "test"));
+        assert!(!nonce_matches_exact_or_sha256(&claims(hashed), "other"));
+        assert!(!nonce_matches_exact_or_sha256(&Map::new(), "test"));
     }
 }

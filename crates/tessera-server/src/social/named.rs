@@ -24,6 +24,13 @@ pub enum Profile {
     IdToken(fn(&Value) -> Option<Mapped>),
     /// A GET of this URL with the access token.
     Get(&'static str, fn(&Value) -> Option<Mapped>),
+    /// The ID token's claims when the ID token is a JWT (Facebook's limited login), else a GET
+    /// of the URL with the access token.
+    IdTokenOrGet(
+        fn(&Value) -> Option<Mapped>,
+        &'static str,
+        fn(&Value) -> Option<Mapped>,
+    ),
     /// `GET /user`, then `GET /user/emails` for the primary address and whether it is verified.
     GitHub,
     /// Another request shape: POST with an empty body.
@@ -205,7 +212,24 @@ pub fn definition(id: &str) -> Option<Named> {
             authorization: "https://www.facebook.com/v24.0/dialog/oauth",
             token: "https://graph.facebook.com/v24.0/oauth/access_token",
             scopes: &["email", "public_profile"],
-            profile: Profile::Get(
+            // Limited login: an ID token signed by Facebook, whose email Facebook does not vouch
+            // for.
+            id_token: Some(IdTokenRules {
+                issuers: &["https://www.facebook.com"],
+                jwks_uri: "https://limited.facebook.com/.well-known/oauth/openid/jwks/",
+                algorithms: &["RS256"],
+                max_age_secs: None,
+            }),
+            profile: Profile::IdTokenOrGet(
+                |c| {
+                    Some(Mapped {
+                        subject: s(c, "sub"),
+                        name: s(c, "name").unwrap_or_default(),
+                        email: s(c, "email"),
+                        email_verified: false,
+                        image: s(c, "picture"),
+                    })
+                },
                 "https://graph.facebook.com/me?fields=id,name,email,picture",
                 |p| {
                     Some(Mapped {
@@ -305,6 +329,13 @@ pub fn definition(id: &str) -> Option<Named> {
             authorization: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
             token: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
             scopes: &["openid", "profile", "email", "User.Read", "offline_access"],
+            // Endpoints, key set and issuer depend on the tenant: see `MicrosoftTenant`.
+            id_token: Some(IdTokenRules {
+                issuers: &[],
+                jwks_uri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+                algorithms: &["RS256"],
+                max_age_secs: Some(3600),
+            }),
             profile: Profile::IdToken(|c| {
                 let oid = s(c, "oid").filter(|o| !o.trim().is_empty())?;
                 let email = s(c, "email");
@@ -437,6 +468,79 @@ pub fn definition(id: &str) -> Option<Named> {
     })
 }
 
+/// Microsoft's fixed tenant id of personal (consumer) accounts: every personal-account token
+/// carries it as `tid`.
+const MICROSOFT_CONSUMER_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// Microsoft's endpoints and ID-token rules for a tenant (`tenantId`, default `common`) under an
+/// authority (default `https://login.microsoftonline.com`), as Better Auth's microsoft provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MicrosoftTenant {
+    authority: String,
+    tenant: String,
+}
+
+impl MicrosoftTenant {
+    pub fn new(tenant_id: Option<&str>, authority: Option<&str>) -> MicrosoftTenant {
+        MicrosoftTenant {
+            authority: authority
+                .unwrap_or("https://login.microsoftonline.com")
+                .trim_end_matches('/')
+                .to_owned(),
+            tenant: tenant_id.unwrap_or("common").to_owned(),
+        }
+    }
+
+    pub fn authorization(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/authorize", self.authority, self.tenant)
+    }
+
+    pub fn token(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.authority, self.tenant)
+    }
+
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/{}/discovery/v2.0/keys", self.authority, self.tenant)
+    }
+
+    fn multi_tenant(&self) -> bool {
+        matches!(
+            self.tenant.as_str(),
+            "common" | "organizations" | "consumers"
+        )
+    }
+
+    /// The `iss` a token must carry: the configured tenant's; on the multi-tenant endpoints the
+    /// issuer varies, so it is the one of the token's own `tid` (read before verification, bound
+    /// by the signature check that follows).
+    pub fn issuer_for(&self, unverified: &serde_json::Map<String, Value>) -> Option<String> {
+        let tenant = if self.multi_tenant() {
+            unverified.get("tid")?.as_str()?
+        } else {
+            &self.tenant
+        };
+        Some(format!("{}/{tenant}/v2.0", self.authority))
+    }
+
+    /// Better Auth's `verifyClaims`: the issuer names the token's own tenant, and the account
+    /// class matches `organizations` or `consumers` when one of them is configured.
+    pub fn claims_allowed(&self, claims: &serde_json::Map<String, Value>) -> bool {
+        let Some(tid) = claims.get("tid").and_then(Value::as_str) else {
+            return false;
+        };
+        if claims.get("iss").and_then(Value::as_str)
+            != Some(format!("{}/{tid}/v2.0", self.authority).as_str())
+        {
+            return false;
+        }
+        match self.tenant.as_str() {
+            "organizations" => tid != MICROSOFT_CONSUMER_TENANT_ID,
+            "consumers" => tid == MICROSOFT_CONSUMER_TENANT_ID,
+            _ => true,
+        }
+    }
+}
+
 /// `createPlaceholderEmail`: `<id>@<namespace>.placeholder.invalid`, for providers that may not
 /// share an address.
 pub fn placeholder_email(identifier: &str, namespace: &str) -> String {
@@ -473,6 +577,64 @@ mod tests {
         .unwrap();
         assert_eq!(m.subject.as_deref(), Some("1234"));
         assert!(m.email_verified);
+    }
+
+    #[test]
+    fn microsoft_follows_the_configured_tenant_and_authority() {
+        let t = MicrosoftTenant::new(Some("contoso-tid"), Some("https://login.example/"));
+        assert_eq!(
+            t.authorization(),
+            "https://login.example/contoso-tid/oauth2/v2.0/authorize"
+        );
+        assert_eq!(
+            t.token(),
+            "https://login.example/contoso-tid/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            t.jwks_uri(),
+            "https://login.example/contoso-tid/discovery/v2.0/keys"
+        );
+        let claims = |v: Value| v.as_object().unwrap().clone();
+        let other = claims(json!({"tid": "other", "iss": "https://login.example/other/v2.0"}));
+        assert_eq!(
+            t.issuer_for(&other).as_deref(),
+            Some("https://login.example/contoso-tid/v2.0")
+        );
+        let common = MicrosoftTenant::new(None, None);
+        assert_eq!(
+            common.authorization(),
+            "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+        );
+        let work = claims(json!({"tid": "t1", "iss": "https://login.microsoftonline.com/t1/v2.0"}));
+        assert_eq!(
+            common.issuer_for(&work).as_deref(),
+            Some("https://login.microsoftonline.com/t1/v2.0")
+        );
+        assert!(common.issuer_for(&claims(json!({}))).is_none());
+        assert!(common.claims_allowed(&work));
+        let forged =
+            claims(json!({"tid": "t1", "iss": "https://login.microsoftonline.com/t2/v2.0"}));
+        assert!(!common.claims_allowed(&forged));
+        let personal = claims(json!({
+            "tid": MICROSOFT_CONSUMER_TENANT_ID,
+            "iss": format!("https://login.microsoftonline.com/{MICROSOFT_CONSUMER_TENANT_ID}/v2.0"),
+        }));
+        let orgs = MicrosoftTenant::new(Some("organizations"), None);
+        let consumers = MicrosoftTenant::new(Some("consumers"), None);
+        assert!(!orgs.claims_allowed(&personal) && orgs.claims_allowed(&work));
+        assert!(consumers.claims_allowed(&personal) && !consumers.claims_allowed(&work));
+    }
+
+    #[test]
+    fn providers_with_id_token_sign_in_are_better_auths() {
+        // Better Auth 1.7.25 declares key-based `idToken` rules for apple, facebook, google and
+        // microsoft; line verifies at its own endpoint (`Provider::verify_id_token`).
+        let with: Vec<&str> = tessera_core::providers::NAMED_PROVIDERS
+            .iter()
+            .filter(|p| definition(p.id).unwrap().id_token.is_some())
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(with, ["apple", "facebook", "google", "microsoft"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::http::{Http, HttpError};
-use super::named::{self, Mapped, Named, Profile};
+use super::named::{self, Mapped, MicrosoftTenant, Named, Profile};
 
 /// How long a fetched key set is trusted before it is fetched again (Better Auth: 5 minutes),
 /// and the least time between two refetches for a key the set lacks.
@@ -114,6 +114,7 @@ struct Endpoints {
 pub struct Provider {
     cfg: SocialProviderConfig,
     named: Option<Named>,
+    microsoft: Option<MicrosoftTenant>,
     http: Http,
     discovered: OnceCell<Endpoints>,
     jwks: Mutex<Option<(Instant, Value)>>,
@@ -128,9 +129,12 @@ impl Provider {
             ),
             _ => None,
         };
+        let microsoft = (named.is_some() && cfg.id == "microsoft")
+            .then(|| MicrosoftTenant::new(cfg.tenant_id.as_deref(), cfg.authority.as_deref()));
         Ok(Provider {
             cfg,
             named,
+            microsoft,
             http,
             discovered: OnceCell::new(),
             jwks: Mutex::new(None),
@@ -188,6 +192,11 @@ impl Provider {
                 id_token_algorithms: Vec::new(),
             }
         };
+        if let (Some(ms), false) = (&self.microsoft, self.uses_discovery()) {
+            e.authorization = ms.authorization();
+            e.token = ms.token();
+            e.jwks_uri = Some(ms.jwks_uri());
+        }
         let c = &self.cfg;
         if let Some(v) = &c.authorization_endpoint {
             e.authorization.clone_from(v);
@@ -317,11 +326,25 @@ impl Provider {
         if let Some(nonce) = nonce {
             params.push(("nonce", nonce.to_owned()));
         }
-        if let Some(p) = &self.cfg.prompt {
-            params.push(("prompt", p.clone()));
+        // `prompt` and `access_type` reach the URL only where Better Auth's provider passes them.
+        let id = self.cfg.id.as_str();
+        let prompt = match (n, id) {
+            (None, _) | (Some(_), "atlassian" | "github" | "google" | "microsoft") => {
+                self.cfg.prompt.clone()
+            }
+            (Some(_), "discord") => Some(self.cfg.prompt.clone().unwrap_or_else(|| "none".into())),
+            (Some(_), _) => None,
+        };
+        if let Some(p) = prompt {
+            params.push(("prompt", p));
         }
-        if let Some(a) = &self.cfg.access_type {
-            params.push(("access_type", a.clone()));
+        let access_type = match (n, id) {
+            (None, _) | (Some(_), "google") => Some("access_type"),
+            (Some(_), "dropbox") => Some("token_access_type"),
+            (Some(_), _) => None,
+        };
+        if let (Some(name), Some(a)) = (access_type, &self.cfg.access_type) {
+            params.push((name, a.clone()));
         }
         if let Some(m) = n.and_then(|n| n.response_mode) {
             params.push(("response_mode", m.to_owned()));
@@ -443,9 +466,86 @@ impl Provider {
         ))
     }
 
+    /// Facebook's `allowOpaqueToken`: a client token that is not a JWT passes verification; the
+    /// profile step then proves it (Graph `debug_token`) with the access token.
+    pub fn allows_opaque_id_token(&self) -> bool {
+        self.named.is_some() && self.cfg.id == "facebook"
+    }
+
+    /// `verifyFacebookAccessToken`: the user id an access token was issued for, when Graph's
+    /// `debug_token` says it is valid and was issued to this app.
+    async fn facebook_token_user(&self, access: &str) -> Option<String> {
+        let secret = self.cfg.client_secret.as_deref()?;
+        let base = self
+            .cfg
+            .api_base
+            .as_deref()
+            .unwrap_or("https://graph.facebook.com");
+        let mut url = url::Url::parse(&format!("{base}/debug_token")).ok()?;
+        url.query_pairs_mut()
+            .append_pair("input_token", access)
+            .append_pair("access_token", &format!("{}|{secret}", self.cfg.client_id));
+        let answer = self.http.get_json(url.as_str(), None, &[]).await.ok()?;
+        let data = answer.get("data")?;
+        let app_id = data.get("app_id").map(value_string);
+        let user_id = data
+            .get("user_id")
+            .map(value_string)
+            .filter(|u| !u.is_empty());
+        (data.get("is_valid") == Some(&Value::Bool(true))
+            && app_id.as_deref() == Some(self.cfg.client_id.as_str()))
+        .then_some(user_id)
+        .flatten()
+    }
+
     /// Whether a client may sign in with an ID token of this provider (`supportsIdTokenSignIn`).
     pub async fn supports_id_token(&self) -> bool {
-        !self.cfg.disable_id_token_sign_in && self.id_token_rules().await.is_some()
+        !self.cfg.disable_id_token_sign_in
+            && (self.is_line() || self.id_token_rules().await.is_some())
+    }
+
+    /// LINE verifies ID tokens at its own endpoint instead of by keys.
+    fn is_line(&self) -> bool {
+        self.named.is_some() && self.cfg.id == "line" && !self.uses_discovery()
+    }
+
+    /// LINE's `idToken.verify`: its verify endpoint accepts the token for this client (and the
+    /// nonce, when it reports one); the claims are then the token's own.
+    async fn verify_line_id_token(
+        &self,
+        token: &str,
+        nonce: Option<&str>,
+    ) -> Option<Map<String, Value>> {
+        let base = self
+            .cfg
+            .api_base
+            .as_deref()
+            .unwrap_or("https://api.line.me");
+        let mut form: Vec<(&'static str, String)> = vec![
+            ("id_token", token.to_owned()),
+            ("client_id", self.cfg.client_id.clone()),
+        ];
+        if let Some(n) = nonce {
+            form.push(("nonce", n.to_owned()));
+        }
+        let data = self
+            .http
+            .post_form(&format!("{base}/oauth2/v2.1/verify"), &form, &[])
+            .await
+            .ok()?;
+        if data.get("aud").and_then(Value::as_str) != Some(self.cfg.client_id.as_str()) {
+            return None;
+        }
+        if let Some(claimed) = data.get("nonce").and_then(Value::as_str)
+            && Some(claimed) != nonce
+        {
+            return None;
+        }
+        Some(
+            id_token::decode_unverified(token)
+                .map(|(_, c)| c)
+                .unwrap_or_default(),
+        )
     }
 
     async fn key_set(&self, force: bool, jwks_uri: &str) -> Result<Value, ProviderError> {
@@ -468,30 +568,52 @@ impl Provider {
         token: &str,
         nonce: Option<&str>,
     ) -> Option<Map<String, Value>> {
-        let (issuers, jwks_uri, algorithms, max_age) = self.id_token_rules().await?;
+        if self.is_line() {
+            return self.verify_line_id_token(token, nonce).await;
+        }
+        let (mut issuers, jwks_uri, algorithms, max_age) = self.id_token_rules().await?;
+        let microsoft = self.microsoft.as_ref().filter(|_| !self.uses_discovery());
+        if let Some(ms) = microsoft {
+            let (_, unverified) = id_token::decode_unverified(token)?;
+            issuers = vec![ms.issuer_for(&unverified)?];
+        }
         let audiences = [self.cfg.client_id.clone()];
         let algs: Vec<&str> = algorithms.iter().map(String::as_str).collect();
+        // Apple compares the nonce exactly or as its SHA-256, after the other checks.
+        let apple = self.named.is_some() && self.cfg.id == "apple";
         let expected = id_token::Expected {
             issuers: &issuers,
             audiences: &audiences,
             algorithms: &algs,
-            nonce,
+            nonce: nonce.filter(|_| !apple),
             max_age_secs: max_age,
             now: OffsetDateTime::now_utc().unix_timestamp(),
         };
         let set = self.key_set(false, &jwks_uri).await.ok()?;
-        match id_token::verify(token, &set, &expected) {
-            Ok(claims) => Some(claims),
+        let claims = match id_token::verify(token, &set, &expected) {
+            Ok(claims) => claims,
             Err(id_token::IdTokenError::NoKey | id_token::IdTokenError::Signature) => {
                 // A key rotated in since the set was fetched: fetch once more (rate-limited).
                 let set = self.key_set(true, &jwks_uri).await.ok()?;
-                id_token::verify(token, &set, &expected).ok()
+                id_token::verify(token, &set, &expected).ok()?
             }
             Err(e) => {
                 tracing::info!(provider = %self.cfg.id, reason = %e, "ID token refused");
-                None
+                return None;
             }
+        };
+        if apple
+            && let Some(n) = nonce
+            && !id_token::nonce_matches_exact_or_sha256(&claims, n)
+        {
+            tracing::info!(provider = %self.cfg.id, "ID token nonce does not match");
+            return None;
         }
+        if microsoft.is_some_and(|ms| !ms.claims_allowed(&claims)) {
+            tracing::info!(provider = %self.cfg.id, "ID token of a tenant not allowed");
+            return None;
+        }
+        Some(claims)
     }
 
     /// `getUserInfo` after a code exchange. `Ok(None)` is Better Auth's "unable to get user
@@ -629,14 +751,42 @@ impl Provider {
                 }
                 Ok(to_user_info(mapped, data))
             }
-            Profile::Get(url, map) => {
+            Profile::IdTokenOrGet(claims_map, _, _)
+                if tokens
+                    .id_token
+                    .as_deref()
+                    .is_some_and(|t| t.split('.').count() == 3) =>
+            {
+                let Some((_, claims)) = tokens
+                    .id_token
+                    .as_deref()
+                    .and_then(id_token::decode_unverified)
+                else {
+                    return Ok(None);
+                };
+                let data = Value::Object(claims);
+                Ok(to_user_info(claims_map(&data), data))
+            }
+            Profile::Get(url, map) | Profile::IdTokenOrGet(_, url, map) => {
                 let Some(access) = access else {
                     return Ok(None);
+                };
+                // Graph's `/me` answers any app's token: bind it to this app first.
+                let bound_user = if self.allows_opaque_id_token() {
+                    match self.facebook_token_user(access).await {
+                        Some(user) => Some(user),
+                        None => return Ok(None),
+                    }
+                } else {
+                    None
                 };
                 let profile = self
                     .http
                     .get_json(&api(url), Some(access), &headers)
                     .await?;
+                if bound_user.is_some_and(|u| profile.get("id").map(value_string) != Some(u)) {
+                    return Ok(None);
+                }
                 Ok(to_user_info(map(&profile), profile))
             }
             Profile::PostEmpty(url, map) => {

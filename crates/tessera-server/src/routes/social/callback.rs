@@ -79,7 +79,7 @@ pub async fn get(
         }
     };
     // From here on the state cookie has done its work.
-    let expire_state = vec![app.cookies.expire(&app.cookies.state)];
+    let expire_state = vec![app.cookies.expire(flow::state_cookie_name(&app))];
     let error_url = data.error_url.clone().unwrap_or(default_error_url);
     let fail = |code: &str, description: Option<&str>| {
         let mut r = flow::redirect_error(&error_url, code, description);
@@ -157,6 +157,7 @@ pub async fn get(
         &email.to_lowercase(),
         &account,
         disable_sign_up,
+        cfg.override_user_info_on_sign_in,
     )
     .await;
     match outcome {

@@ -99,6 +99,20 @@ pub fn purpose_secrets(state: &AppState, purpose: &str) -> Result<Secrets, ApiEr
     Secrets::versioned(keys, legacy).map_err(|_| ApiError::internal())
 }
 
+/// `derivePurposeKey` purpose of the state cookie (`storeStateStrategy: "cookie"`), and its
+/// lifetime in seconds.
+const STATE_COOKIE_PURPOSE: &str = "oauth-state-cookie";
+const STATE_IN_COOKIE_MAX_AGE: i64 = 600;
+
+/// The cookie a flow's state rides in, expired once the callback has read it.
+pub fn state_cookie_name(app: &AppState) -> &str {
+    if app.config.account.store_state_in_cookie {
+        &app.cookies.oauth_state
+    } else {
+        &app.cookies.state
+    }
+}
+
 /// What a new flow carries besides the callback URLs.
 pub struct NewState {
     pub callback_url: String,
@@ -132,6 +146,17 @@ pub async fn create_state(
         id_token_nonce: new.id_token_nonce,
         oauth_state: Some(oauth_state.clone()),
     };
+    if app.config.account.store_state_in_cookie {
+        let sealed = purpose_secrets(app, STATE_COOKIE_PURPOSE)?
+            .encrypt(&data.to_json())
+            .map_err(|_| ApiError::internal())?;
+        let cookie = app.cookies.set(
+            &app.cookies.oauth_state,
+            &sealed,
+            Some(STATE_IN_COOKIE_MAX_AGE),
+        );
+        return Ok((oauth_state, code_verifier, cookie));
+    }
     app.store
         .create_verification(&Verification {
             id: random::generate_id(32),
@@ -164,6 +189,25 @@ pub async fn consume_state(
     oauth_state: &str,
 ) -> Result<Result<StateData, StateRefused>, ApiError> {
     let refused = |code, error_url| Ok(Err(StateRefused { code, error_url }));
+    if app.config.account.store_state_in_cookie {
+        let Some(sealed) = cookies::read(headers, &app.cookies.oauth_state) else {
+            return refused("state_mismatch", None);
+        };
+        let Some(data) = purpose_secrets(app, STATE_COOKIE_PURPOSE)?
+            .decrypt(sealed)
+            .ok()
+            .and_then(|json| StateData::parse(&json))
+        else {
+            return refused("state_invalid", None);
+        };
+        if data.oauth_state.as_deref() != Some(oauth_state) {
+            return refused("state_mismatch", data.error_url);
+        }
+        if data.expires_at < to_epoch_ms(now_ms()) {
+            return refused("state_mismatch", data.error_url);
+        }
+        return Ok(Ok(data));
+    }
     let Some(row) = app
         .store
         .consume_verification(&state::identifier(oauth_state))

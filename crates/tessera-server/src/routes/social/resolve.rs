@@ -105,7 +105,30 @@ async fn mark_email_verified(
     Ok(())
 }
 
+/// `overrideUserInfoOnSignIn`: a returning user takes the provider's name, image and email.
+async fn override_user_info(app: &AppState, user: &mut User, info: &UserInfo, email: &str) {
+    let patch = UserPatch {
+        name: Some(info.name.clone()),
+        image: info.image.clone().map(Some),
+        email: Some(email.to_owned()),
+        email_verified: Some(if email == user.email {
+            user.email_verified || info.email_verified
+        } else {
+            info.email_verified
+        }),
+        ..UserPatch::default()
+    };
+    match app.store.update_user(&user.id, &patch, now_ms()).await {
+        Ok(Some(updated)) => *user = updated,
+        // Better Auth keeps the user it has when the update fails (an email taken, …).
+        Ok(None) | Err(_) => {
+            tracing::warn!(user_id = %user.id, "could not update user info during OAuth sign-in");
+        }
+    }
+}
+
 /// Sign-in, implicit link or sign-up, then a session. `email` is the provider's, lowercased.
+#[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
     app: &AppState,
     headers: &HeaderMap,
@@ -113,6 +136,7 @@ pub async fn sign_in(
     email: &str,
     account: &AccountData,
     disable_sign_up: bool,
+    override_user: bool,
 ) -> Result<Outcome, ApiError> {
     let linking = &app.config.account;
     let owned = app
@@ -131,6 +155,9 @@ pub async fn sign_in(
             }
         }
         mark_email_verified(app, &mut user, info, email).await?;
+        if override_user {
+            override_user_info(app, &mut user, info, email).await;
+        }
         (user, false)
     } else if let Some(mut user) = app.store.find_user_by_email(email).await? {
         let trusted = linking.trusted_providers.contains(&account.provider_id);
@@ -149,6 +176,9 @@ pub async fn sign_in(
         }
         tracing::info!(user_id = %user.id, provider = %account.provider_id, "account linked by verified email");
         mark_email_verified(app, &mut user, info, email).await?;
+        if override_user {
+            override_user_info(app, &mut user, info, email).await;
+        }
         (user, false)
     } else {
         if disable_sign_up {
