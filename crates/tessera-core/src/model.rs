@@ -131,6 +131,25 @@ pub struct Verification {
     pub updated_at: OffsetDateTime,
 }
 
+impl Verification {
+    /// A new row, as Better Auth writes one: a fresh 32-character id, created and updated `now`.
+    pub fn expiring(
+        identifier: String,
+        value: String,
+        now: OffsetDateTime,
+        lifetime: time::Duration,
+    ) -> Verification {
+        Verification {
+            id: crate::crypto::random::generate_id(32),
+            identifier,
+            value,
+            expires_at: now + lifetime,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TwoFactor {
     pub id: String,

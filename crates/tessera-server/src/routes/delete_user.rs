@@ -123,14 +123,12 @@ async fn delete_user(
         let expires_in = i64::try_from(options.delete_token_expires_in).unwrap_or(i64::MAX);
         state
             .store
-            .create_verification(&Verification {
-                id: random::generate_id(32),
-                identifier: identifier(&token),
-                value: user.id.clone(),
-                expires_at: now + Duration::seconds(expires_in),
-                created_at: now,
-                updated_at: now,
-            })
+            .create_verification(&Verification::expiring(
+                identifier(&token),
+                user.id.clone(),
+                now,
+                Duration::seconds(expires_in),
+            ))
             .await?;
         let url = format!(
             "{}/delete-user/callback?token={token}&callbackURL={}",

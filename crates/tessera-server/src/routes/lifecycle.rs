@@ -111,14 +111,12 @@ async fn request_password_reset(
     let now = now_ms();
     state
         .store
-        .create_verification(&Verification {
-            id: random::generate_id(32),
-            identifier: reset_identifier(&token),
-            value: user.id.clone(),
-            expires_at: now + Duration::seconds(RESET_TOKEN_SECS),
-            created_at: now,
-            updated_at: now,
-        })
+        .create_verification(&Verification::expiring(
+            reset_identifier(&token),
+            user.id.clone(),
+            now,
+            Duration::seconds(RESET_TOKEN_SECS),
+        ))
         .await?;
     let url = format!(
         "{}/reset-password/{token}?callbackURL={}",

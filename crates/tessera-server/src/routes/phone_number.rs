@@ -123,14 +123,12 @@ async fn issue_otp(state: &AppState, identifier: String) -> Result<String, ApiEr
     let now = now_ms();
     state
         .store
-        .create_verification(&Verification {
-            id: random::generate_id(32),
+        .create_verification(&Verification::expiring(
             identifier,
-            value: format!("{code}:0"),
-            expires_at: now + Duration::seconds(OTP_LIFETIME_SECS),
-            created_at: now,
-            updated_at: now,
-        })
+            format!("{code}:0"),
+            now,
+            Duration::seconds(OTP_LIFETIME_SECS),
+        ))
         .await?;
     Ok(code)
 }

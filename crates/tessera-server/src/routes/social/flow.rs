@@ -4,8 +4,8 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tessera_core::crypto::signed;
 use tessera_core::crypto::symmetric::Secrets;
-use tessera_core::crypto::{random, signed};
 use tessera_core::model::Verification;
 use tessera_core::oauth::state::{self, StateData};
 use tessera_core::oauth::{self, purpose_key};
@@ -158,14 +158,12 @@ pub async fn create_state(
         return Ok((oauth_state, code_verifier, cookie));
     }
     app.store
-        .create_verification(&Verification {
-            id: random::generate_id(32),
-            identifier: state::identifier(&oauth_state),
-            value: data.to_json(),
-            expires_at,
-            created_at: now,
-            updated_at: now,
-        })
+        .create_verification(&Verification::expiring(
+            state::identifier(&oauth_state),
+            data.to_json(),
+            now,
+            expires_at - now,
+        ))
         .await?;
     let cookie = app.cookies.set(
         &app.cookies.state,
