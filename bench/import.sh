@@ -58,7 +58,15 @@ export TESSERA_LOG=warn
 load1() { cut -d' ' -f1 /proc/loadavg; }
 rustcs() { pgrep -c -x rustc || true; }
 
+# The previous run's writes (a gigabyte of SQLite pages, or PostgreSQL's checkpoint of a million
+# rows) would otherwise be flushed to disk during the next run and slow it by up to half.
+flush_writes() {
+  psql -q "$pg_server/postgres" -c "CHECKPOINT" > /dev/null 2>&1 || true
+  sync
+}
+
 wait_for_quiet() {
+  flush_writes
   [ "$wait_quiet" = 1 ] || return 0
   local waited=0
   while awk -v l="$(load1)" 'BEGIN { exit !(l >= 1.0) }'; do

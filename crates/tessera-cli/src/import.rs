@@ -45,8 +45,9 @@ pub struct ClerkArgs {
     /// one JSON object per line. Default: next to the CSV, `clerk-extras.ndjson`.
     #[arg(long)]
     pub extras: Option<PathBuf>,
-    #[arg(long, default_value_t = 10_000)]
-    pub batch_size: usize,
+    /// Users per transaction (default: 50,000 on SQLite, 10,000 on PostgreSQL).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Import even when the snapshot's users do not look like the CSV's.
     #[arg(long)]
     pub allow_snapshot_mismatch: bool,
@@ -65,7 +66,7 @@ impl ClerkArgs {
             verify: false,
             report: Some(PathBuf::from(".tessera/example-import-report.json")),
             extras: Some(PathBuf::from(".tessera/example-import-extras.ndjson")),
-            batch_size: 10_000,
+            batch_size: None,
             allow_snapshot_mismatch: false,
         }
     }
@@ -116,7 +117,7 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
     let mut plan = PlanOptions::new(cfg.plugins);
     plan.passwords = cfg.verify_context();
     let mut options = ImportOptions::new(plan);
-    options.batch_size = args.batch_size.max(1);
+    options.batch_size = args.batch_size;
     options.report = args.report.clone();
     options.allow_snapshot_mismatch = args.allow_snapshot_mismatch;
     if !args.dry_run && !args.verify {

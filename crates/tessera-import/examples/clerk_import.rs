@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .position(|a| a == "--batch")
         .and_then(|i| args.get(i + 1))
     {
-        options.batch_size = size.parse()?;
+        options.batch_size = Some(size.parse()?);
     }
     let started = Instant::now();
     let summary = if args.iter().any(|a| a == "--dry-run") {

@@ -615,7 +615,11 @@ async fn insert_user(
         })
         .collect();
     app.store
-        .insert_import_batch(std::slice::from_ref(&user), &rows, &[])
+        .insert_import_batch(tessera_store::ImportBatch {
+            users: vec![user.clone()],
+            accounts: rows,
+            two_factors: Vec::new(),
+        })
         .await
         .unwrap();
     user

@@ -1,81 +1,55 @@
-//! The importer's batch write: one transaction per batch, multi-row inserts as large as the dialect's
-//! bind-parameter limit allows, `ON CONFLICT DO NOTHING` so that a rerun writes only what is missing.
+//! The importer's batch write: one transaction per batch, `ON CONFLICT DO NOTHING` so that a rerun
+//! writes only what is missing.
 //!
 //! A user skipped because its id, email, username or phone number is taken keeps its accounts and
 //! twoFactor row out too: they would otherwise attach to the existing user (or break its foreign key).
 //! Rows for users outside the batch are inserted as given.
 //!
-//! The arguments of the next statement are built while the database runs the current one, so the
-//! caller's thread and the database's overlap instead of taking turns.
-//!
-//! On SQLite the writer connection gets bulk settings for the batch and its own ones back after
-//! it (see [`BULK_PRAGMAS`]); durability is unchanged (`synchronous` stays as configured).
+//! A SQLite file is written through rusqlite on a blocking thread ([`crate::sqlite_import`]).
+//! PostgreSQL (and in-memory SQLite, whose one connection is sqlx's) takes multi-row inserts as
+//! large as the bind-parameter limit allows; the arguments of the next statement are built while the
+//! database runs the current one, so the caller's thread and the database's overlap.
 
 use std::collections::HashSet;
 
 use tessera_core::model::{Account, TwoFactor, User};
 use tessera_core::schema::Column;
 
-use crate::db::{Shape, Target, Tx};
+use crate::db::{Db, Shape, Target, Tx};
 use crate::ddl::quote;
 use crate::queries::{TableSql, insert};
 use crate::record::{self, Fields};
 use crate::sql_store::SqlStore;
+use crate::sqlite_import::Inserts;
 use crate::value::{Cell, Value};
-use crate::{BatchOutcome, Dialect, ImportedRows, StoreError, StoreResult, postgres, sqlite};
-
-/// Settings of the SQLite writer connection while it writes a batch, and what they go back to.
-/// - `temp_store`: a multi-row `INSERT` in a transaction keeps a statement journal (to undo just
-///   that statement if a constraint aborts it); in memory it costs no file writes (measured: the
-///   journal's writes were a seventh of the writer thread's time).
-/// - `wal_autocheckpoint`: a checkpoint copies every page the WAL holds back into the database and
-///   fsyncs; every 1000 pages (SQLite's default) that is several times per batch, and the same
-///   index pages are copied again and again. 40 MB between checkpoints copies each far less often.
-/// - `cache_size`: the unique indexes (email, username, phone) take inserts in random order; past
-///   a few hundred thousand users they outgrow the server's 64 MiB and pages are read again.
-///
-/// `synchronous` is left as configured (NORMAL under WAL: consistent on power loss, and a killed
-/// process loses nothing it committed), so the batch commits exactly as any other transaction.
-const BULK_PRAGMAS: [(&str, &str, &str); 3] = [
-    ("temp_store", "MEMORY", "DEFAULT"),
-    ("wal_autocheckpoint", "10000", "1000"),
-    ("cache_size", "-262144", "-65536"),
-];
-
-async fn sqlite_pragmas(store: &SqlStore, bulk: bool) -> StoreResult<()> {
-    for (name, during, after) in BULK_PRAGMAS {
-        let value = if bulk { during } else { after };
-        store
-            .db
-            .execute(&format!("PRAGMA {name} = {value}"), Vec::new())
-            .await?;
-    }
-    Ok(())
-}
+use crate::{
+    BatchOutcome, Dialect, ImportBatch, ImportedRows, StoreError, StoreResult, postgres, sqlite,
+};
 
 pub(crate) async fn insert_batch(
     store: &SqlStore,
-    users: &[User],
-    accounts: &[Account],
-    two_factors: &[TwoFactor],
+    batch: ImportBatch,
 ) -> StoreResult<BatchOutcome> {
-    if store.q.dialect != Dialect::Sqlite {
-        return write_batch(store, users, accounts, two_factors).await;
-    }
-    sqlite_pragmas(store, true).await?;
-    let written = write_batch(store, users, accounts, two_factors).await;
-    let restored = sqlite_pragmas(store, false).await;
-    let outcome = written?;
-    restored?;
-    Ok(outcome)
+    let Db::Sqlite(sqlite::Pools {
+        write,
+        import: Some(writer),
+        ..
+    }) = &store.db
+    else {
+        return write_batch(store, batch).await;
+    };
+    let q = &store.q;
+    let inserts = Inserts::new(&q.user, &q.account, q.two_factor.as_ref());
+    // Held for the batch: this process's other writes wait for the pool instead of for SQLite's lock.
+    let _writer_turn = write.acquire().await?;
+    let writer = writer.clone();
+    tokio::task::spawn_blocking(move || writer.write(&inserts, batch))
+        .await
+        .map_err(|e| StoreError::Inline(format!("the import writer thread failed: {e}")))?
 }
 
-async fn write_batch(
-    store: &SqlStore,
-    users: &[User],
-    accounts: &[Account],
-    two_factors: &[TwoFactor],
-) -> StoreResult<BatchOutcome> {
+async fn write_batch(store: &SqlStore, batch: ImportBatch) -> StoreResult<BatchOutcome> {
+    let (users, accounts, two_factors) = (&batch.users, &batch.accounts, &batch.two_factors);
     let q = &store.q;
     let max_variables = match q.dialect {
         Dialect::Sqlite => sqlite::MAX_VARIABLES,
@@ -146,12 +120,10 @@ async fn write_batch(
     }
     tx.commit().await?;
 
+    let user_inserted = users.iter().map(|u| inserted.contains(&u.id)).collect();
     Ok(BatchOutcome {
-        inserted_user_ids: users
-            .iter()
-            .filter(|u| inserted.contains(&u.id))
-            .map(|u| u.id.clone())
-            .collect(),
+        batch,
+        user_inserted,
         inserted_accounts,
         inserted_two_factors,
     })

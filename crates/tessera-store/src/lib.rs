@@ -26,6 +26,7 @@ mod queries;
 mod record;
 mod sql_store;
 mod sqlite;
+mod sqlite_import;
 mod sqlite_inline;
 mod store;
 mod value;
@@ -35,7 +36,7 @@ pub use list_users::{
     UserSort,
 };
 pub use migrate::{MigrationReport, migrate};
-pub use store::{BatchOutcome, Dialect, ImportedRows, Store, StoreError, StoreResult};
+pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,11 +1,13 @@
 //! Domain rows ↔ columns, by column name, written once for both dialects. A column the enabled
 //! plugins do not have is simply absent: reading it gives `None`, and writing a value to it is refused.
 
+use std::borrow::Cow;
+
 use tessera_core::model::{Account, Session, TwoFactor, User, Verification};
 use tessera_core::schema::{self, Column};
 use time::OffsetDateTime;
 
-use crate::value::{Cell, Value};
+use crate::value::{Cell, Field, Value};
 use crate::{StoreError, StoreResult};
 
 /// One decoded row, readable by column name.
@@ -104,22 +106,26 @@ pub(crate) fn user(f: &Fields<'_>) -> StoreResult<User> {
 }
 
 pub(crate) fn user_value(u: &User, column: &str) -> Option<Value> {
+    user_field(u, column).map(Value::from)
+}
+
+pub(crate) fn user_field<'a>(u: &'a User, column: &str) -> Option<Field<'a>> {
     Some(match column {
-        "id" => Value::text(&u.id),
-        "name" => Value::text(&u.name),
-        "email" => Value::text(&u.email),
+        "id" => Field::text(&u.id),
+        "name" => Field::text(&u.name),
+        "email" => Field::text(&u.email),
         "emailVerified" => u.email_verified.into(),
-        "image" => u.image.clone().into(),
+        "image" => Field::opt_text(&u.image),
         "createdAt" => u.created_at.into(),
         "updatedAt" => u.updated_at.into(),
-        "role" => u.role.clone().into(),
+        "role" => Field::opt_text(&u.role),
         "banned" => u.banned.into(),
-        "banReason" => u.ban_reason.clone().into(),
+        "banReason" => Field::opt_text(&u.ban_reason),
         "banExpires" => u.ban_expires.into(),
         "twoFactorEnabled" => u.two_factor_enabled.into(),
-        "username" => u.username.clone().into(),
-        "displayUsername" => u.display_username.clone().into(),
-        "phoneNumber" => u.phone_number.clone().into(),
+        "username" => Field::opt_text(&u.username),
+        "displayUsername" => Field::opt_text(&u.display_username),
+        "phoneNumber" => Field::opt_text(&u.phone_number),
         "phoneNumberVerified" => u.phone_number_verified.into(),
         _ => return None,
     })
@@ -173,23 +179,27 @@ pub(crate) fn account(f: &Fields<'_>) -> StoreResult<Account> {
 }
 
 pub(crate) fn account_value(a: &Account, column: &str) -> Option<Value> {
+    account_field(a, column).map(Value::from)
+}
+
+pub(crate) fn account_field<'a>(a: &'a Account, column: &str) -> Option<Field<'a>> {
     Some(match column {
-        "id" => Value::text(&a.id),
-        "accountId" => Value::text(&a.account_id),
-        "providerId" => Value::text(&a.provider_id),
-        "userId" => Value::text(&a.user_id),
-        "accessToken" => a.access_token.clone().into(),
-        "refreshToken" => a.refresh_token.clone().into(),
-        "idToken" => a.id_token.clone().into(),
+        "id" => Field::text(&a.id),
+        "accountId" => Field::text(&a.account_id),
+        "providerId" => Field::text(&a.provider_id),
+        "userId" => Field::text(&a.user_id),
+        "accessToken" => Field::opt_text(&a.access_token),
+        "refreshToken" => Field::opt_text(&a.refresh_token),
+        "idToken" => Field::opt_text(&a.id_token),
         "accessTokenExpiresAt" => a.access_token_expires_at.into(),
         "refreshTokenExpiresAt" => a.refresh_token_expires_at.into(),
-        "scope" => a.scope.clone().into(),
-        "password" => a.password.clone().into(),
+        "scope" => Field::opt_text(&a.scope),
+        "password" => Field::opt_text(&a.password),
         "createdAt" => a.created_at.into(),
         "updatedAt" => a.updated_at.into(),
-        schema::LEGACY_ACCOUNT_ISSUER => {
-            Value::Text(Some(schema::legacy_account_issuer(&a.provider_id)))
-        }
+        schema::LEGACY_ACCOUNT_ISSUER => Field::Text(Some(Cow::Owned(
+            schema::legacy_account_issuer(&a.provider_id),
+        ))),
         _ => return None,
     })
 }
@@ -230,11 +240,15 @@ pub(crate) fn two_factor(f: &Fields<'_>) -> StoreResult<TwoFactor> {
 }
 
 pub(crate) fn two_factor_value(t: &TwoFactor, column: &str) -> Option<Value> {
+    two_factor_field(t, column).map(Value::from)
+}
+
+pub(crate) fn two_factor_field<'a>(t: &'a TwoFactor, column: &str) -> Option<Field<'a>> {
     Some(match column {
-        "id" => Value::text(&t.id),
-        "secret" => Value::text(&t.secret),
-        "backupCodes" => Value::text(&t.backup_codes),
-        "userId" => Value::text(&t.user_id),
+        "id" => Field::text(&t.id),
+        "secret" => Field::text(&t.secret),
+        "backupCodes" => Field::text(&t.backup_codes),
+        "userId" => Field::text(&t.user_id),
         "verified" => t.verified.into(),
         "failedVerificationCount" => t.failed_verification_count.into(),
         "lockedUntil" => t.locked_until.into(),

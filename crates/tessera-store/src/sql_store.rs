@@ -16,7 +16,7 @@ use crate::list_users::{self, ListUsersQuery};
 use crate::queries::{Queries, TableSql, assignments};
 use crate::record::{self, Fields};
 use crate::value::{Cell, Value};
-use crate::{BatchOutcome, Dialect, ImportedRows, Store, StoreError, StoreResult};
+use crate::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 pub(crate) struct SqlStore {
     pub(crate) db: Db,
@@ -665,13 +665,8 @@ impl Store for SqlStore {
             > 0)
     }
 
-    async fn insert_import_batch(
-        &self,
-        users: &[User],
-        accounts: &[Account],
-        two_factors: &[TwoFactor],
-    ) -> StoreResult<BatchOutcome> {
-        crate::import::insert_batch(self, users, accounts, two_factors).await
+    async fn insert_import_batch(&self, batch: ImportBatch) -> StoreResult<BatchOutcome> {
+        crate::import::insert_batch(self, batch).await
     }
 
     async fn existing_user_ids(&self, ids: &[&str]) -> StoreResult<Vec<String>> {

@@ -2,6 +2,7 @@
 //! also accepts integer epoch milliseconds (Drizzle's `timestamp_ms`) and text booleans.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -12,6 +13,7 @@ use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
 use tessera_core::schema::{Column, FieldType};
 use tessera_core::timefmt;
 
+use crate::sqlite_import::ImportWriter;
 use crate::sqlite_inline::InlineReader;
 use crate::value::{Cell, Value, parse_bool_text};
 use crate::{OpenOptions, StoreError, StoreResult};
@@ -29,6 +31,8 @@ pub(crate) struct Pools {
     /// Reads by a unique key, on the calling thread; `None` for an in-memory database, whose
     /// readers must share the writer's connection.
     pub inline: Option<InlineReader>,
+    /// The importer's writer (`sqlite_import`); `None` in memory, like `inline`.
+    pub import: Option<Arc<ImportWriter>>,
 }
 
 pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Pools> {
@@ -59,6 +63,7 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
             read: write.clone(),
             write,
             inline: None,
+            import: None,
         });
     }
     let read = SqlitePoolOptions::new()
@@ -72,10 +77,15 @@ pub(crate) async fn connect(url: &str, options: &OpenOptions) -> StoreResult<Poo
         connect.get_filename(),
         options.busy_timeout,
     ));
+    let import = Some(ImportWriter::new(
+        connect.get_filename(),
+        options.busy_timeout,
+    ));
     Ok(Pools {
         read,
         write,
         inline,
+        import,
     })
 }
 

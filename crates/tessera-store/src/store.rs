@@ -19,7 +19,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// An error of the direct SQLite read path (`sqlite_inline`), which does not go through sqlx.
+    /// An error of the SQLite paths that do not go through sqlx: point reads (`sqlite_inline`) and
+    /// the importer's writer (`sqlite_import`).
     #[error("database error: {0}")]
     Inline(String),
     #[error("schema error: {0}")]
@@ -33,13 +34,37 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The rows of one import transaction. Owned, so that a store can write them on a thread of its own
+/// while the caller goes on; [`BatchOutcome::batch`] hands them back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportBatch {
+    pub users: Vec<User>,
+    pub accounts: Vec<Account>,
+    pub two_factors: Vec<TwoFactor>,
+}
+
 /// What one import batch wrote. Rows whose primary key (or a unique column) already holds a row are
 /// skipped, not overwritten, so a rerun after a crash writes only what is missing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchOutcome {
-    pub inserted_user_ids: Vec<String>,
+    pub batch: ImportBatch,
+    /// Whether each of `batch.users` was inserted, in the same order.
+    pub user_inserted: Vec<bool>,
     pub inserted_accounts: u64,
     pub inserted_two_factors: u64,
+}
+
+impl BatchOutcome {
+    /// The ids of the users this batch inserted, in batch order.
+    pub fn inserted_user_ids(&self) -> Vec<&str> {
+        self.batch
+            .users
+            .iter()
+            .zip(&self.user_inserted)
+            .filter(|(_, inserted)| **inserted)
+            .map(|(user, _)| user.id.as_str())
+            .collect()
+    }
 }
 
 /// What [`Store::find_imported_rows`] found, in no particular order.
@@ -185,12 +210,7 @@ pub trait Store: Send + Sync + 'static {
     /// Writes one batch in one transaction; rows already present are skipped (see [`BatchOutcome`]).
     /// Accounts and twoFactor rows of a user of this batch that was skipped are skipped with it, so
     /// a rerun is safe when each user's rows travel in the same batch as the user.
-    async fn insert_import_batch(
-        &self,
-        users: &[User],
-        accounts: &[Account],
-        two_factors: &[TwoFactor],
-    ) -> StoreResult<BatchOutcome>;
+    async fn insert_import_batch(&self, batch: ImportBatch) -> StoreResult<BatchOutcome>;
     /// Which of these user ids exist: how an import rerun tells present users from conflicts
     /// without a query per user.
     async fn existing_user_ids(&self, ids: &[&str]) -> StoreResult<Vec<String>>;

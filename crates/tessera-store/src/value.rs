@@ -3,6 +3,8 @@
 //! its own encoding (SQLite ISO text and 0/1, PostgreSQL timestamptz and boolean), so everything
 //! above that line is written once.
 
+use std::borrow::Cow;
+
 use time::OffsetDateTime;
 
 /// A bound parameter. `None` binds a typed NULL.
@@ -53,6 +55,62 @@ impl From<Option<OffsetDateTime>> for Value {
 impl From<Option<i64>> for Value {
     fn from(n: Option<i64>) -> Value {
         Value::Int(n)
+    }
+}
+
+/// A value read off a domain row without copying its text: what the importer's SQLite writer binds
+/// (SQLite copies bound text into its own reused buffer). [`Value`] is its owned form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Field<'a> {
+    Text(Option<Cow<'a, str>>),
+    Bool(Option<bool>),
+    Date(Option<OffsetDateTime>),
+    Int(Option<i64>),
+}
+
+impl<'a> Field<'a> {
+    pub(crate) fn text(s: &'a str) -> Field<'a> {
+        Field::Text(Some(Cow::Borrowed(s)))
+    }
+    pub(crate) fn opt_text(s: &'a Option<String>) -> Field<'a> {
+        Field::Text(s.as_deref().map(Cow::Borrowed))
+    }
+}
+
+impl From<Field<'_>> for Value {
+    fn from(field: Field<'_>) -> Value {
+        match field {
+            Field::Text(s) => Value::Text(s.map(Cow::into_owned)),
+            Field::Bool(b) => Value::Bool(b),
+            Field::Date(t) => Value::Date(t),
+            Field::Int(n) => Value::Int(n),
+        }
+    }
+}
+
+impl From<bool> for Field<'_> {
+    fn from(b: bool) -> Self {
+        Field::Bool(Some(b))
+    }
+}
+impl From<Option<bool>> for Field<'_> {
+    fn from(b: Option<bool>) -> Self {
+        Field::Bool(b)
+    }
+}
+impl From<OffsetDateTime> for Field<'_> {
+    fn from(t: OffsetDateTime) -> Self {
+        Field::Date(Some(t))
+    }
+}
+impl From<Option<OffsetDateTime>> for Field<'_> {
+    fn from(t: Option<OffsetDateTime>) -> Self {
+        Field::Date(t)
+    }
+}
+impl From<Option<i64>> for Field<'_> {
+    fn from(n: Option<i64>) -> Self {
+        Field::Int(n)
     }
 }
 

@@ -169,7 +169,7 @@ db_test! {
         let store = db.open(Plugins::ALL).await;
         store.create_user(&user(1), &[credential(1)]).await.unwrap();
         store.create_account(&github(1)).await.unwrap();
-        store.insert_import_batch(&[user(2)], &[credential(2)], &[]).await.unwrap();
+        store.insert_import_batch(batch(vec![user(2)], vec![credential(2)], vec![])).await.unwrap();
 
         let issuer = |account_id: String| async move {
             db.scalar(&format!(r#"select "issuer" from "account" where "id" = '{account_id}'"#)).await
@@ -686,12 +686,24 @@ db_test! {
         let accounts: Vec<Account> = (1..=50).flat_map(|n| [credential(n), github(n)]).collect();
         let two_factors: Vec<_> = (1..=50).filter(|n: &u32| n.is_multiple_of(5)).map(two_factor).collect();
 
-        let first = store.insert_import_batch(&users, &accounts, &two_factors).await.unwrap();
-        assert_eq!(first.inserted_user_ids, users.iter().map(|u| u.id.clone()).collect::<Vec<_>>());
+        let rows = batch(users.clone(), accounts, two_factors);
+        let first = store.insert_import_batch(rows.clone()).await.unwrap();
+        assert_eq!(first.inserted_user_ids(), users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>());
         assert_eq!((first.inserted_accounts, first.inserted_two_factors), (100, 10));
+        assert_eq!(first.batch, rows, "the rows come back as given");
+        if db.dialect == Dialect::Sqlite {
+            // Stored exactly as Better Auth's Kysely adapter writes: ISO text with milliseconds, 0/1.
+            let stored = db.scalar(&format!(
+                r#"select "createdAt" || '|' || "emailVerified" from "user" where "id" = '{}'"#,
+                id("user", 7)
+            )).await;
+            let expected = format!("{}|{}", timefmt::to_iso_ms(user(7).created_at), i32::from(user(7).email_verified));
+            assert_eq!(stored, Some(expected));
+        }
 
-        let again = store.insert_import_batch(&users, &accounts, &two_factors).await.unwrap();
-        assert_eq!(again, tessera_store::BatchOutcome::default());
+        let again = store.insert_import_batch(rows).await.unwrap();
+        assert_eq!(again.user_inserted, vec![false; 50]);
+        assert_eq!((again.inserted_accounts, again.inserted_two_factors), (0, 0));
         assert_eq!(store.find_user_by_id(&id("user", 7)).await.unwrap(), Some(user(7)));
     }
 
@@ -704,10 +716,10 @@ db_test! {
         twin_account.user_id = twin.id.clone();
 
         let outcome = store
-            .insert_import_batch(&[twin, user(3)], &[twin_account, credential(3)], &[two_factor(2)])
+            .insert_import_batch(batch(vec![twin, user(3)], vec![twin_account, credential(3)], vec![two_factor(2)]))
             .await
             .unwrap();
-        assert_eq!(outcome.inserted_user_ids, [id("user", 3)]);
+        assert_eq!(outcome.inserted_user_ids(), [id("user", 3)]);
         assert_eq!((outcome.inserted_accounts, outcome.inserted_two_factors), (1, 0));
         assert_eq!(store.list_accounts(&id("user", 2)).await.unwrap(), []);
     }
@@ -717,9 +729,43 @@ db_test! {
         // 16 columns: SQLite fits 2047 users per statement, PostgreSQL 4095.
         let users: Vec<_> = (0..5_000).map(user).collect();
         let accounts: Vec<_> = (0..5_000).map(credential).collect();
-        let outcome = store.insert_import_batch(&users, &accounts, &[]).await.unwrap();
-        assert_eq!((outcome.inserted_user_ids.len(), outcome.inserted_accounts), (5_000, 5_000));
+        let outcome = store.insert_import_batch(batch(users, accounts, vec![])).await.unwrap();
+        assert_eq!((outcome.inserted_user_ids().len(), outcome.inserted_accounts), (5_000, 5_000));
         assert_eq!(store.find_user_by_id(&id("user", 4_999)).await.unwrap(), Some(user(4_999)));
+    }
+
+    async fn a_batch_that_fails_midway_writes_none_of_its_rows(db) {
+        let store = db.store(Plugins::ALL).await;
+        // The last account belongs to a user that exists nowhere: its foreign key fails the batch
+        // after the users and the first account went in.
+        let users: Vec<_> = (1..=3).map(user).collect();
+        let mut orphan = credential(9);
+        orphan.user_id = id("user", 99);
+        let accounts = vec![credential(1), credential(2), orphan];
+
+        let failed = store.insert_import_batch(batch(users.clone(), accounts, vec![])).await;
+        assert!(failed.is_err(), "{failed:?}");
+        for user in &users {
+            assert_eq!(store.find_user_by_id(&user.id).await.unwrap(), None);
+        }
+        assert_eq!(store.find_credential_account(&id("user", 1)).await.unwrap(), None);
+
+        let retried = store.insert_import_batch(batch(users, vec![credential(1)], vec![])).await.unwrap();
+        assert_eq!((retried.inserted_user_ids().len(), retried.inserted_accounts), (3, 1));
+    }
+
+    async fn the_server_writes_while_an_import_batch_is_written(db) {
+        let store = db.store(Plugins::ALL).await;
+        let users: Vec<_> = (0..20_000).map(user).collect();
+        let accounts: Vec<_> = (0..20_000).map(credential).collect();
+        let (server_user, server_account) = (user(50_000), credential(50_000));
+        let (imported, created) = tokio::join!(
+            store.insert_import_batch(batch(users, accounts, vec![])),
+            store.create_user(&server_user, std::slice::from_ref(&server_account)),
+        );
+        assert_eq!(imported.unwrap().inserted_accounts, 20_000);
+        created.unwrap();
+        assert_eq!(store.find_user_by_id(&id("user", 50_000)).await.unwrap(), Some(user(50_000)));
     }
 }
 
@@ -731,25 +777,27 @@ db_test! {
 async fn import_throughput() {
     let total: u32 =
         std::env::var("TESSERA_IMPORT_USERS").map_or(1_000_000, |v| v.parse().unwrap());
-    let batch: u32 = std::env::var("TESSERA_IMPORT_BATCH").map_or(5_000, |v| v.parse().unwrap());
+    let batch_size: u32 =
+        std::env::var("TESSERA_IMPORT_BATCH").map_or(5_000, |v| v.parse().unwrap());
     for db in support::databases().await {
         let store = db.store(Plugins::ALL).await;
         let started = std::time::Instant::now();
         let mut start = 0;
         while start < total {
-            let end = (start + batch).min(total);
+            let end = (start + batch_size).min(total);
             let users: Vec<_> = (start..end).map(user).collect();
             let accounts: Vec<_> = (start..end).map(credential).collect();
+            let count = users.len();
             let outcome = store
-                .insert_import_batch(&users, &accounts, &[])
+                .insert_import_batch(batch(users, accounts, vec![]))
                 .await
                 .unwrap();
-            assert_eq!(outcome.inserted_user_ids.len(), users.len());
+            assert_eq!(outcome.inserted_user_ids().len(), count);
             start = end;
         }
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
-            "{:?}: {total} users + {total} credential accounts in batches of {batch}: {secs:.1} s ({:.0} users/s)",
+            "{:?}: {total} users + {total} credential accounts in batches of {batch_size}: {secs:.1} s ({:.0} users/s)",
             db.dialect,
             f64::from(total) / secs
         );

@@ -56,6 +56,9 @@ impl fmt::Display for VerifySummary {
     }
 }
 
+/// Users compared per round of bulk reads.
+const VERIFY_BATCH_SIZE: usize = 10_000;
+
 /// Compares the planned import with the database.
 pub async fn verify(
     store: &dyn Store,
@@ -66,7 +69,8 @@ pub async fn verify(
 ) -> Result<VerifySummary, ImportError> {
     let started = Instant::now();
     let two_factor = options.plan.plugins.two_factor;
-    let mut planning = spawn_planner(sources, options, secrets).await?;
+    let batch_size = options.batch_size.unwrap_or(VERIFY_BATCH_SIZE).max(1);
+    let mut planning = spawn_planner(sources, options, batch_size, secrets).await?;
     let mut report = ReportWriter::create(options.report.as_deref())?;
     let mut summary = VerifySummary::default();
     let mut outcome = Ok(());

@@ -28,7 +28,7 @@ pub struct Export {
 impl Export {
     pub fn options(&self) -> ImportOptions {
         let mut options = ImportOptions::new(PlanOptions::new(Plugins::ALL));
-        options.batch_size = 100;
+        options.batch_size = Some(100);
         options.report = Some(self.dir.path().join("report.json"));
         options.extras = Some(self.dir.path().join("extras.ndjson"));
         options

@@ -13,7 +13,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use tessera_core::model::{Account, Session, TwoFactor, User, Verification};
 use tessera_core::plugins::Plugins;
-use tessera_store::{Dialect, OpenOptions, Store};
+use tessera_store::{Dialect, ImportBatch, OpenOptions, Store};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -305,5 +305,13 @@ pub fn two_factor(user_n: u32) -> TwoFactor {
         verified: Some(true),
         failed_verification_count: Some(0),
         locked_until: None,
+    }
+}
+
+pub fn batch(users: Vec<User>, accounts: Vec<Account>, two_factors: Vec<TwoFactor>) -> ImportBatch {
+    ImportBatch {
+        users,
+        accounts,
+        two_factors,
     }
 }
