@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
+use serde_json::Value;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::io::BufReader;

@@ -32,7 +32,7 @@ use tessera_store::{BatchOutcome, Dialect, ImportBatch, Store, StoreError};
 pub const SQLITE_BATCH_SIZE: usize = 50_000;
 /// Users per transaction on PostgreSQL, whose commit does not rewrite index pages.
 pub const POSTGRES_BATCH_SIZE: usize = 10_000;
-const FIRST_BATCH_SIZE: usize = 5_000;
+const FIRST_BATCH_SIZE: usize = 1_000;
 /// Planned users waiting for the writer, in whole batches (at least one): about 1.6 KB each, so
 /// this bounds what the queue holds whatever the batch size.
 const USERS_AHEAD: usize = 40_000;
@@ -189,11 +189,11 @@ pub(crate) async fn spawn_planner(
     let depth = (USERS_AHEAD / batch_size).max(1);
     let (tx, batches) = tokio::sync::mpsc::channel::<Batch>(depth);
     let handle = tokio::task::spawn_blocking(move || -> Result<(), JoinError> {
-        // A small first batch: the writer starts within a fraction of a second instead of waiting
-        // for a whole batch to be planned.
+        // Batches start small and double up to the full size: the writer starts within
+        // milliseconds instead of waiting for a whole batch to be planned.
         let mut size = batch_size.min(FIRST_BATCH_SIZE);
         while let Some(batch) = next_batch(&mut planner, size)? {
-            size = batch_size;
+            size = size.saturating_mul(2).min(batch_size);
             if tx.blocking_send(batch).is_err() {
                 // The consumer stopped (on an error it reports); nothing more to do.
                 break;
