@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use rusqlite::{CachedStatement, Connection, OpenFlags, TransactionBehavior};
 use tessera_core::model::{Account, TwoFactor, User};
-use tessera_core::timefmt::{self, ISO_MS_LEN};
 
 use crate::queries::TableSql;
 use crate::record;
+use crate::sqlite_inline::bind;
 use crate::value::Field;
 use crate::{BatchOutcome, ImportBatch, StoreError, StoreResult};
 
@@ -88,24 +88,10 @@ struct Prepared<'c, T> {
 impl<T> Prepared<'_, T> {
     /// Inserts `row` unless a row with one of its unique values exists; true if it went in.
     fn run(&mut self, row: &T) -> StoreResult<bool> {
-        let mut date = [0; ISO_MS_LEN];
         for (i, column) in self.insert.columns.iter().enumerate() {
             let field = (self.insert.field)(row, column)
                 .ok_or_else(|| StoreError::Schema(format!("no value for column {column}")))?;
-            let index = i + 1;
-            let bound = match field {
-                Field::Text(s) => self.statement.raw_bind_parameter(index, s.as_deref()),
-                Field::Bool(b) => self.statement.raw_bind_parameter(index, b.map(i64::from)),
-                Field::Int(n) => self.statement.raw_bind_parameter(index, n),
-                Field::Date(None) => self.statement.raw_bind_parameter(index, None::<&str>),
-                Field::Date(Some(t)) => match timefmt::write_iso_ms(t, &mut date) {
-                    Some(text) => self.statement.raw_bind_parameter(index, text),
-                    None => self
-                        .statement
-                        .raw_bind_parameter(index, timefmt::to_iso_ms(t)),
-                },
-            };
-            bound.map_err(sqlite_error)?;
+            bind(&mut self.statement, i + 1, &field).map_err(sqlite_error)?;
         }
         Ok(self.statement.raw_execute().map_err(sqlite_error)? > 0)
     }

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use tessera_core::timefmt;
+use tessera_core::timefmt::{self, ISO_MS_LEN};
 
 use crate::db::Shape;
 use crate::sqlite::{Stored, decode_cell};
-use crate::value::{Cell, Value};
+use crate::value::{Cell, Field, Value};
 use crate::{StoreError, StoreResult};
 
 /// Enough idle connections for every thread that reads at once on a 2–8 core machine; a burst
@@ -103,7 +103,7 @@ fn query(
             .ok_or_else(|| {
                 StoreError::Schema(format!("no argument for parameter {index} of {sql}"))
             })?;
-        bind(&mut statement, index, value).map_err(sqlite_error)?;
+        bind(&mut statement, index, &Field::from(value)).map_err(sqlite_error)?;
     }
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
@@ -137,17 +137,25 @@ fn placeholder_number(name: &str) -> Option<usize> {
         .filter(|n| *n > 0)
 }
 
-/// Binds as sqlx-sqlite does: booleans as 0/1, dates as Better Auth's ISO text.
-fn bind(
+/// Binds as sqlx-sqlite does: booleans as 0/1, dates as Better Auth's ISO text. Both direct
+/// SQLite paths (these reads and the importer's writer) bind through here.
+pub(crate) fn bind(
     statement: &mut rusqlite::CachedStatement<'_>,
     index: usize,
-    value: &Value,
+    field: &Field<'_>,
 ) -> rusqlite::Result<()> {
-    match value {
-        Value::Text(s) => statement.raw_bind_parameter(index, s.as_deref()),
-        Value::Bool(b) => statement.raw_bind_parameter(index, b.map(i64::from)),
-        Value::Date(t) => statement.raw_bind_parameter(index, t.map(timefmt::to_iso_ms)),
-        Value::Int(n) => statement.raw_bind_parameter(index, n),
+    match field {
+        Field::Text(s) => statement.raw_bind_parameter(index, s.as_deref()),
+        Field::Bool(b) => statement.raw_bind_parameter(index, b.map(i64::from)),
+        Field::Int(n) => statement.raw_bind_parameter(index, n),
+        Field::Date(None) => statement.raw_bind_parameter(index, None::<&str>),
+        Field::Date(Some(t)) => {
+            let mut text = [0; ISO_MS_LEN];
+            match timefmt::write_iso_ms(*t, &mut text) {
+                Some(text) => statement.raw_bind_parameter(index, text),
+                None => statement.raw_bind_parameter(index, timefmt::to_iso_ms(*t)),
+            }
+        }
     }
 }
 

@@ -77,6 +77,17 @@ impl<'a> Field<'a> {
     }
 }
 
+impl<'a> From<&'a Value> for Field<'a> {
+    fn from(value: &'a Value) -> Field<'a> {
+        match value {
+            Value::Text(s) => Field::Text(s.as_deref().map(Cow::Borrowed)),
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Date(t) => Field::Date(*t),
+            Value::Int(n) => Field::Int(*n),
+        }
+    }
+}
+
 impl From<Field<'_>> for Value {
     fn from(field: Field<'_>) -> Value {
         match field {
