@@ -277,20 +277,18 @@ pub async fn apply(
     let mut summary = Summary::default();
     let mut written = Ok(());
     let mut previous: Option<Written> = None;
-    loop {
-        let Some(batch) = planning.batches.recv().await else {
-            break;
-        };
+    let mut outputs = Outputs {
+        summary: &mut summary,
+        report: &mut report,
+        extras: &mut extras,
+        progress,
+    };
+    while let Some(batch) = planning.batches.recv().await {
         let (rows, pending) = split_batch(batch);
         let (outcome, finished) = futures::join!(store.insert_import_batch(rows), async {
             match previous.take() {
-                Some(done) => {
-                    let bytes = done.pending.bytes;
-                    finish_batch(store, done, &mut summary, &mut report, &mut extras).await?;
-                    progress(progress_of(&summary, bytes));
-                    Ok(())
-                }
-                None => Ok::<_, ImportError>(()),
+                Some(done) => finish_batch(store, done, &mut outputs).await,
+                None => Ok(()),
             }
         });
         match (outcome, finished) {
@@ -309,9 +307,7 @@ pub async fn apply(
     if let Some(done) = previous.take()
         && written.is_ok()
     {
-        let bytes = done.pending.bytes;
-        written = finish_batch(store, done, &mut summary, &mut report, &mut extras).await;
-        progress(progress_of(&summary, bytes));
+        written = finish_batch(store, done, &mut outputs).await;
     }
     let planned = planning.finish().await;
     written?;
@@ -377,14 +373,26 @@ fn split_batch(batch: Batch) -> (ImportBatch, Pending) {
     (rows, pending)
 }
 
+/// Where a committed batch is counted and reported.
+struct Outputs<'a> {
+    summary: &'a mut Summary,
+    report: &'a mut ReportWriter,
+    extras: &'a mut ExtrasWriter,
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
 async fn finish_batch(
     store: &dyn Store,
     written: Written,
-    summary: &mut Summary,
-    report: &mut ReportWriter,
-    extras: &mut ExtrasWriter,
+    outputs: &mut Outputs<'_>,
 ) -> Result<(), ImportError> {
     let Written { outcome, pending } = written;
+    let Outputs {
+        summary,
+        report,
+        extras,
+        progress,
+    } = outputs;
     for issue in &pending.issues {
         summary.count(issue);
         report.write(issue)?;
@@ -436,6 +444,7 @@ async fn finish_batch(
         }
         extras.write(&sent.extras)?;
     }
+    progress(progress_of(summary, pending.bytes));
     Ok(())
 }
 
