@@ -2,14 +2,85 @@
 //! `application/x-www-form-urlencoded`), with Better Auth's 415/400 answers, and a small validator
 //! that words its errors as zod does (`[body.email] Invalid email address`).
 
+use std::time::Duration;
+
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, codes};
 
 /// Bodies over this are refused before parsing; nothing Better Auth accepts comes close.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// After a 413, the rest of an oversize upload is read and thrown away, up to this much and this
+/// long, so the client's writes complete and it reads the answer. Closing with unread bytes would
+/// make the kernel reset the connection, and the client would see EPIPE instead of the 413.
+const DRAIN_MAX_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(30);
+
+/// Answers 413 from `Content-Length` alone, before a byte of the body is read, and closes the
+/// connection once the upload has been drained.
+pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if !declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return next.run(request).await;
+    }
+    drain_in_background(request.into_body(), 0);
+    let mut response = codes::payload_too_large().into_response();
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Reads and discards what is left of a refused body on a task of its own, within bounds.
+fn drain_in_background(mut body: axum::body::Body, already_read: usize) {
+    tokio::spawn(async move {
+        let mut read = already_read;
+        let drained = tokio::time::timeout(DRAIN_MAX_TIME, async {
+            while read <= DRAIN_MAX_BYTES {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        read = read.saturating_add(frame.data_ref().map_or(0, |d| d.len()));
+                    }
+                    Some(Err(_)) | None => return,
+                }
+            }
+        })
+        .await;
+        if drained.is_err() || read > DRAIN_MAX_BYTES {
+            tracing::info!(bytes = read, "oversize upload cut short");
+        }
+    });
+}
+
+/// The whole body, or 413 once it passes [`MAX_BODY_BYTES`] (a chunked upload has no length to
+/// refuse up front); the rest is drained as for a declared oversize.
+async fn read_limited(mut body: axum::body::Body) -> Result<bytes::Bytes, ApiError> {
+    let mut buffer = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        // A broken upload was answered 413 before; the client is gone either way.
+        let frame = frame.map_err(|_| codes::payload_too_large())?;
+        if let Some(data) = frame.data_ref() {
+            if buffer.len().saturating_add(data.len()) > MAX_BODY_BYTES {
+                let read = buffer.len().saturating_add(data.len());
+                drain_in_background(body, read);
+                return Err(codes::payload_too_large());
+            }
+            buffer.extend_from_slice(data);
+        }
+    }
+    Ok(buffer.freeze())
+}
 
 /// A JSON body, read as an object. `Body` refuses form posts; [`FormOrJson`] accepts them.
 #[derive(Debug, Default)]
@@ -39,9 +110,7 @@ async fn read(req: Request, allow_form: bool) -> Result<Map<String, Value>, ApiE
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.to_owned());
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-        .await
-        .map_err(|_| codes::payload_too_large())?;
+    let bytes = read_limited(req.into_body()).await?;
     let essence = content_type.as_deref().map(|ct| {
         ct.split(';')
             .next()

@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             middleware::guard,
         ))
+        .layer(axum::middleware::from_fn(body::refuse_declared_oversize))
         .with_state(state);
     Router::new().nest(&base_path, api).fallback(not_found)
 }

@@ -941,3 +941,152 @@ async fn an_imported_bcrypt_password_signs_in_and_is_rehashed_to_scrypt() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------- oversize uploads on a real socket
+
+/// Serves the app on a loopback port, as `tessera serve` does.
+async fn serve(app: &TestApp) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, service).await;
+    });
+    (addr, task)
+}
+
+/// What a client that writes its whole upload while reading the answer gets: the result of its
+/// writes, and the answer's head and body.
+async fn upload(
+    addr: std::net::SocketAddr,
+    declared: bool,
+    body_len: usize,
+) -> (std::io::Result<()>, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let framing = if declared {
+        format!("Content-Length: {body_len}")
+    } else {
+        "Transfer-Encoding: chunked".to_owned()
+    };
+    let head = format!(
+        "POST /api/auth/sign-up/email HTTP/1.1\r\nHost: localhost:3000\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    );
+    // The write half is handed back rather than dropped: dropping it would half-close the
+    // socket, and hyper takes a half-close for a client that left.
+    let writing = tokio::spawn(async move {
+        let written = write_upload(&mut writer, head, declared, body_len).await;
+        (written, writer)
+    });
+    async fn write_upload(
+        writer: &mut tokio::net::tcp::OwnedWriteHalf,
+        head: String,
+        declared: bool,
+        body_len: usize,
+    ) -> std::io::Result<()> {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        while sent < body_len {
+            let n = chunk.len().min(body_len - sent);
+            if declared {
+                writer.write_all(&chunk[..n]).await?;
+            } else {
+                writer.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+                writer.write_all(&chunk[..n]).await?;
+                writer.write_all(b"\r\n").await?;
+            }
+            sent += n;
+        }
+        if !declared {
+            writer.write_all(b"0\r\n\r\n").await?;
+        }
+        writer.flush().await
+    }
+    // Reads one whole answer: the head, then as many bytes as its Content-Length says.
+    let reading = async {
+        let mut received = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let text = String::from_utf8_lossy(&received).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap();
+                if body.len() >= length {
+                    return (head.to_owned(), body.to_owned());
+                }
+            }
+            let n = reader.read(&mut buf).await.expect("the answer is readable");
+            assert!(n > 0, "connection closed before a whole answer: {text:?}");
+            received.extend_from_slice(&buf[..n]);
+        }
+    };
+    let (head, body) = tokio::time::timeout(std::time::Duration::from_secs(20), reading)
+        .await
+        .expect("an answer in time");
+    let (written, writer) = tokio::time::timeout(std::time::Duration::from_secs(20), writing)
+        .await
+        .expect("the upload completes in time")
+        .unwrap();
+    drop(writer);
+    (written, head, body)
+}
+
+const TOO_LARGE: &str = r#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#;
+
+#[tokio::test]
+async fn a_two_mib_upload_with_content_length_reads_the_413_instead_of_a_reset() {
+    for_each_store(Plugins::NONE, |app| async move {
+        let (addr, server) = serve(&app).await;
+        let (written, head, body) = upload(addr, true, 2 * 1024 * 1024).await;
+        assert!(head.starts_with("HTTP/1.1 413 "), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("connection: close"),
+            "{head}"
+        );
+        assert_eq!(body, TOO_LARGE);
+        written.expect("every byte of the upload was taken, no EPIPE");
+        server.abort();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_two_mib_chunked_upload_reads_the_413_too() {
+    for_each_store(Plugins::NONE, |app| async move {
+        let (addr, server) = serve(&app).await;
+        let (written, head, body) = upload(addr, false, 2 * 1024 * 1024).await;
+        assert!(head.starts_with("HTTP/1.1 413 "), "{head}");
+        assert_eq!(body, TOO_LARGE);
+        written.expect("every byte of the upload was taken, no EPIPE");
+        server.abort();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_just_under_the_limit_is_still_read_and_parsed() {
+    for_each_store(Plugins::NONE, |app| async move {
+        let (addr, server) = serve(&app).await;
+        // A megabyte of `a` is not JSON: parsed (400), not refused for its size.
+        let (written, head, body) = upload(addr, true, 1024 * 1024).await;
+        assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+        assert_eq!(
+            body,
+            r#"{"message":"Invalid JSON in request body","code":"BAD_REQUEST"}"#
+        );
+        written.unwrap();
+        server.abort();
+    })
+    .await;
+}

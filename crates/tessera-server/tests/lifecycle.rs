@@ -44,7 +44,7 @@ async fn a_reset_link_sets_a_new_password_once_and_keeps_two_factor_required() {
             r.text(),
             "the same answer for an unknown address"
         );
-        let mail = outbox.last("reset-password", "rita@example.com").unwrap();
+        let mail = outbox.wait_for("reset-password", "rita@example.com").await;
         let token = mail["token"].as_str().unwrap().to_owned();
         assert_eq!(token.len(), 24);
         assert_eq!(
@@ -103,12 +103,14 @@ async fn a_reset_link_sets_a_new_password_once_and_keeps_two_factor_required() {
             .update_user(&user.id, &patch, tessera_core::timefmt::now_ms())
             .await
             .unwrap();
+        let sent = outbox.messages().len();
         Browser::new(&app)
             .post(
                 "/api/auth/request-password-reset",
                 json!({"email": "rita@example.com"}),
             )
             .await;
+        outbox.wait_for_count(sent + 1).await;
         let token = outbox.last("reset-password", "rita@example.com").unwrap()["token"]
             .as_str()
             .unwrap()
@@ -296,7 +298,7 @@ async fn with_verification_required_sign_up_opens_no_session_and_sign_in_waits_f
             assert_eq!(r.json()["user"]["email"], "una@example.com");
             assert!(r.header("set-cookie").is_none(), "no session cookie");
             assert_eq!(
-                outbox.messages().len(),
+                outbox.wait_for_count(1).await.len(),
                 1,
                 "sendOnSignUp follows the requirement"
             );
@@ -358,7 +360,11 @@ async fn with_verification_required_a_taken_address_gets_a_made_up_user_and_noth
             let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
             assert_eq!(keys(&a["user"]), keys(&b["user"]), "the same shape");
             assert_eq!(user_count(&app).await, 1);
-            assert_eq!(outbox.messages().len(), 1, "no mail for the second sign-up");
+            assert_eq!(
+                outbox.wait_for_count(1).await.len(),
+                1,
+                "no mail for the second sign-up"
+            );
         },
     )
     .await;

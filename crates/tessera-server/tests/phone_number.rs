@@ -413,7 +413,7 @@ async fn codes_are_bound_to_their_number_and_their_flow() {
             .post("/api/auth/phone-number/request-password-reset", json!({"phoneNumber": PHONE}))
             .await;
         assert_eq!((r.status, r.json()), (200, json!({"status": true})));
-        let reset_code = outbox.code("phone-reset-otp", PHONE);
+        let reset_code = outbox.wait_for_code("phone-reset-otp", PHONE).await;
         let r = verify(&Browser::new(&app), PHONE, &reset_code).await;
         assert_eq!(code_of(&r), (400, json!("OTP_NOT_FOUND")), "a reset code does not verify a number");
 
@@ -766,7 +766,7 @@ async fn password_reset_by_phone_number() {
 
         let r = request(PHONE).await;
         assert_eq!((r.status, r.json()), (200, json!({"status": true})));
-        let code = outbox.code("phone-reset-otp", PHONE);
+        let code = outbox.wait_for_code("phone-reset-otp", PHONE).await;
         let row = app
             .store
             .find_verification(&format!("phone-number-reset-{PHONE}"))
@@ -855,7 +855,7 @@ async fn a_user_created_by_phone_gets_a_password_by_reset() {
                     json!({"phoneNumber": PHONE}),
                 )
                 .await;
-            let code = outbox.code("phone-reset-otp", PHONE);
+            let code = outbox.wait_for_code("phone-reset-otp", PHONE).await;
             let r = Browser::new(&app)
                 .post(
                     "/api/auth/phone-number/reset-password",

@@ -152,6 +152,22 @@ impl SmtpServer {
             .collect()
     }
 
+    /// [`SmtpServer::last`] for a message sent after the answer: waits a bounded while for it.
+    async fn wait_for(&self, to: &str, about: &str) -> Value {
+        for _ in 0..500 {
+            let found = self
+                .messages()
+                .into_iter()
+                .rev()
+                .find(|m| m["to"][0] == to && m["subject"].as_str().unwrap().contains(about));
+            if let Some(message) = found {
+                return message;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.last(to, about)
+    }
+
     /// The newest message to `to` whose subject mentions `about`.
     fn last(&self, to: &str, about: &str) -> Value {
         self.messages()
@@ -266,7 +282,7 @@ async fn reset_over(server: &SmtpServer, smtp: SmtpConfig) {
             )
             .await;
         assert_eq!(r.status, 200);
-        let mail = server.last("rosa@example.com", "Reset");
+        let mail = server.wait_for("rosa@example.com", "Reset").await;
         let link = Browser::new(&app).get(&link_in(&mail)).await;
         assert_eq!(link.status, 302);
         let location = link.header("location").unwrap();
@@ -339,8 +355,16 @@ async fn wrong_smtp_credentials_deliver_nothing_and_the_reset_answer_is_unchange
                 "the refusal is heard, not waited out: {:?}",
                 started.elapsed()
             );
+            // The reset link is mailed after the answer: wait for the refusal to be logged.
+            let mut text = log.text();
+            for _ in 0..500 {
+                if text.contains("message not delivered") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                text = log.text();
+            }
             assert!(server.messages().is_empty());
-            let text = log.text();
             assert!(
                 text.contains("message not delivered") && text.contains("reset-password"),
                 "a clear line: {text}"

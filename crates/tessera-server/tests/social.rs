@@ -1756,3 +1756,83 @@ async fn line_id_tokens_are_checked_at_lines_verify_endpoint() {
     .await;
     task.abort();
 }
+
+#[tokio::test]
+async fn oversize_or_out_of_range_provider_answers_end_the_callback_on_an_error() {
+    let gh = GitHub::start().await;
+    let base = gh.base.clone();
+    each_store(
+        "http://127.0.0.1:9",
+        move |c| c.social = vec![github(&base)],
+        |app| async move {
+            let browser = Browser::new(&app);
+            let cases = [
+                ("huge-body", "invalid_code"),
+                ("huge-stream", "invalid_code"),
+                ("expires:-1", "invalid_code"),
+                ("expires:-3600", "invalid_code"),
+                ("expires:1.5", "invalid_code"),
+                ("expires:1e30", "invalid_code"),
+                ("expires:9223372036854775807", "invalid_code"),
+                ("expires:18446744073709551615", "invalid_code"),
+                ("expires:\"-5\"", "invalid_code"),
+                ("expires:\"soon\"", "invalid_code"),
+                ("expires:\"99999999999999999999999\"", "invalid_code"),
+                ("expires:true", "invalid_code"),
+                ("expires:{\"s\":1}", "invalid_code"),
+                ("huge-profile", "unable_to_get_user_info"),
+            ];
+            for (code, error) in cases {
+                let (_, state) = start(
+                    &browser,
+                    json!({"provider": "github", "callbackURL": "/home"}),
+                )
+                .await;
+                let code_param: String =
+                    url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
+                let r = browser
+                    .get(&format!(
+                        "/api/auth/callback/github?code={code_param}&state={state}"
+                    ))
+                    .await;
+                assert_eq!(
+                    location(&r),
+                    format!("{ERROR_PAGE}?error={error}"),
+                    "{code}"
+                );
+                assert!(session_cookie(&r).is_none(), "{code}");
+                assert!(
+                    app.store
+                        .find_user_by_email("octocat@github.com")
+                        .await
+                        .unwrap()
+                        .is_none(),
+                    "{code}"
+                );
+            }
+
+            // A lifetime as a decimal string is read as Better Auth reads it.
+            let (_, state) = start(
+                &browser,
+                json!({"provider": "github", "callbackURL": "/home"}),
+            )
+            .await;
+            let code_param: String =
+                url::form_urlencoded::byte_serialize(b"expires:\"3600\"").collect();
+            let r = browser
+                .get(&format!(
+                    "/api/auth/callback/github?code={code_param}&state={state}"
+                ))
+                .await;
+            assert_eq!(location(&r), "/home");
+            let accounts = accounts_of(&app, "octocat@github.com").await;
+            let expires = accounts[0].access_token_expires_at.unwrap();
+            let left = expires - tessera_core::timefmt::now_ms();
+            assert!(
+                left > time::Duration::seconds(3590) && left <= time::Duration::seconds(3600),
+                "{left}"
+            );
+        },
+    )
+    .await;
+}

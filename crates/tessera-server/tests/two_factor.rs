@@ -11,7 +11,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Browser, TestApp, for_each_store};
+use support::{Browser, Outbox, TestApp, for_each_store, for_each_store_with_outbox};
 use tessera_core::crypto::totp::TotpSecret;
 use tessera_core::plugins::Plugins;
 
@@ -606,4 +606,324 @@ async fn an_unusable_stored_secret_is_a_500_as_in_better_auth() {
         )
         .await;
     assert_eq!((r.status, r.text()), (500, String::new()));
+}
+
+// ---------------------------------------------------------------- banned users
+
+const BANNED: &str = r#"{"message":"You have been banned from this application. Please contact support if you believe this is an error.","code":"BANNED_USER"}"#;
+
+/// An admin's browser: signed up, then given the role as `tessera user set-role` would.
+async fn admin_browser(app: &TestApp) -> Browser {
+    let b = Browser::new(app);
+    b.sign_up("root@example.com", PASSWORD).await;
+    let id = app
+        .store
+        .find_user_by_email("root@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let patch = tessera_core::model::UserPatch {
+        role: Some(Some("admin".into())),
+        ..Default::default()
+    };
+    app.store
+        .update_user(&id, &patch, tessera_core::timefmt::now_ms())
+        .await
+        .unwrap();
+    b
+}
+
+/// Gives the user a username and a phone number, so each password sign-in can be tried.
+async fn reachable_by_every_sign_in(app: &TestApp, user_id: &str, username: &str, phone: &str) {
+    let patch = tessera_core::model::UserPatch {
+        username: Some(Some(username.into())),
+        display_username: Some(Some(username.into())),
+        phone_number: Some(Some(phone.into())),
+        phone_number_verified: Some(Some(true)),
+        ..Default::default()
+    };
+    app.store
+        .update_user(user_id, &patch, tessera_core::timefmt::now_ms())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_banned_user_with_totp_is_refused_at_the_password_step_by_every_sign_in() {
+    for_each_store(Plugins::ALL, |app| async move {
+        let (_, _, _) = enrolled(&app, "banned@example.com").await;
+        let id = app
+            .store
+            .find_user_by_email("banned@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        reachable_by_every_sign_in(&app, &id, "banned_one", "+15550100").await;
+        let admin = admin_browser(&app).await;
+        let r = admin
+            .post(
+                "/api/auth/admin/ban-user",
+                json!({"userId": id, "banReason": "abuse"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        let attempts = [
+            (
+                "/api/auth/sign-in/email",
+                json!({"email": "banned@example.com", "password": PASSWORD}),
+            ),
+            (
+                "/api/auth/sign-in/username",
+                json!({"username": "banned_one", "password": PASSWORD}),
+            ),
+            (
+                "/api/auth/sign-in/phone-number",
+                json!({"phoneNumber": "+15550100", "password": PASSWORD}),
+            ),
+        ];
+        for (path, body) in attempts {
+            let b = Browser::new(&app);
+            let r = b.post(path, body).await;
+            assert_eq!((r.status, r.text()), (403, BANNED.to_owned()), "{path}");
+            assert!(
+                r.set_cookie("better-auth.two_factor").is_none(),
+                "{path}: no challenge, so nothing says the password was right"
+            );
+            assert!(
+                b.cookie_value("better-auth.session_token").is_none(),
+                "{path}"
+            );
+        }
+        // A wrong password is still answered as a wrong password, ban or not.
+        let r = Browser::new(&app)
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "banned@example.com", "password": "not the password"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json()["code"].clone()),
+            (401, json!("INVALID_EMAIL_OR_PASSWORD"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_ban_lifts_and_the_two_factor_challenge_follows_as_usual() {
+    for_each_store(Plugins::ALL, |app| async move {
+        let (_, secret, _) = enrolled(&app, "paroled@example.com").await;
+        let id = app
+            .store
+            .find_user_by_email("paroled@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let admin = admin_browser(&app).await;
+        let r = admin
+            .post(
+                "/api/auth/admin/ban-user",
+                json!({"userId": id, "banExpiresIn": 3600}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = Browser::new(&app)
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "paroled@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 403, "banned for the hour");
+        // The hour passes.
+        let patch = tessera_core::model::UserPatch {
+            ban_expires: Some(Some(
+                tessera_core::timefmt::now_ms() - time::Duration::seconds(1),
+            )),
+            ..Default::default()
+        };
+        app.store
+            .update_user(&id, &patch, tessera_core::timefmt::now_ms())
+            .await
+            .unwrap();
+
+        let b = challenged(&app, "paroled@example.com").await;
+        let user = app.store.find_user_by_id(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (user.banned, user.ban_reason, user.ban_expires),
+            (Some(false), None, None),
+            "the expired ban is lifted at the password step"
+        );
+        let r = b
+            .post(
+                "/api/auth/two-factor/verify-totp",
+                json!({"code": secret.code_at(now_secs())}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.json()["token"].is_string());
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- the lock of OTP-only users
+
+const LOCKED: &str = r#"{"message":"Too many failed verification attempts. Your account is temporarily locked. Please try again later.","code":"ACCOUNT_TEMPORARILY_LOCKED"}"#;
+
+/// A user whose only second factor is the emailed OTP: enabled by verifying a code in session
+/// mode, with no twoFactor row. Returns the user id.
+async fn otp_only_user(app: &TestApp, outbox: &Outbox, email: &str) -> String {
+    let b = Browser::new(app);
+    b.sign_up(email, PASSWORD).await;
+    let r = b.post("/api/auth/two-factor/send-otp", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let code = outbox.code("two-factor-otp", email);
+    let r = b
+        .post("/api/auth/two-factor/verify-otp", json!({"code": code}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let user = app.store.find_user_by_email(email).await.unwrap().unwrap();
+    assert_eq!(user.two_factor_enabled, Some(true));
+    assert!(app.store.find_two_factor(&user.id).await.unwrap().is_none());
+    user.id
+}
+
+/// A browser past the password step of an OTP-only user, holding a freshly sent code.
+async fn otp_challenged(app: &TestApp, outbox: &Outbox, email: &str) -> (Browser, String) {
+    let b = Browser::new(app);
+    let r = b
+        .post(
+            "/api/auth/sign-in/email",
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"twoFactorRedirect": true, "twoFactorMethods": ["otp"]})
+    );
+    let sent = outbox.messages().len();
+    let r = b.post("/api/auth/two-factor/send-otp", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    outbox.wait_for_count(sent + 1).await;
+    let code = outbox.code("two-factor-otp", email);
+    (b, code)
+}
+
+fn wrong(code: &str) -> String {
+    // Any other six digits.
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+#[tokio::test]
+async fn ten_wrong_otps_lock_an_otp_only_account_and_the_lock_lifts_like_the_totp_one() {
+    for_each_store_with_outbox(Plugins::ALL, |app, outbox| async move {
+        let email = "otponly@example.com";
+        let id = otp_only_user(&app, &outbox, email).await;
+        let mut failures = 0;
+        while failures < 10 {
+            // Four guesses per code stay under the per-code cap of five.
+            let (b, code) = otp_challenged(&app, &outbox, email).await;
+            for _ in 0..4 {
+                let r = b
+                    .post(
+                        "/api/auth/two-factor/verify-otp",
+                        json!({"code": wrong(&code)}),
+                    )
+                    .await;
+                assert_eq!(
+                    (r.status, r.json()["code"].clone()),
+                    (401, json!("INVALID_CODE"))
+                );
+                failures += 1;
+                if failures == 10 {
+                    break;
+                }
+            }
+        }
+        let (b, code) = otp_challenged(&app, &outbox, email).await;
+        let r = b
+            .post("/api/auth/two-factor/verify-otp", json!({"code": code}))
+            .await;
+        assert_eq!(
+            (r.status, r.text()),
+            (429, LOCKED.to_owned()),
+            "the right code is refused while locked, as a TOTP user's is"
+        );
+        assert!(b.cookie_value("better-auth.session_token").is_none());
+
+        // The 15 minutes pass: the stored lock is made to lapse.
+        let lock_id = format!("tessera-2fa-lock-{id}");
+        let lock = app
+            .store
+            .consume_verification(&lock_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(lock.value, "10");
+        let now = tessera_core::timefmt::now_ms();
+        app.store
+            .create_verification(&tessera_core::model::Verification {
+                expires_at: now - time::Duration::seconds(1),
+                ..lock
+            })
+            .await
+            .unwrap();
+        let r = b
+            .post("/api/auth/two-factor/verify-otp", json!({"code": code}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.json()["token"].is_string());
+        assert!(
+            app.store
+                .find_verification(&lock_id)
+                .await
+                .unwrap()
+                .is_none(),
+            "a success clears the count"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_burst_of_concurrent_wrong_otps_gets_no_more_than_ten_codes_checked() {
+    for_each_store_with_outbox(Plugins::ALL, |app, outbox| async move {
+        let email = "burst@example.com";
+        otp_only_user(&app, &outbox, email).await;
+        // Four challenges, each with its own code: five guesses each pass the per-code cap, so
+        // only the account's count stands between 20 guesses and 20 codes checked.
+        let mut challenges = Vec::new();
+        for _ in 0..4 {
+            challenges.push(otp_challenged(&app, &outbox, email).await);
+        }
+        let guesses = challenges.iter().flat_map(|(b, code)| {
+            (0..5).map(move |_| {
+                b.post(
+                    "/api/auth/two-factor/verify-otp",
+                    json!({"code": wrong(code)}),
+                )
+            })
+        });
+        let answers = futures::future::join_all(guesses).await;
+        let checked = answers.iter().filter(|r| r.status == 401).count();
+        let locked = answers.iter().filter(|r| r.status == 429).count();
+        assert_eq!(
+            checked + locked,
+            20,
+            "{:?}",
+            answers.iter().map(|r| r.text()).collect::<Vec<_>>()
+        );
+        assert_eq!(checked, 10, "exactly the cap of codes was examined");
+
+        let (b, code) = otp_challenged(&app, &outbox, email).await;
+        let r = b
+            .post("/api/auth/two-factor/verify-otp", json!({"code": code}))
+            .await;
+        assert_eq!((r.status, r.text()), (429, LOCKED.to_owned()));
+    })
+    .await;
 }

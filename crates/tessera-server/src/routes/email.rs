@@ -161,8 +161,13 @@ pub async fn sign_up(
         .send_on_sign_up
         .unwrap_or(require_verification);
     if send_on_sign_up {
-        // Better Auth logs a failed send after sign-up; the user exists either way.
-        let _ = lifecycle::send_verification(&state, &user, callback_url.as_deref()).await;
+        // Mailed after the answer, so a new address is answered as fast as a taken one (whose
+        // answer is synthetic); Better Auth logs a failed send after sign-up, the user exists
+        // either way.
+        let (state, user, callback) = (state.clone(), user.clone(), callback_url.clone());
+        tokio::spawn(async move {
+            let _ = lifecycle::send_verification(&state, &user, callback.as_deref()).await;
+        });
     }
     if require_verification {
         return Ok(Reply::json(json!({

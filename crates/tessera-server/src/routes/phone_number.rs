@@ -496,17 +496,20 @@ pub async fn request_password_reset(
     let user = state.store.find_user_by_phone_number(&phone_number).await?;
     let code = issue_otp(&state, reset_identifier(&phone_number)).await?;
     if let (Some(user), Some(sender)) = (user, state.sender.clone()) {
-        // A failed delivery is logged, not answered: a 500 only for known numbers would tell
-        // them apart.
-        match sender
-            .send(Message::new("phone-reset-otp", phone_number).field("code", code))
-            .await
-        {
-            Ok(()) => tracing::info!(user_id = %user.id, "password reset code sent"),
-            Err(e) => {
-                tracing::error!(user_id = %user.id, error = %e, "password reset code delivery failed");
+        // Sent after the answer, so that a known number is answered as fast as an unknown one;
+        // a failed delivery is logged, never answered (a 500 only for known numbers would tell
+        // them apart too).
+        tokio::spawn(async move {
+            match sender
+                .send(Message::new("phone-reset-otp", phone_number).field("code", code))
+                .await
+            {
+                Ok(()) => tracing::info!(user_id = %user.id, "password reset code sent"),
+                Err(e) => {
+                    tracing::error!(user_id = %user.id, error = %e, "password reset code delivery failed");
+                }
             }
-        }
+        });
     }
     Ok(Reply::json(json!({ "status": true })))
 }

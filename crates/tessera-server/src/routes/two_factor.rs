@@ -111,6 +111,9 @@ pub async fn sign_in_gate(
     if !state.plugins().two_factor || user.two_factor_enabled != Some(true) {
         return Ok(Gate::Proceed(Vec::new()));
     }
+    // Better Auth's ban check runs before its two-factor hook: a banned user learns only that
+    // they are banned, never that the password was right (an expired ban lifts here).
+    session::check_ban(state, user).await?;
     if let Some(trust_cookie) = trusted_device(state, user, headers).await? {
         return Ok(Gate::Proceed(trust_cookie));
     }
@@ -351,14 +354,18 @@ async fn guarded_two_factor(
     Ok(two_factor)
 }
 
+fn account_locked() -> ApiError {
+    err(
+        StatusCode::TOO_MANY_REQUESTS,
+        "ACCOUNT_TEMPORARILY_LOCKED",
+        "Too many failed verification attempts. Your account is temporarily locked. Please try again later.",
+    )
+}
+
 /// The per-account lock: refuses while locked; a lapsed lock is cleared.
 async fn check_lock(state: &AppState, two_factor: &TwoFactor) -> Result<(), ApiError> {
     match two_factor.locked_until {
-        Some(until) if until > OffsetDateTime::now_utc() => Err(err(
-            StatusCode::TOO_MANY_REQUESTS,
-            "ACCOUNT_TEMPORARILY_LOCKED",
-            "Too many failed verification attempts. Your account is temporarily locked. Please try again later.",
-        )),
+        Some(until) if until > OffsetDateTime::now_utc() => Err(account_locked()),
         Some(_) => {
             state
                 .store
@@ -380,6 +387,95 @@ async fn record_failure(state: &AppState, user_id: &str) -> Result<(), ApiError>
             .await?;
         tracing::warn!(user_id, "second factor locked after repeated failures");
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the lock of OTP-only users
+
+/// A user whose only second factor is the emailed OTP has no twoFactor row to hold the account
+/// lock, so the count lives in a verification row with this fixed id (Better Auth ignores it):
+/// in the database, it holds whatever address or connection the guesses come from.
+fn otp_lock_id(user_id: &str) -> String {
+    format!("tessera-2fa-lock-{user_id}")
+}
+
+/// How long a count below the cap is kept: failures are forgotten only by a success, as in the
+/// twoFactor row, or after this long without one.
+const OTP_FAILURES_KEPT_SECS: i64 = 30 * 86_400;
+/// Enough rounds for every other guess of a burst to claim its slot first; past them, refuse.
+const RESERVE_ROUNDS: usize = 64;
+
+/// The stored failure count, and whether it is a lock still in force.
+fn otp_lock_state(row: &Verification, now: OffsetDateTime) -> (i64, bool) {
+    // An unreadable count is treated as a full one: it locks, and lifts when the row lapses.
+    let failures = row.value.parse::<i64>().unwrap_or(FAILURES_BEFORE_LOCK);
+    (
+        failures,
+        failures >= FAILURES_BEFORE_LOCK && row.expires_at > now,
+    )
+}
+
+/// Refuses while an OTP-only user's account is locked (read-only; the guess is counted later).
+async fn check_otp_lock(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    match state.store.find_verification(&otp_lock_id(user_id)).await? {
+        Some(row) if otp_lock_state(&row, OffsetDateTime::now_utc()).1 => Err(account_locked()),
+        _ => Ok(()),
+    }
+}
+
+/// Counts one guess against an OTP-only account BEFORE its code is examined, so a burst of
+/// concurrent guesses gets at most `FAILURES_BEFORE_LOCK` codes checked: each guess must claim
+/// the next count with an atomic raise, and the guess that claims the last one starts the lock.
+/// A right code gives the count back ([`release_otp_guess`]). A lapsed lock starts again at 0.
+async fn reserve_otp_guess(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    let id = otp_lock_id(user_id);
+    for _ in 0..RESERVE_ROUNDS {
+        let now = now_ms();
+        let row = state.store.find_verification(&id).await?;
+        let failures = match &row {
+            Some(row) => {
+                let (failures, locked) = otp_lock_state(row, now);
+                if locked {
+                    return Err(account_locked());
+                }
+                if failures >= FAILURES_BEFORE_LOCK {
+                    // Whoever loses this reset finds the row changed and reads it again.
+                    state
+                        .store
+                        .compare_and_set_verification_value(&row.id, &row.value, "0", now)
+                        .await?;
+                    continue;
+                }
+                failures.max(0)
+            }
+            None => 0,
+        };
+        let claimed = failures + 1;
+        let keep = if claimed >= FAILURES_BEFORE_LOCK {
+            LOCK_SECS
+        } else {
+            OTP_FAILURES_KEPT_SECS
+        };
+        if state
+            .store
+            .advance_verification_counter(&id, &id, claimed, now + Duration::seconds(keep), now)
+            .await?
+        {
+            if claimed >= FAILURES_BEFORE_LOCK {
+                tracing::warn!(user_id, "second factor locked after repeated failures");
+            }
+            return Ok(());
+        }
+    }
+    Err(account_locked())
+}
+
+/// A right code clears the account's count, as a success resets the twoFactor row's.
+async fn release_otp_guess(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    state
+        .store
+        .delete_verification(&otp_lock_id(user_id))
+        .await?;
     Ok(())
 }
 
@@ -750,9 +846,20 @@ async fn verify_otp(
     let user = mode.user().clone();
     let identifier = otp_identifier(&mode);
     let signing_in = matches!(mode, Mode::SignIn(_));
-    if signing_in && let Some(two_factor) = state.store.find_two_factor(&user.id).await? {
-        check_lock(&state, &two_factor).await?;
-    }
+    let otp_only = if signing_in {
+        match state.store.find_two_factor(&user.id).await? {
+            Some(two_factor) => {
+                check_lock(&state, &two_factor).await?;
+                false
+            }
+            None => {
+                check_otp_lock(&state, &user.id).await?;
+                true
+            }
+        }
+    } else {
+        false
+    };
     let expired = || {
         err(
             StatusCode::BAD_REQUEST,
@@ -785,12 +892,18 @@ async fn verify_otp(
         }
     };
     let (stored_code, row_id) = stored_code;
+    if otp_only {
+        reserve_otp_guess(&state, &user.id).await?;
+    }
     if !tessera_core::crypto::ct::constant_time_eq(stored_code.as_bytes(), code.trim().as_bytes()) {
-        if signing_in {
+        if signing_in && !otp_only {
             record_failure(&state, &user.id).await?;
         }
         tracing::info!(user_id = %user.id, "two-factor OTP refused");
         return Err(invalid_code());
+    }
+    if otp_only {
+        release_otp_guess(&state, &user.id).await?;
     }
     // Only the request that deletes the code may use it.
     if !state.store.delete_verification(&row_id).await? {

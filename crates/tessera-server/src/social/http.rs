@@ -8,6 +8,9 @@ use serde_json::Value;
 
 /// Long enough for a slow provider, short enough that a dead one fails the flow promptly.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// No provider answer (tokens, profile, key set, discovery) comes near this; a larger one is
+/// refused rather than held in memory.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -17,6 +20,8 @@ pub enum HttpError {
     Status { status: u16, body: Value },
     #[error("the answer is not JSON")]
     NotJson,
+    #[error("the answer is larger than {MAX_ANSWER_BYTES} bytes")]
+    TooLarge,
 }
 
 #[derive(Clone)]
@@ -92,10 +97,7 @@ impl Http {
 async fn read(result: reqwest::Result<reqwest::Response>) -> Result<Value, HttpError> {
     let response = result.map_err(|e| HttpError::Transport(e.to_string()))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| HttpError::Transport(e.to_string()))?;
+    let bytes = read_capped(response, MAX_ANSWER_BYTES).await?;
     let body: Option<Value> = serde_json::from_slice(&bytes).ok();
     if !status.is_success() {
         return Err(HttpError::Status {
@@ -104,4 +106,26 @@ async fn read(result: reqwest::Result<reqwest::Response>) -> Result<Value, HttpE
         });
     }
     body.ok_or(HttpError::NotJson)
+}
+
+/// The body, refused as soon as its declared or actual length passes `cap`.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, HttpError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(cap).unwrap_or(u64::MAX))
+    {
+        return Err(HttpError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| HttpError::Transport(e.to_string()))?
+    {
+        if body.len().saturating_add(chunk.len()) > cap {
+            return Err(HttpError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -47,6 +47,7 @@ impl From<HttpError> for ProviderError {
                 ProviderError::Refused(format!("status {status} {error}"))
             }
             HttpError::NotJson => ProviderError::Refused("not JSON".into()),
+            HttpError::TooLarge => ProviderError::Refused("answer too large".into()),
         }
     }
 }
@@ -63,29 +64,56 @@ pub struct Tokens {
     pub id_token: Option<String>,
 }
 
+/// The longest token lifetime believed: ten years. Anything longer is a broken or hostile
+/// provider, and a date that far out is not worth the overflow it risks.
+const MAX_EXPIRES_IN_SECS: u64 = 10 * 365 * 86_400;
+
+/// When a token answered with `expires_in` (or `refresh_token_expires_in`) = `value` expires.
+/// Better Auth reads a missing or zero value as "no expiry"; a whole number of seconds, as a JSON
+/// number or a decimal string, is one; anything else (negative, fractional, huge, not a number)
+/// is an error, never a date that overflows.
+fn expiry_from(
+    field: &str,
+    value: Option<&Value>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, ProviderError> {
+    let secs = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<u64>().ok()
+        }
+        Some(_) => None,
+    };
+    let secs = secs
+        .filter(|s| *s <= MAX_EXPIRES_IN_SECS)
+        .and_then(|s| i64::try_from(s).ok())
+        .ok_or_else(|| ProviderError::Refused(format!("{field} is out of range")))?;
+    if secs == 0 {
+        return Ok(None);
+    }
+    now.checked_add(time::Duration::seconds(secs))
+        .map(Some)
+        .ok_or_else(|| ProviderError::Refused(format!("{field} is out of range")))
+}
+
 impl Tokens {
-    fn from_json(data: &Value) -> Tokens {
+    fn from_json(data: &Value) -> Result<Tokens, ProviderError> {
         let string = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_owned);
-        let in_secs = |k: &str| {
-            let secs = match data.get(k)? {
-                Value::Number(n) => n.as_f64()?,
-                Value::String(s) => s.parse::<f64>().ok()?,
-                _ => return None,
-            };
-            (secs > 0.0).then(|| {
-                tessera_core::timefmt::now_ms()
-                    + time::Duration::milliseconds((secs * 1000.0) as i64)
-            })
-        };
-        Tokens {
+        let now = tessera_core::timefmt::now_ms();
+        Ok(Tokens {
             token_type: string("token_type"),
             access_token: string("access_token"),
             refresh_token: string("refresh_token"),
-            access_token_expires_at: in_secs("expires_in"),
-            refresh_token_expires_at: in_secs("refresh_token_expires_in"),
+            access_token_expires_at: expiry_from("expires_in", data.get("expires_in"), now)?,
+            refresh_token_expires_at: expiry_from(
+                "refresh_token_expires_in",
+                data.get("refresh_token_expires_in"),
+                now,
+            )?,
             scopes: oauth::parse_scope_field(data.get("scope")),
             id_token: string("id_token"),
-        }
+        })
     }
 }
 
@@ -418,7 +446,7 @@ impl Provider {
                 "token endpoint answered an error".into(),
             ));
         }
-        Ok(Tokens::from_json(&data))
+        Tokens::from_json(&data)
     }
 
     /// `refreshAccessToken`.
@@ -439,7 +467,7 @@ impl Provider {
                 "no access token in the refresh answer".into(),
             ));
         }
-        Ok(Tokens::from_json(&data))
+        Tokens::from_json(&data)
     }
 
     /// The rules an ID token of this provider is checked by, when there is key material.
@@ -944,4 +972,77 @@ fn to_user_info(mapped: Option<Mapped>, data: Value) -> Option<UserInfo> {
         image: m.image,
         data,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 12:00:00 UTC);
+
+    #[test]
+    fn whole_seconds_as_number_or_string_set_the_expiry() {
+        let hour = Some(NOW + time::Duration::hours(1));
+        assert_eq!(
+            expiry_from("expires_in", Some(&json!(3600)), NOW).unwrap(),
+            hour
+        );
+        assert_eq!(
+            expiry_from("expires_in", Some(&json!("3600")), NOW).unwrap(),
+            hour
+        );
+    }
+
+    #[test]
+    fn missing_null_or_zero_means_no_expiry_as_in_better_auth() {
+        for v in [None, Some(json!(null)), Some(json!(0)), Some(json!("0"))] {
+            assert_eq!(
+                expiry_from("expires_in", v.as_ref(), NOW).unwrap(),
+                None,
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_or_malformed_values_are_errors() {
+        for v in [
+            json!(-1),
+            json!(-3600),
+            json!(1.5),
+            json!(1e30),
+            json!(u64::MAX),
+            json!(i64::MAX),
+            json!(MAX_EXPIRES_IN_SECS + 1),
+            json!("-1"),
+            json!("1e9"),
+            json!("3600.5"),
+            json!(""),
+            json!("soon"),
+            json!("99999999999999999999999999"),
+            json!(true),
+            json!([3600]),
+            json!({"s": 3600}),
+        ] {
+            let e = expiry_from("expires_in", Some(&v), NOW).unwrap_err();
+            assert!(
+                e.to_string().contains("expires_in is out of range"),
+                "{v}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_answer_with_a_bad_refresh_lifetime_is_refused_whole() {
+        let answer = json!({"access_token": "a", "expires_in": 60, "refresh_token_expires_in": -5});
+        assert!(Tokens::from_json(&answer).is_err());
+        let answer = json!({"access_token": "a", "expires_in": 60});
+        let tokens = Tokens::from_json(&answer).unwrap();
+        assert!(tokens.access_token_expires_at.is_some());
+    }
 }

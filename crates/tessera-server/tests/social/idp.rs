@@ -217,7 +217,32 @@ impl Drop for GitHub {
     }
 }
 
-async fn token(State(log): State<Arc<Mutex<GitHubLog>>>, body: String) -> axum::Json<Value> {
+/// Ten mebibytes of padding inside a JSON object: what a broken or hostile provider might send.
+fn ten_mib_json() -> String {
+    format!(
+        r#"{{"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a","pad":"{}"}}"#,
+        "a".repeat(10 * 1024 * 1024)
+    )
+}
+
+/// The same ten mebibytes, streamed without a Content-Length.
+fn ten_mib_streamed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let text = ten_mib_json().into_bytes();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        text.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    (
+        [("content-type", "application/json")],
+        axum::body::Body::from_stream(futures::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
+/// The token endpoint. Beyond GitHub's own answers, codes the tests use to make it misbehave:
+/// `huge-body` and `huge-stream` (10 MiB), `huge-profile` (a token whose `/user` is 10 MiB), and
+/// `expires:<json>` (a good token with that `expires_in`).
+async fn token(State(log): State<Arc<Mutex<GitHubLog>>>, body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
@@ -226,6 +251,35 @@ async fn token(State(log): State<Arc<Mutex<GitHubLog>>>, body: String) -> axum::
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    match code.as_str() {
+        "huge-body" => {
+            return ([("content-type", "application/json")], ten_mib_json()).into_response();
+        }
+        "huge-stream" => return ten_mib_streamed(),
+        "huge-profile" => {
+            return axum::Json(json!({"access_token": "gho_huge_profile", "token_type": "bearer"}))
+                .into_response();
+        }
+        _ => {}
+    }
+    if let Some(raw) = code.strip_prefix("expires:") {
+        let expires_in: Value = serde_json::from_str(raw).unwrap();
+        return axum::Json(json!({
+            "access_token": "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+            "scope": "read:user,user:email",
+            "token_type": "bearer",
+            "expires_in": expires_in,
+        }))
+        .into_response();
+    }
+    github_token(log, form, code).into_response()
+}
+
+fn github_token(
+    log: Arc<Mutex<GitHubLog>>,
+    form: Vec<(String, String)>,
+    code: String,
+) -> axum::Json<Value> {
     log.lock().unwrap().token_requests.push(form);
     // GitHub answers 200 even for a bad code, with an `error` field.
     if code != "good-code" {
@@ -251,6 +305,9 @@ async fn user(
         .unwrap_or_default()
         .to_owned();
     log.lock().unwrap().authorizations.push(auth.clone());
+    if auth == "Bearer gho_huge_profile" {
+        return ten_mib_streamed();
+    }
     if auth != "Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a" {
         return (
             axum::http::StatusCode::UNAUTHORIZED,

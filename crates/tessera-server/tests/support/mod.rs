@@ -152,6 +152,37 @@ impl Outbox {
             .find(|m| m["type"] == kind && m["to"] == to)
     }
 
+    /// The newest message of this type to this recipient, waiting (a bounded while) for one
+    /// that is sent in the background after the answer.
+    pub async fn wait_for(&self, kind: &str, to: &str) -> Value {
+        self.wait_until(|| self.last(kind, to))
+            .await
+            .unwrap_or_else(|| panic!("no {kind} message to {to} in time"))
+    }
+
+    /// The `code` field of [`Outbox::wait_for`]'s message.
+    pub async fn wait_for_code(&self, kind: &str, to: &str) -> String {
+        let message = self.wait_for(kind, to).await;
+        message["code"].as_str().expect("code").to_owned()
+    }
+
+    /// Waits (a bounded while) until the outbox holds at least `count` messages; returns them.
+    pub async fn wait_for_count(&self, count: usize) -> Vec<Value> {
+        self.wait_until(|| Some(self.messages()).filter(|m| m.len() >= count))
+            .await
+            .unwrap_or_else(|| panic!("fewer than {count} messages in time: {:?}", self.messages()))
+    }
+
+    async fn wait_until<T>(&self, mut found: impl FnMut() -> Option<T>) -> Option<T> {
+        for _ in 0..500 {
+            if let Some(value) = found() {
+                return Some(value);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        None
+    }
+
     /// The `code` field of the newest such message.
     pub fn code(&self, kind: &str, to: &str) -> String {
         let message = self
