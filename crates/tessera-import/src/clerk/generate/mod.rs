@@ -545,7 +545,10 @@ mod tests {
             assert!(n >= 3, "{kind:?} only {n} times");
         }
         let first_fault = csv.windows(7).position(|w| w == b",Fault,").unwrap();
-        assert!(first_fault < csv.len() / 10, "faults start early in the file");
+        assert!(
+            first_fault < csv.len() / 10,
+            "faults start early in the file"
+        );
 
         let records: Vec<_> = CsvExport::new(&csv[..])
             .unwrap()
@@ -560,7 +563,10 @@ mod tests {
         assert_eq!(invalid, per_kind[&IssueKind::InvalidSnapshotUser]);
         let text = String::from_utf8(csv).unwrap();
         assert!(text.contains("Anne\r\nMarie"), "a line break inside a cell");
-        assert!(text.contains("\t＝HYPERLINK"), "a fullwidth formula behind the TAB guard");
+        assert!(
+            text.contains("\t＝HYPERLINK"),
+            "a fullwidth formula behind the TAB guard"
+        );
     }
 
     #[test]

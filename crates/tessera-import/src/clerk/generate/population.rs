@@ -191,9 +191,7 @@ fn external_account(
 
 /// The sign-up time of the user at `position`, `jitter_ms` into its minute.
 pub fn created_at(position: u64, jitter_ms: u64) -> i64 {
-    EPOCH_MS
-        + i64::try_from(position).unwrap_or(0) * 60_000
-        + i64::try_from(jitter_ms).unwrap_or(0)
+    EPOCH_MS + i64::try_from(position).unwrap_or(0) * 60_000 + i64::try_from(jitter_ms).unwrap_or(0)
 }
 
 /// How many [`odd_encoding`] variants there are.
