@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use tessera_import::clerk::report::Summary;
 
 const DEV_DIR: &str = ".tessera";
 const EXAMPLE_EXPORT: &str = "examples/clerk-export";
@@ -23,6 +24,43 @@ fn dev_secret() -> anyhow::Result<String> {
     let secret = tessera_core::crypto::random::generate_secret_hex();
     std::fs::write(&path, &secret).context("cannot write .tessera/dev-secret")?;
     Ok(secret)
+}
+
+/// One line on what importing the example did, in words a newcomer reads at a glance.
+fn example_import_said(
+    imported: Option<&Summary>,
+    example: &Path,
+    report: Option<&Path>,
+) -> String {
+    let Some(summary) = imported else {
+        return "the example Clerk export was not imported (the error is above); the server \
+                starts anyway"
+            .to_owned();
+    };
+    let mut said = format!(
+        "the example Clerk export: {} imported, {} already there from an earlier run",
+        users(summary.users_inserted),
+        users(summary.users_already_present)
+    );
+    if summary.users_rejected > 0 {
+        said.push_str(&format!(", {} skipped", users(summary.users_rejected)));
+        if let Some(report) = report {
+            said.push_str(&format!(" (why: {})", report.display()));
+        }
+    }
+    said.push_str(&format!(
+        "; sign in as any user of {}/known_passwords.csv",
+        example.display()
+    ));
+    said
+}
+
+fn users(n: u64) -> String {
+    if n == 1 {
+        "1 user".to_owned()
+    } else {
+        format!("{n} users")
+    }
 }
 
 pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -45,10 +83,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let example = Path::new(EXAMPLE_EXPORT);
     if example.join("exported_users.csv").exists() {
         let args = crate::import::ClerkArgs::example(example);
-        let code = crate::import::clerk(&cfg, args).await?;
+        let report = args.report.clone();
+        let outcome = crate::import::clerk_outcome(&cfg, args).await?;
         eprintln!(
-            "imported the example Clerk export ({code:?}); sign in as any user of {}/known_passwords.csv",
-            example.display()
+            "{}",
+            example_import_said(outcome.imported.as_ref(), example, report.as_deref())
         );
     } else {
         eprintln!(
@@ -57,4 +96,63 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     }
     crate::serve::serve(cfg).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn summary(inserted: u64, present: u64, rejected: u64) -> Summary {
+        Summary {
+            users_inserted: inserted,
+            users_already_present: present,
+            users_rejected: rejected,
+            ..Summary::default()
+        }
+    }
+
+    const EXAMPLE: &str = "examples/clerk-export";
+
+    #[test]
+    fn a_first_run_says_how_many_users_were_imported() {
+        let said = example_import_said(Some(&summary(76, 0, 0)), Path::new(EXAMPLE), None);
+        assert_eq!(
+            said,
+            "the example Clerk export: 76 users imported, 0 users already there from an earlier \
+             run; sign in as any user of examples/clerk-export/known_passwords.csv"
+        );
+    }
+
+    #[test]
+    fn a_rerun_says_the_users_were_already_there() {
+        let said = example_import_said(Some(&summary(0, 76, 0)), Path::new(EXAMPLE), None);
+        assert!(
+            said.contains("0 users imported, 76 users already there"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn skipped_users_point_at_the_report() {
+        let report = Path::new(".tessera/example-import-report.json");
+        let said = example_import_said(Some(&summary(70, 0, 1)), Path::new(EXAMPLE), Some(report));
+        assert!(
+            said.contains("70 users imported")
+                && said.contains("1 user skipped (why: .tessera/example-import-report.json)"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_failed_import_says_so_and_no_debug_output_leaks() {
+        let said = example_import_said(None, Path::new(EXAMPLE), None);
+        assert!(said.contains("was not imported"), "{said}");
+        for said in [
+            said,
+            example_import_said(Some(&summary(3, 0, 0)), Path::new(EXAMPLE), None),
+        ] {
+            assert!(!said.contains("ExitCode("), "{said}");
+        }
+    }
 }

@@ -13,6 +13,7 @@ use tessera_import::clerk::api::{ApiOptions, fetch_snapshot};
 use tessera_import::clerk::apply::{self, ImportOptions, Progress};
 use tessera_import::clerk::join::Sources;
 use tessera_import::clerk::plan::PlanOptions;
+use tessera_import::clerk::report::Summary;
 use tessera_import::clerk::verify;
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +74,19 @@ impl ClerkArgs {
 }
 
 pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
+    let outcome = clerk_outcome(cfg, args).await?;
+    Ok(ExitCode::from(outcome.exit_code))
+}
+
+/// What one `tessera import clerk` did, for callers that say it in their own words (`tessera dev`).
+pub struct Outcome {
+    /// 0 all imported, 1 some rows rejected, 2 usage or refusal.
+    pub exit_code: u8,
+    /// The counts of an import that ran (neither a dry run, nor `--verify`, nor a refusal).
+    pub imported: Option<Summary>,
+}
+
+pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outcome> {
     let secrets = cfg.encryption_secrets()?;
     let beside_csv = |name: &str| {
         args.csv
@@ -97,13 +111,13 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
             .await;
             eprintln!();
             match fetched {
-                Ok(summary) => eprintln!(
-                    "the Clerk API listed {} users ({} listed twice, {} requests, {} retries)",
-                    summary.users, summary.duplicates, summary.requests, summary.retries
-                ),
+                Ok(summary) => eprintln!("{summary}"),
                 Err(e) => {
                     eprintln!("error: the Clerk API: {e}");
-                    return Ok(ExitCode::from(2));
+                    return Ok(Outcome {
+                        exit_code: 2,
+                        imported: None,
+                    });
                 }
             }
             Some(out)
@@ -129,6 +143,7 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
     }
     let progress = ProgressLine::new();
     let report = |p: Progress| progress.show(p);
+    let mut imported = None;
 
     let code = if args.dry_run {
         match apply::dry_run(&sources, &options, secrets, &report) {
@@ -163,7 +178,9 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
                 Ok(summary) => {
                     progress.finish();
                     println!("{summary}");
-                    summary.exit_status().code()
+                    let code = summary.exit_status().code();
+                    imported = Some(summary);
+                    code
                 }
                 Err(e) => {
                     progress.finish();
@@ -173,7 +190,10 @@ pub async fn clerk(cfg: &Config, args: ClerkArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
+    Ok(Outcome {
+        exit_code: u8::try_from(code).unwrap_or(2),
+        imported,
+    })
 }
 
 /// A progress bar with rate and ETA on a terminal; a plain line every few seconds otherwise.

@@ -61,6 +61,10 @@ enum ExampleCommand {
         dir: PathBuf,
         #[arg(long)]
         users: Option<u64>,
+        /// With `--users`: every edge case and fault kind spread through the file, BOM and CRLF
+        /// (the import crash soak's export).
+        #[arg(long, requires = "users")]
+        hostile: bool,
     },
 }
 
@@ -139,15 +143,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev => dev::run(cli.config.as_deref()).await,
-        Command::Example(ExampleCommand::ClerkExport { dir, users }) => {
+        Command::Example(ExampleCommand::ClerkExport {
+            dir,
+            users,
+            hostile,
+        }) => {
             use tessera_import::clerk::generate::{GenerateOptions, generate_to_dir};
-            let options = users.map_or_else(GenerateOptions::example, GenerateOptions::bench);
+            let options = match users {
+                Some(users) if hostile => GenerateOptions::hostile(users),
+                Some(users) => GenerateOptions::bench(users),
+                None => GenerateOptions::example(),
+            };
             let (paths, stats) = generate_to_dir(&options, &dir)?;
             eprintln!(
                 "{} export records, {} snapshot users: {}",
                 stats.export_records,
                 stats.snapshot_users,
                 paths.csv.display()
+            );
+            println!(
+                "expected: {} users, {} rejects, {} password accounts, {} OAuth accounts, {} two-factor",
+                stats.expected_users,
+                stats.expected_rejects,
+                stats.expected_credential_accounts,
+                stats.expected_oauth_accounts,
+                stats.expected_two_factors
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -573,3 +573,62 @@ fn the_bundled_example_export_is_what_the_generator_makes() {
         );
     }
 }
+
+// ---------------------------------------------------------------- tessera dev
+
+/// Runs `tessera dev` in `dir` until it says what the example import did, then stops it.
+fn dev_import_line(dir: &std::path::Path) -> String {
+    let port = free_port().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = tessera(dir)
+        .arg("dev")
+        .env("TESSERA_LISTEN", &listen)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    let said = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("example Clerk export") => break line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no word on the example import ({e}): {seen:?}"),
+        }
+    };
+    unsafe_free_sigterm(child.id());
+    child.wait().unwrap();
+    said
+}
+
+#[test]
+fn dev_says_in_words_what_the_example_import_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = dir.path().join("examples/clerk-export");
+    let made = run(tessera(dir.path())
+        .args(["example", "clerk-export", "--dir"])
+        .arg(&example));
+    assert!(made.status.success());
+
+    let first = dev_import_line(dir.path());
+    assert!(!first.contains("ExitCode("), "{first}");
+    assert!(
+        first.contains("users imported, 0 users already there")
+            && first.contains("sign in as any user of examples/clerk-export/known_passwords.csv"),
+        "{first}"
+    );
+    assert!(!first.contains(" 0 users imported"), "{first}");
+
+    let again = dev_import_line(dir.path());
+    assert!(!again.contains("ExitCode("), "{again}");
+    assert!(again.contains(": 0 users imported, "), "{again}");
+    assert!(!again.contains(" 0 users already there"), "{again}");
+}

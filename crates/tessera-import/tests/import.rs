@@ -73,6 +73,39 @@ async fn imports_what_the_export_holds(db: Db) {
 }
 on_every_database!(imports_what_the_export_holds);
 
+/// The soak's export (faults and odd encodings throughout, BOM, CRLF) imports exactly what the
+/// generator says it holds, so the soak's "no lost user" count is the right one.
+async fn a_hostile_export_imports_what_it_holds(db: Db) {
+    let export = export_with(GenerateOptions {
+        bcrypt_cost: 4,
+        bcrypt_pool: 3,
+        ..GenerateOptions::hostile(1_200)
+    });
+    let stats = &export.stats;
+    let summary = apply(
+        &*db.store,
+        &export.sources,
+        &export.options(),
+        secrets(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.users_inserted, stats.expected_users, "{summary}");
+    assert_eq!(summary.users_rejected, stats.expected_rejects, "{summary}");
+    assert!(stats.expected_rejects > 24, "{stats:?}");
+    let accounts = stats.expected_credential_accounts + stats.expected_oauth_accounts;
+    assert_eq!(
+        counts(&db).await,
+        (
+            stats.expected_users as i64,
+            accounts as i64,
+            stats.expected_two_factors as i64
+        )
+    );
+}
+on_every_database!(a_hostile_export_imports_what_it_holds);
+
 /// Every imported password user can be found by its sign-in identifier and its known password
 /// verifies against the stored digest, whatever Clerk hasher produced it.
 async fn known_passwords_verify_after_import(db: Db) {

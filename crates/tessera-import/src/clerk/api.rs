@@ -4,7 +4,8 @@
 //!
 //! Done the way contract §2.2/§2.7 says the seed guide did not: `+created_at` order, so sign-ups
 //! during the run land at the end instead of shifting pages; the `starting_after` cursor, falling
-//! back to `offset` when the instance refuses it; stop on a short page; dedupe by id; a client-side
+//! back to `offset` when the instance refuses it or ignores it (answers an earlier page again);
+//! stop on a short page; dedupe by id; a client-side
 //! token bucket under the instance's limit; 429 and 5xx retried a bounded number of times, honouring
 //! `Retry-After`. The file is written under a temporary name and renamed only when complete, so a
 //! failed run never leaves a snapshot that looks whole. The secret key never appears in an error.
@@ -119,8 +120,33 @@ pub struct FetchSummary {
     pub duplicates: u64,
     pub requests: u64,
     pub retries: u64,
-    /// The instance refused `starting_after`; pages were fetched by offset.
+    /// The instance refused or ignored `starting_after`; pages were fetched by offset.
     pub used_offset: bool,
+    /// It ignored the cursor: a page asked for with `starting_after` held only users listed before.
+    pub cursor_ignored: bool,
+}
+
+impl std::fmt::Display for FetchSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the Clerk API listed {} users ({} listed twice, {} requests, {} retries)",
+            self.users, self.duplicates, self.requests, self.retries
+        )?;
+        if self.cursor_ignored {
+            write!(
+                f,
+                "; it ignored the starting_after cursor (answered an earlier page again), so the \
+                 rest was listed by offset and deduplicated by id"
+            )?;
+        } else if self.used_offset {
+            write!(
+                f,
+                "; it refused the starting_after cursor, so the rest was listed by offset"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,12 +244,32 @@ impl Client<'_> {
             // the snapshot byte for byte (a parsed tree of every user was most of this loop's time).
             let page = serde_json::from_slice::<Vec<&RawValue>>(&page)
                 .map_err(|e| ApiError::Body(super::json_array::describe(&e)))?;
-            let count = page.len();
-            let before = self.summary.users;
+            let mut users = Vec::with_capacity(page.len());
             for user in page {
                 let Ok(UserId { id }) = serde_json::from_str::<UserId<'_>>(user.get()) else {
                     return Err(ApiError::Body("a user without an id".to_owned()));
                 };
+                users.push((id, user));
+            }
+            if paging == Paging::Cursor
+                && cursor.is_some()
+                && !users.is_empty()
+                && users
+                    .iter()
+                    .all(|(id, _)| seen.contains(&fingerprints.of(id)))
+            {
+                // Some APIs answer an unknown parameter with the first page instead of a 422: the
+                // cursor is ignored, and following it would list the same page forever. Offset
+                // paging from where the listing stands; these repeats are not "listed twice".
+                paging = Paging::Offset;
+                self.summary.used_offset = true;
+                self.summary.cursor_ignored = true;
+                offset = seen.len() as u64;
+                continue;
+            }
+            let count = users.len();
+            let before = self.summary.users;
+            for (id, user) in users {
                 cursor = Some(id.to_string());
                 if !seen.insert(fingerprints.of(&id)) {
                     self.summary.duplicates += 1;

@@ -21,11 +21,21 @@ use std::sync::{Arc, Mutex};
 
 const KEY: &str = "sk_test_the-right-key";
 
+/// What the stand-in does with `starting_after`.
+#[derive(Debug, Default, Clone, Copy)]
+enum Cursor {
+    #[default]
+    Honoured,
+    /// 422, as an instance without the cursor answers.
+    Refused,
+    /// The first page again, as an API that drops parameters it does not know answers.
+    Ignored,
+}
+
 #[derive(Default)]
 struct Fake {
     users: Vec<Value>,
-    /// Answer `starting_after` with 422, as an instance without the cursor would.
-    no_cursor: bool,
+    cursor: Cursor,
     /// Statuses to answer before serving anything (with `Retry-After: 0` on 429).
     failures: VecDeque<u16>,
     /// Repeat the previous page's last user at the top of the next page (a page boundary moved).
@@ -58,15 +68,16 @@ async fn list_users(
     }
     assert_eq!(q.get("order_by").map(String::as_str), Some("+created_at"));
     let limit: usize = q["limit"].parse().unwrap();
-    let start = match (q.get("starting_after"), q.get("offset")) {
-        (Some(_), _) if fake.no_cursor => {
+    let start = match (q.get("starting_after"), q.get("offset"), fake.cursor) {
+        (Some(_), _, Cursor::Refused) => {
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({"errors":[{"code":"form_param_unknown"}]})),
             )
                 .into_response();
         }
-        (Some(after), _) => {
+        (Some(_), _, Cursor::Ignored) => 0,
+        (Some(after), _, Cursor::Honoured) => {
             let at = fake
                 .users
                 .iter()
@@ -74,8 +85,8 @@ async fn list_users(
                 .unwrap();
             if fake.repeat_last { at } else { at + 1 }
         }
-        (None, Some(offset)) => offset.parse().unwrap(),
-        (None, None) => 0,
+        (None, Some(offset), _) => offset.parse().unwrap(),
+        (None, None, _) => 0,
     };
     let page: Vec<Value> = fake.users.iter().skip(start).take(limit).cloned().collect();
     Json(page).into_response()
@@ -153,7 +164,7 @@ async fn lists_every_user_once_with_the_cursor() {
 async fn falls_back_to_offset_when_the_cursor_is_refused() {
     let (url, _) = serve(Fake {
         users: users(230),
-        no_cursor: true,
+        cursor: Cursor::Refused,
         ..Fake::default()
     })
     .await;
@@ -170,6 +181,72 @@ async fn falls_back_to_offset_when_the_cursor_is_refused() {
             .map(|u| u["id"].as_str().unwrap().to_owned())
             .collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn keeps_going_by_offset_when_the_cursor_is_ignored() {
+    let (url, fake) = serve(Fake {
+        users: users(230),
+        cursor: Cursor::Ignored,
+        ..Fake::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("users.json");
+    let summary = fetch_snapshot(KEY, &options(url), &out, &|_| {})
+        .await
+        .unwrap();
+    assert!(summary.used_offset && summary.cursor_ignored, "{summary:?}");
+    assert_eq!(summary.users, 230);
+    assert_eq!(
+        summary.duplicates, 0,
+        "the page answered again is not users listed twice"
+    );
+    let requests = &fake.lock().unwrap().requests;
+    let offsets: Vec<Option<&str>> = requests
+        .iter()
+        .map(|q| q.get("offset").map(String::as_str))
+        .collect();
+    assert_eq!(offsets, [None, None, Some("100"), Some("200")]);
+    let said = summary.to_string();
+    assert!(
+        said.contains("ignored the starting_after cursor") && said.contains("by offset"),
+        "{said}"
+    );
+}
+
+/// Whatever the instance does with `starting_after`, the snapshot holds every user once, in order.
+#[tokio::test]
+async fn every_user_is_listed_once_whether_the_cursor_is_honoured_refused_or_ignored() {
+    let all: Vec<String> = users(1234)
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    for cursor in [Cursor::Honoured, Cursor::Refused, Cursor::Ignored] {
+        let (url, _) = serve(Fake {
+            users: users(1234),
+            cursor,
+            ..Fake::default()
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("users.json");
+        let summary = fetch_snapshot(KEY, &options(url), &out, &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{cursor:?}: {e}"));
+        assert_eq!(summary.users, 1234, "{cursor:?}: {summary:?}");
+        assert_eq!(snapshot_ids(&out), all, "{cursor:?}");
+        assert_eq!(
+            summary.used_offset,
+            !matches!(cursor, Cursor::Honoured),
+            "{cursor:?}"
+        );
+        assert_eq!(
+            summary.cursor_ignored,
+            matches!(cursor, Cursor::Ignored),
+            "{cursor:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -54,6 +54,10 @@ pub struct GenerateOptions {
     pub edge_cases: bool,
     /// Add bad rows, one per kind of bad input (each must be rejected).
     pub faults: bool,
+    /// Every how many random users one is replaced by a hostile one (0: never): in turn, a bad row
+    /// of each fault kind (copying from the users just before it where the kind needs to), then
+    /// an importable user with an awkwardly encoded name. Spreads faults through the whole file.
+    pub hostile_every: u64,
     /// Write the CSV as a spreadsheet re-save would: UTF-8 BOM and CRLF line endings.
     pub spreadsheet_style: bool,
     /// bcrypt cost of the digest pool (Clerk: 10; tests may go lower to sign in faster).
@@ -71,10 +75,23 @@ impl GenerateOptions {
             seed: 1,
             edge_cases: false,
             faults: false,
+            hostile_every: 0,
             spreadsheet_style: false,
             bcrypt_cost: 10,
             bcrypt_pool: 8,
             mix: Mix::default(),
+        }
+    }
+
+    /// An export meant to break the importer: every edge case and fault kind, faults and odd
+    /// encodings throughout the file (one user in 50), re-saved as a spreadsheet would (BOM, CRLF).
+    pub fn hostile(users: u64) -> GenerateOptions {
+        GenerateOptions {
+            edge_cases: true,
+            faults: true,
+            hostile_every: 50,
+            spreadsheet_style: true,
+            ..GenerateOptions::bench(users)
         }
     }
 
@@ -159,6 +176,7 @@ struct Population {
     faults: Vec<Person>,
     mix: Mix,
     users: u64,
+    hostile_every: u64,
 }
 
 impl Population {
@@ -178,13 +196,16 @@ impl Population {
             faults: Vec::new(),
             mix: options.mix,
             users: options.users,
+            hostile_every: options.hostile_every,
         };
         if options.faults {
             // Duplicates copy from the first users: fixtures, else the first random ones.
             let mut earlier: Vec<Person> = population.fixtures.clone();
             let fixtures = population.fixtures.len() as u64;
             earlier.extend(
-                (fixtures..population.head().min(fixtures + 200)).map(|i| population.person(i)),
+                (fixtures..population.head().min(fixtures + 200))
+                    .filter(|&i| population.hostile_slot(i).is_none())
+                    .map(|i| population.person(i)),
             );
             let first = population.head();
             population.faults = population::faults(
@@ -223,8 +244,52 @@ impl Population {
                 .cloned()
                 .unwrap_or_else(|| Person::new(String::new(), 0));
         }
+        if let Some(slot) = self.hostile_slot(position) {
+            return self.hostile_person(slot, position);
+        }
+        self.random_person(position)
+    }
+
+    fn random_person(&self, position: u64) -> Person {
         let mut rng = self.root.fork(1_000 + position);
         population::random_person(position, &mut rng, &self.pool, &self.mix)
+    }
+
+    /// Which hostile user a random position holds, counting from 0, if it holds one.
+    fn hostile_slot(&self, position: u64) -> Option<u64> {
+        let fixtures = self.fixtures.len() as u64;
+        if self.hostile_every == 0 || position < fixtures || position >= self.head() {
+            return None;
+        }
+        let nth = position - fixtures + 1;
+        (nth % self.hostile_every == 0).then(|| nth / self.hostile_every - 1)
+    }
+
+    fn hostile_person(&self, slot: u64, position: u64) -> Person {
+        let kinds = population::FAULT_KINDS.len() as u64;
+        let variant = slot % (kinds + population::ODD_ENCODINGS);
+        let fault_kind = usize::try_from(variant)
+            .ok()
+            .and_then(|k| population::FAULT_KINDS.get(k));
+        let Some(&kind) = fault_kind else {
+            let mut person = self.random_person(position);
+            population::odd_encoding(variant - kinds, &mut person);
+            return person;
+        };
+        // Nearest first, so a duplicate copies from the user just before it.
+        let earlier: Vec<Person> = (1..=40)
+            .filter_map(|back| position.checked_sub(back))
+            .filter(|&p| p >= self.fixtures.len() as u64 && self.hostile_slot(p).is_none())
+            .map(|p| self.random_person(p))
+            .collect();
+        let mut rng = self.root.fork(1_000 + position);
+        match population::fault(kind, position, &mut rng, &self.pool, &earlier) {
+            Some(mut fault) => {
+                fault.created_at = population::created_at(position, 0);
+                fault
+            }
+            None => self.random_person(position),
+        }
     }
 }
 
@@ -459,6 +524,49 @@ mod tests {
         });
         assert!(csv.starts_with("\u{feff}id,".as_bytes()));
         assert!(csv.windows(2).any(|w| w == b"\r\n"));
+    }
+
+    #[test]
+    fn a_hostile_export_spreads_every_fault_kind_through_the_file() {
+        let options = GenerateOptions {
+            bcrypt_cost: 4,
+            bcrypt_pool: 2,
+            ..GenerateOptions::hostile(2_000)
+        };
+        let (csv, snapshot, _, stats) = run(&options);
+        assert!(csv.starts_with("\u{feff}id,".as_bytes()));
+        let mut per_kind: std::collections::BTreeMap<IssueKind, u64> = Default::default();
+        for kind in stats.expectations.iter().filter_map(|e| e.reject) {
+            *per_kind.entry(kind).or_default() += 1;
+        }
+        for kind in population::FAULT_KINDS {
+            // 40 hostile slots over 16 variants, plus the one at the end of the file.
+            let n = per_kind.get(&kind).copied().unwrap_or(0);
+            assert!(n >= 3, "{kind:?} only {n} times");
+        }
+        let first_fault = csv.windows(7).position(|w| w == b",Fault,").unwrap();
+        assert!(
+            first_fault < csv.len() / 10,
+            "faults start early in the file"
+        );
+
+        let records: Vec<_> = CsvExport::new(&csv[..])
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(records.len() as u64, stats.export_records);
+        let malformed = records.iter().filter(|r| r.is_err()).count() as u64;
+        assert_eq!(malformed, per_kind[&IssueKind::MalformedRow]);
+        let invalid = SnapshotReader::new(&snapshot[..])
+            .filter(|u| u.as_ref().unwrap().is_err())
+            .count() as u64;
+        assert_eq!(invalid, per_kind[&IssueKind::InvalidSnapshotUser]);
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.contains("Anne\r\nMarie"), "a line break inside a cell");
+        assert!(
+            text.contains("\t＝HYPERLINK"),
+            "a fullwidth formula behind the TAB guard"
+        );
     }
 
     #[test]

@@ -189,11 +189,32 @@ fn external_account(
     }
 }
 
+/// The sign-up time of the user at `position`, `jitter_ms` into its minute.
+pub fn created_at(position: u64, jitter_ms: u64) -> i64 {
+    EPOCH_MS + i64::try_from(position).unwrap_or(0) * 60_000 + i64::try_from(jitter_ms).unwrap_or(0)
+}
+
+/// How many [`odd_encoding`] variants there are.
+pub const ODD_ENCODINGS: u64 = 4;
+
+/// Makes an importable user's cells awkward to read: line breaks, quotes and commas inside a
+/// quoted cell, fullwidth formula characters (Clerk's TAB guard), combining marks and astral-plane
+/// characters, a username behind the TAB guard.
+pub fn odd_encoding(variant: u64, person: &mut Person) {
+    match variant {
+        0 => person.first_name = "Anne\r\nMarie \"AJ\", Jr.".to_owned(),
+        1 => {
+            person.first_name = "＝HYPERLINK(\"x\")".to_owned();
+            person.last_name = "+Plus".to_owned();
+        }
+        2 => person.last_name = "Zoe\u{308} 🦀 Ñandú\t".to_owned(),
+        _ => person.first_name = "@handle, \"quoted\"\n".to_owned(),
+    }
+}
+
 /// A random user at `position` (its index among all generated users).
 pub fn random_person(position: u64, rng: &mut Rng, pool: &DigestPool, mix: &Mix) -> Person {
-    let created_at = EPOCH_MS
-        + i64::try_from(position).unwrap_or(0) * 60_000
-        + i64::try_from(rng.below(60_000)).unwrap_or(0);
+    let created_at = created_at(position, rng.below(60_000));
     let mut p = Person::new(clerk_id(position, rng), created_at);
     p.updated_at = created_at + i64::try_from(rng.below(30 * 86_400_000)).unwrap_or(0);
     let (first, first_ascii) = *rng.pick(FIRST_NAMES).unwrap_or(&("Ada", "ada"));
@@ -428,6 +449,22 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
     people
 }
 
+/// Every kind of bad input the generator can make, in the order [`faults`] writes them.
+pub const FAULT_KINDS: [IssueKind; 12] = [
+    IssueKind::DuplicateId,
+    IssueKind::EmailConflict,
+    IssueKind::UsernameConflict,
+    IssueKind::PhoneConflict,
+    IssueKind::InvalidEmail,
+    IssueKind::UnknownHasher,
+    IssueKind::DigestRejected,
+    IssueKind::DigestWithoutHasher,
+    IssueKind::NoIdentifier,
+    IssueKind::InvalidTotpSecret,
+    IssueKind::MalformedRow,
+    IssueKind::InvalidSnapshotUser,
+];
+
 /// Bad rows, one per kind of bad input the importer must report; `earlier` are users already
 /// generated, which the duplicates copy from.
 pub fn faults(
@@ -437,88 +474,94 @@ pub fn faults(
     earlier: &[Person],
 ) -> Vec<Person> {
     let mut people: Vec<Person> = Vec::new();
-    let base = |position: u64, rng: &mut Rng| {
-        let mut p = Person::new(clerk_id(position, rng), EPOCH_MS + 900_000_000_000);
-        p.first_name = "Fault".to_owned();
-        p.emails.push(Identifier::verified(format!(
-            "fault.{position}@example.com"
-        )));
-        p.password = pool.bcrypt(rng).cloned();
-        p.in_snapshot = false;
-        p.listed = true;
-        p
-    };
-    let mut add = |kind: IssueKind, tweak: &dyn Fn(&mut Person)| {
+    for kind in FAULT_KINDS {
         let position = first_position + people.len() as u64;
-        let mut p = base(position, rng);
-        p.expect_reject = Some(kind);
-        tweak(&mut p);
-        people.push(p);
-    };
-    let first = earlier.first();
-    let with_email = earlier.iter().find(|p| !p.emails.is_empty() && p.in_export);
-    let with_username = earlier.iter().find(|p| p.username.is_some() && p.in_export);
-    let with_phone = earlier.iter().find(|p| !p.phones.is_empty() && p.in_export);
-    if let Some(original) = first {
-        add(IssueKind::DuplicateId, &|p| p.id = original.id.clone());
-    }
-    if let Some(original) = with_email {
-        let email = original
-            .emails
-            .first()
-            .map(|e| e.value.to_uppercase())
-            .unwrap_or_default();
-        add(IssueKind::EmailConflict, &|p| {
-            if let Some(primary) = p.emails.first_mut() {
-                primary.value = email.clone();
-            }
-        });
-    }
-    if let Some(original) = with_username {
-        let username = original.username.as_deref().map(str::to_uppercase);
-        add(IssueKind::UsernameConflict, &|p| {
-            p.username = username.clone()
-        });
-    }
-    if let Some(original) = with_phone {
-        let phone = original
-            .phones
-            .first()
-            .map(|ph| ph.value.clone())
-            .unwrap_or_default();
-        add(IssueKind::PhoneConflict, &|p| {
-            p.phones = vec![Identifier::verified(phone.clone())]
-        });
-    }
-    add(IssueKind::InvalidEmail, &|p| {
-        p.emails = vec![Identifier::verified("not-an-email")]
-    });
-    add(IssueKind::UnknownHasher, &|p| {
-        if let Some(known) = p.password.as_mut() {
-            known.hasher = "sha3_custom";
+        if let Some(p) = fault(kind, position, rng, pool, earlier) {
+            people.push(p);
         }
-    });
-    add(IssueKind::DigestRejected, &|p| {
-        if let Some(known) = p.password.as_mut() {
-            known.digest = "$2a$10$tooshort".to_owned();
-        }
-    });
-    add(IssueKind::DigestWithoutHasher, &|p| {
-        if let Some(known) = p.password.as_mut() {
-            known.hasher = "";
-        }
-    });
-    add(IssueKind::NoIdentifier, &|p| p.emails.clear());
-    add(IssueKind::InvalidTotpSecret, &|p| {
-        p.totp_secret = Some("not base32!".to_owned())
-    });
-    add(IssueKind::MalformedRow, &|p| {
-        p.raw_csv = Some(format!("{},Cut,Short,,cut@example.com", p.id));
-    });
-    add(IssueKind::InvalidSnapshotUser, &|p| {
-        p.in_export = false;
-        p.in_snapshot = true;
-        p.raw_json = Some(format!(r#"{{"id":"{}","created_at":"yesterday"}}"#, p.id));
-    });
+    }
     people
+}
+
+/// One bad row of `kind` at `position`, or `None` when it needs to copy from an earlier user and
+/// none of `earlier` has what it copies (the rng is then left untouched).
+pub fn fault(
+    kind: IssueKind,
+    position: u64,
+    rng: &mut Rng,
+    pool: &DigestPool,
+    earlier: &[Person],
+) -> Option<Person> {
+    if !FAULT_KINDS.contains(&kind) {
+        return None;
+    }
+    let copied = |has: &dyn Fn(&Person) -> bool| earlier.iter().find(|p| p.in_export && has(p));
+    let original = match kind {
+        IssueKind::DuplicateId => Some(earlier.first()?),
+        IssueKind::EmailConflict => Some(copied(&|p| !p.emails.is_empty())?),
+        IssueKind::UsernameConflict => Some(copied(&|p| p.username.is_some())?),
+        IssueKind::PhoneConflict => Some(copied(&|p| !p.phones.is_empty())?),
+        _ => None,
+    };
+    let mut p = Person::new(clerk_id(position, rng), EPOCH_MS + 900_000_000_000);
+    p.first_name = "Fault".to_owned();
+    p.emails.push(Identifier::verified(format!(
+        "fault.{position}@example.com"
+    )));
+    p.password = pool.bcrypt(rng).cloned();
+    p.in_snapshot = false;
+    p.listed = true;
+    p.expect_reject = Some(kind);
+    match (kind, original) {
+        (IssueKind::DuplicateId, Some(original)) => p.id = original.id.clone(),
+        (IssueKind::EmailConflict, Some(original)) => {
+            let email = original
+                .emails
+                .first()
+                .map(|e| e.value.to_uppercase())
+                .unwrap_or_default();
+            if let Some(primary) = p.emails.first_mut() {
+                primary.value = email;
+            }
+        }
+        (IssueKind::UsernameConflict, Some(original)) => {
+            p.username = original.username.as_deref().map(str::to_uppercase);
+        }
+        (IssueKind::PhoneConflict, Some(original)) => {
+            let phone = original
+                .phones
+                .first()
+                .map(|ph| ph.value.clone())
+                .unwrap_or_default();
+            p.phones = vec![Identifier::verified(phone)];
+        }
+        (IssueKind::InvalidEmail, _) => p.emails = vec![Identifier::verified("not-an-email")],
+        (IssueKind::UnknownHasher, _) => {
+            if let Some(known) = p.password.as_mut() {
+                known.hasher = "sha3_custom";
+            }
+        }
+        (IssueKind::DigestRejected, _) => {
+            if let Some(known) = p.password.as_mut() {
+                known.digest = "$2a$10$tooshort".to_owned();
+            }
+        }
+        (IssueKind::DigestWithoutHasher, _) => {
+            if let Some(known) = p.password.as_mut() {
+                known.hasher = "";
+            }
+        }
+        (IssueKind::NoIdentifier, _) => p.emails.clear(),
+        (IssueKind::InvalidTotpSecret, _) => p.totp_secret = Some("not base32!".to_owned()),
+        (IssueKind::MalformedRow, _) => {
+            p.raw_csv = Some(format!("{},Cut,Short,,cut@example.com", p.id));
+        }
+        (IssueKind::InvalidSnapshotUser, _) => {
+            p.in_export = false;
+            p.in_snapshot = true;
+            p.raw_json = Some(format!(r#"{{"id":"{}","created_at":"yesterday"}}"#, p.id));
+        }
+        _ => return None,
+    }
+    Some(p)
 }
