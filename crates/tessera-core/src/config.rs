@@ -10,7 +10,9 @@ use crate::plugins::Plugins;
 
 mod client_address;
 mod lifecycle;
-pub use client_address::{Cidr, ClientAddressConfig, DEFAULT_TRUSTED_PROXIES, FileAdvanced};
+pub use client_address::{
+    Cidr, ClientAddressConfig, DEFAULT_TRUSTED_PROXIES, FileAdvanced, canonical,
+};
 pub use lifecycle::{
     ChangeEmailConfig, DeleteUserConfig, EmailVerificationConfig, FileChangeEmail, FileDeleteUser,
     FileEmailVerification, FileSmtp, FileUser, LifecycleConfig, SmtpConfig, SmtpTls,
