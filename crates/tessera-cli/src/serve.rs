@@ -27,6 +27,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let store = open_store(&cfg).await?;
     let listen = cfg.listen.clone();
     let base_url = cfg.base_url.clone();
+    let client_rule = client_rule(&cfg);
     let state = tessera_server::AppState::new(cfg, store).map_err(anyhow::Error::msg)?;
     let app = tessera_server::app(state);
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -34,6 +35,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
     eprintln!("listening on http://{local} (base URL {base_url})");
+    eprintln!("{client_rule}");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -41,6 +43,20 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// Which address the rate limiter counts, said once at start so that a deployment behind a
+/// proxy outside the trusted ranges notices that all its clients share one address.
+fn client_rule(cfg: &Config) -> String {
+    let limiter = if cfg.rate_limit.enabled {
+        format!(
+            "rate limiter on (at most {} counters)",
+            cfg.rate_limit.max_entries
+        )
+    } else {
+        "rate limiter off".to_owned()
+    };
+    format!("{limiter}; {}", cfg.client_address.describe())
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,11 @@ use serde::Deserialize;
 use crate::crypto::password::{FirebaseParams, VerifyContext};
 use crate::plugins::Plugins;
 
+mod client_address;
 mod lifecycle;
+pub use client_address::{
+    Cidr, ClientAddressConfig, DEFAULT_TRUSTED_PROXIES, FileAdvanced, canonical,
+};
 pub use lifecycle::{
     ChangeEmailConfig, DeleteUserConfig, EmailVerificationConfig, FileChangeEmail, FileDeleteUser,
     FileEmailVerification, FileSmtp, FileUser, LifecycleConfig, SmtpConfig, SmtpTls,
@@ -44,6 +48,8 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub rate_limit: RateLimitConfig,
+    /// `[advanced]`: which address is the client's (rate-limit keys, `session.ipAddress`).
+    pub client_address: ClientAddressConfig,
     /// How many password hashes may run at once; each Better Auth scrypt holds ~32 MiB.
     pub hashing_concurrency: usize,
     pub app_name: String,
@@ -93,7 +99,12 @@ pub struct RateLimitConfig {
     pub enabled: bool,
     pub window: u64,
     pub max: u64,
+    /// The in-memory limiter's bound: past it the oldest counters are dropped.
+    pub max_entries: usize,
 }
+
+/// Each entry is a key of at most a few hundred bytes, so this bounds the limiter to tens of MiB.
+pub const DEFAULT_RATE_LIMIT_MAX_ENTRIES: usize = 100_000;
 
 impl Default for SessionConfig {
     fn default() -> Self {
@@ -139,7 +150,9 @@ impl Default for Config {
                 enabled: false,
                 window: 10,
                 max: 100,
+                max_entries: DEFAULT_RATE_LIMIT_MAX_ENTRIES,
             },
+            client_address: ClientAddressConfig::default(),
             hashing_concurrency: 2,
             app_name: "Better Auth".to_owned(),
             cookie_prefix: "better-auth".to_owned(),
@@ -188,6 +201,7 @@ pub struct FileConfig {
     pub session: Option<FileSession>,
     pub password: Option<FilePassword>,
     pub rate_limit: Option<FileRateLimit>,
+    pub advanced: Option<FileAdvanced>,
     pub email_verification: Option<FileEmailVerification>,
     pub user: Option<FileUser>,
     pub smtp: Option<FileSmtp>,
@@ -233,6 +247,7 @@ pub struct FileRateLimit {
     pub enabled: Option<bool>,
     pub window: Option<u64>,
     pub max: Option<u64>,
+    pub max_entries: Option<usize>,
 }
 
 /// Builds the configuration from the file's contents and the process environment (passed in as
@@ -338,6 +353,9 @@ pub fn load(
         if let Some(v) = r.max {
             c.rate_limit.max = v;
         }
+        if let Some(v) = r.max_entries {
+            c.rate_limit.max_entries = v;
+        }
     }
 
     let get = |key: &str| {
@@ -389,6 +407,13 @@ pub fn load(
     if let Some(v) = get("TESSERA_RATE_LIMIT") {
         rate_limit_enabled = Some(parse_bool("TESSERA_RATE_LIMIT", &v)?);
     }
+    if let Some(v) = get("TESSERA_RATE_LIMIT_MAX_ENTRIES") {
+        c.rate_limit.max_entries = v.parse().map_err(|_| ConfigError::Invalid {
+            key: "TESSERA_RATE_LIMIT_MAX_ENTRIES".into(),
+            reason: "expected a whole number".into(),
+        })?;
+    }
+    c.client_address = client_address::load(file.advanced, &get)?;
     if let Some(v) = get("TESSERA_HASHING_CONCURRENCY") {
         c.hashing_concurrency = v.parse().map_err(|_| ConfigError::Invalid {
             key: "TESSERA_HASHING_CONCURRENCY".into(),
@@ -461,6 +486,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "password".into(),
                 reason: "min_length must be at least 1 and at most max_length".into(),
+            });
+        }
+        if self.rate_limit.max_entries == 0 {
+            return Err(ConfigError::Invalid {
+                key: "rate_limit.max_entries".into(),
+                reason: "must be at least 1".into(),
             });
         }
         if self.production {

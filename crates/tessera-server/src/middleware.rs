@@ -1,28 +1,36 @@
 //! What runs before every route, in Better Auth's order: the rate limiter, then the origin check.
+//! It also resolves the client's address once, for the limiter and for the sessions the route
+//! may create.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::codes;
 use crate::ip;
 use crate::origin;
-use crate::rate_limit::{Decision, rule_for};
+use crate::rate_limit::{self, Decision};
 use crate::state::AppState;
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.config.rate_limit.enabled {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        let path = request.uri().path();
-        let client = ip::rate_limit_ip(request.headers(), peer)
-            .unwrap_or_else(|| "no-trusted-ip".to_owned());
-        let key = format!("{client}|{path}");
-        let rule = rule_for(path, state.default_rule);
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let client = ip::resolve(&state.config.client_address, request.headers(), peer);
+    // Better Auth does not limit at all when IP tracking is off: its keys are addresses.
+    if state.config.rate_limit.enabled && !state.config.client_address.disable_ip_tracking {
+        let route = rate_limit::route(
+            request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str),
+            &state.config.base_path,
+        );
+        let key = rate_limit::key(client.limiter.as_deref(), route);
+        let rule = rate_limit::rule_for_route(route, state.default_rule);
         let now = tessera_core::timefmt::to_epoch_ms(time::OffsetDateTime::now_utc());
         if let Decision::Deny { retry_after } = state.rate_limit.hit(&key, rule, now) {
             return codes::too_many_requests(retry_after).into_response();
@@ -33,5 +41,5 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     {
         return e.into_response();
     }
-    next.run(request).await
+    ip::scope(client, next.run(request)).await
 }

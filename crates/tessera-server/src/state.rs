@@ -42,7 +42,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state with the in-memory rate limiter.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Result<AppState, String> {
-        AppState::with_rate_limit(config, store, Arc::new(MemoryRateLimit::default()))
+        let limiter = MemoryRateLimit::with_capacity(config.rate_limit.max_entries);
+        AppState::with_rate_limit(config, store, Arc::new(limiter))
     }
 
     pub fn with_rate_limit(

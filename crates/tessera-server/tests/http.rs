@@ -784,6 +784,159 @@ async fn the_fourth_sign_in_within_ten_seconds_is_rate_limited() {
     );
 }
 
+/// Three wrong passwords then a fourth attempt: the statuses the server answered.
+async fn four_sign_ins(browsers: [&Browser; 4]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for b in browsers {
+        let r = b
+            .post(
+                "/api/auth/sign-in/email",
+                json!({"email": "max@example.com", "password": "wrong wrong"}),
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_fresh_forwarded_address_on_every_request_does_not_escape_the_limit() {
+    let app = TestApp::sqlite_with(Plugins::NONE, |c| c.rate_limit.enabled = true).await;
+    Browser::new(&app)
+        .sign_up("max@example.com", PASSWORD)
+        .await;
+    let public_peer = "203.0.113.50:51000";
+    let forged: Vec<Browser> = (1..=4)
+        .map(|n| {
+            Browser::new(&app)
+                .from_peer(public_peer)
+                .from_ip(&format!("198.51.100.{n}"))
+        })
+        .collect();
+    let statuses = four_sign_ins([&forged[0], &forged[1], &forged[2], &forged[3]]).await;
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429],
+        "the forged header is ignored"
+    );
+    let elsewhere = Browser::new(&app).from_peer("203.0.113.51:51000");
+    let r = elsewhere
+        .post(
+            "/api/auth/sign-in/email",
+            json!({"email": "max@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "another public client is counted apart");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_limited_apart() {
+    let app = TestApp::sqlite_with(Plugins::NONE, |c| c.rate_limit.enabled = true).await;
+    Browser::new(&app)
+        .sign_up("max@example.com", PASSWORD)
+        .await;
+    let proxy = "10.0.0.2:443";
+    let client = |xff: &str| Browser::new(&app).from_peer(proxy).from_ip(xff);
+    let first = client("198.51.100.1");
+    // The client may forge hops to the left of what the proxy appended; they do not count.
+    let forging = client("6.6.6.6, 198.51.100.1");
+    let statuses = four_sign_ins([&first, &first, &forging, &first]).await;
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    let second = client("198.51.100.2");
+    let r = second
+        .post(
+            "/api/auth/sign-in/email",
+            json!({"email": "max@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "a second forwarded client keeps its own counter"
+    );
+}
+
+#[tokio::test]
+async fn with_no_trusted_proxy_even_loopback_is_the_client() {
+    let app = TestApp::sqlite_with(Plugins::NONE, |c| {
+        c.rate_limit.enabled = true;
+        c.client_address.trusted_proxies.clear();
+        c.client_address.trusted_proxies_configured = true;
+    })
+    .await;
+    Browser::new(&app)
+        .sign_up("max@example.com", PASSWORD)
+        .await;
+    let forged: Vec<Browser> = (1..=4)
+        .map(|n| Browser::new(&app).from_ip(&format!("198.51.100.{n}")))
+        .collect();
+    let statuses = four_sign_ins([&forged[0], &forged[1], &forged[2], &forged[3]]).await;
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn every_token_of_a_parameterised_route_counts_against_the_route() {
+    let app = TestApp::sqlite_with(Plugins::NONE, |c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.max = 3;
+    })
+    .await;
+    let b = Browser::new(&app).from_peer("203.0.113.60:1");
+    let mut statuses = Vec::new();
+    for token in ["one", "two", "three", "four"] {
+        statuses.push(
+            b.get(&format!("/api/auth/reset-password/{token}"))
+                .await
+                .status,
+        );
+    }
+    assert!(!statuses[..3].contains(&429), "{statuses:?}");
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_public_peer_is_recorded_as_itself_and_disabled_tracking_records_nothing() {
+    let app = TestApp::sqlite(Plugins::NONE).await;
+    Browser::new(&app)
+        .sign_up("max@example.com", PASSWORD)
+        .await;
+    let token = Browser::new(&app)
+        .from_peer("203.0.113.70:9")
+        .from_ip("198.51.100.1")
+        .sign_in("max@example.com", PASSWORD)
+        .await;
+    let session = app
+        .store
+        .find_session_and_user(&token)
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(session.ip_address.as_deref(), Some("203.0.113.70"));
+
+    let untracked = TestApp::sqlite_with(Plugins::NONE, |c| {
+        c.rate_limit.enabled = true;
+        c.client_address.disable_ip_tracking = true;
+    })
+    .await;
+    let b = Browser::new(&untracked).from_peer("203.0.113.70:9");
+    b.sign_up("max@example.com", PASSWORD).await;
+    let statuses = four_sign_ins([&b, &b, &b, &b]).await;
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 401],
+        "Better Auth does not limit when it tracks no address"
+    );
+    let token = b.sign_in("max@example.com", PASSWORD).await;
+    let session = untracked
+        .store
+        .find_session_and_user(&token)
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(session.ip_address.as_deref(), Some(""));
+}
+
 #[tokio::test]
 async fn banned_users_cannot_sign_in_until_the_ban_expires() {
     for_each_store(Plugins::ALL, |app| async move {

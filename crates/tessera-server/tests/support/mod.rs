@@ -285,13 +285,18 @@ impl Response {
     }
 }
 
-/// One simulated browser: a cookie jar, an Origin, optionally a client IP (X-Forwarded-For).
+/// One simulated browser: a cookie jar, an Origin, optionally a client IP (X-Forwarded-For), and
+/// the socket peer the server sees: by default a reverse proxy on loopback (trusted by default,
+/// as the compat suite's clients are), so `from_ip` sets the address the server believes.
 pub struct Browser {
     router: Router,
     jar: Mutex<HashMap<String, String>>,
     origin: Option<String>,
     ip: Option<String>,
+    peer: std::net::SocketAddr,
 }
+
+pub const LOOPBACK_PEER: ([u8; 4], u16) = ([127, 0, 0, 1], 40_000);
 
 impl Browser {
     pub fn new(app: &TestApp) -> Browser {
@@ -300,6 +305,7 @@ impl Browser {
             jar: Mutex::new(HashMap::new()),
             origin: Some(BASE_URL.to_owned()),
             ip: None,
+            peer: LOOPBACK_PEER.into(),
         }
     }
 
@@ -322,12 +328,21 @@ impl Browser {
         self.ip = Some(ip.to_owned());
         self
     }
+    /// The socket address the server sees this browser connect from.
+    #[allow(clippy::wrong_self_convention)]
+    pub fn from_peer(mut self, peer: &str) -> Browser {
+        self.peer = peer
+            .parse()
+            .expect("a socket address like 203.0.113.7:5000");
+        self
+    }
     fn clone_with(&self, origin: Option<String>) -> Browser {
         Browser {
             router: self.router.clone(),
             jar: Mutex::new(self.jar.lock().unwrap().clone()),
             origin,
             ip: self.ip.clone(),
+            peer: self.peer,
         }
     }
 
@@ -366,6 +381,9 @@ impl Browser {
             None => req.body(Body::empty()),
         }
         .unwrap();
+        let mut req = req;
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status().as_u16();
         let headers = res.headers().clone();
