@@ -1,15 +1,24 @@
 //! `tessera serve` and `tessera migrate`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use tessera_core::config::Config;
+
+/// How long a request waits for a database connection. sqlx keeps retrying a refused connection
+/// until this passes, so while the database is down it is also how long a request waits for its
+/// 500: short enough that a client gets an answer, long enough that a busy pool never trips it.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn open_store(cfg: &Config) -> anyhow::Result<std::sync::Arc<dyn tessera_store::Store>> {
     tessera_store::open(
         &cfg.database_url,
         cfg.plugins,
-        tessera_store::OpenOptions::default(),
+        tessera_store::OpenOptions {
+            acquire_timeout: ACQUIRE_TIMEOUT,
+            ..tessera_store::OpenOptions::default()
+        },
     )
     .await
     .with_context(|| format!("cannot open the database {}", redact(&cfg.database_url)))

@@ -97,6 +97,14 @@ pub mod codes {
     }
 
     coded!(unauthorized, UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
+    // Not one of Better Auth's codes: where Better Auth answers an unreachable database with an
+    // empty 500 (or, on get-session, FAILED_TO_GET_SESSION), Tessera keeps the status and says why.
+    coded!(
+        database_unavailable,
+        INTERNAL_SERVER_ERROR,
+        "DATABASE_UNAVAILABLE",
+        "Database unavailable"
+    );
     coded!(
         invalid_email_or_password,
         UNAUTHORIZED,
@@ -298,7 +306,59 @@ fn json_response(status: StatusCode, body: String) -> Response {
 
 impl From<tessera_store::StoreError> for ApiError {
     fn from(e: tessera_store::StoreError) -> ApiError {
+        if e.is_unavailable() {
+            tracing::error!(error = %e, "database unavailable");
+            return codes::database_unavailable();
+        }
         tracing::error!(error = %e, "store error");
         ApiError::internal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, Option<String>, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_json_500_the_client_can_read() {
+        let error = ApiError::from(tessera_store::StoreError::Database(
+            sqlx::Error::PoolTimedOut,
+        ));
+        let (status, content_type, body) = body_of(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_eq!(
+            body,
+            r#"{"message":"Database unavailable","code":"DATABASE_UNAVAILABLE"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn other_store_failures_stay_better_auths_empty_500() {
+        let error = ApiError::from(tessera_store::StoreError::Corrupt {
+            table: "user",
+            reason: "createdAt: not a date".to_owned(),
+        });
+        let (status, _, body) = body_of(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body, "");
     }
 }

@@ -15,6 +15,7 @@
 //! Dates that other adapters wrote as epoch milliseconds are read too. A value that cannot be read
 //! is [`StoreError::Corrupt`].
 
+mod availability;
 mod db;
 pub mod ddl;
 mod import;
