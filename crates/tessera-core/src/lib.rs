@@ -13,6 +13,8 @@
 
 pub mod config;
 pub mod crypto;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod oauth;
 pub mod plugins;

@@ -3,3 +3,5 @@
 //! Only Clerk so far: see [`clerk`].
 
 pub mod clerk;
+#[doc(hidden)]
+pub mod fuzzing;

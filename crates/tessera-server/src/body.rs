@@ -111,7 +111,16 @@ async fn read(req: Request, allow_form: bool) -> Result<Map<String, Value>, ApiE
         .and_then(|v| v.to_str().ok())
         .map(|v| v.to_owned());
     let bytes = read_limited(req.into_body()).await?;
-    let essence = content_type.as_deref().map(|ct| {
+    parse(content_type.as_deref(), &bytes, allow_form)
+}
+
+/// A body already read, by its `Content-Type` (fuzzed directly: see `crate::fuzzing`).
+pub(crate) fn parse(
+    content_type: Option<&str>,
+    bytes: &[u8],
+    allow_form: bool,
+) -> Result<Map<String, Value>, ApiError> {
+    let essence = content_type.map(|ct| {
         ct.split(';')
             .next()
             .unwrap_or("")
@@ -119,12 +128,10 @@ async fn read(req: Request, allow_form: bool) -> Result<Map<String, Value>, ApiE
             .to_ascii_lowercase()
     });
     match essence.as_deref() {
-        Some("application/x-www-form-urlencoded") if allow_form => Ok(parse_form(&bytes)),
-        Some("application/json") | None => parse_json(&bytes),
-        Some(other) if other.ends_with("+json") => parse_json(&bytes),
-        Some(_) => Err(codes::unsupported_media_type(
-            content_type.as_deref().unwrap_or(""),
-        )),
+        Some("application/x-www-form-urlencoded") if allow_form => Ok(parse_form(bytes)),
+        Some("application/json") | None => parse_json(bytes),
+        Some(other) if other.ends_with("+json") => parse_json(bytes),
+        Some(_) => Err(codes::unsupported_media_type(content_type.unwrap_or(""))),
     }
 }
 

@@ -10,6 +10,8 @@ mod cookies;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hashing;
 mod ip;
 mod middleware;

@@ -53,10 +53,12 @@ fn parse(bytes: &[u8], index: u64) -> SnapshotItem {
         })
 }
 
-/// Streams a snapshot's users in file order.
+/// Streams a snapshot's users in file order; a file that is not a whole array ends the stream
+/// with one error.
 pub struct SnapshotReader<R> {
     elements: ArrayReader<R>,
     buf: Vec<u8>,
+    failed: bool,
 }
 
 impl<R: BufRead> SnapshotReader<R> {
@@ -64,6 +66,7 @@ impl<R: BufRead> SnapshotReader<R> {
         SnapshotReader {
             elements: ArrayReader::new(input),
             buf: Vec::new(),
+            failed: false,
         }
     }
 }
@@ -72,10 +75,18 @@ impl<R: BufRead> Iterator for SnapshotReader<R> {
     type Item = Result<SnapshotItem, ArrayError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // The array reader repeats its error on every call; without this, `collect()` over a
+        // truncated file never ended (found by fuzzing).
+        if self.failed {
+            return None;
+        }
         match self.elements.next_element(&mut self.buf) {
             Ok(Some(element)) => Some(Ok(parse(&self.buf, element.index))),
             Ok(None) => None,
-            Err(e) => Some(Err(e)),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
         }
     }
 }
@@ -310,6 +321,24 @@ mod tests {
         assert_eq!(bad.location.and_then(|l| l.index), Some(1));
         assert!(!bad.detail.contains("not a number"));
         assert!(users[2].as_ref().unwrap_err().clerk_id.is_none());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_whole_array_ends_the_stream_with_one_error() {
+        for broken in [
+            "",
+            "{}",
+            "[",
+            r#"[{"id":"user_a"}"#,
+            r#"[{"id":"user_a"} x"#,
+        ] {
+            let items: Vec<_> = SnapshotReader::new(broken.as_bytes()).take(10).collect();
+            assert!(
+                items.last().is_some_and(Result::is_err),
+                "{broken:?} should end in an error"
+            );
+            assert_eq!(items.iter().filter(|i| i.is_err()).count(), 1, "{broken:?}");
+        }
     }
 
     #[test]

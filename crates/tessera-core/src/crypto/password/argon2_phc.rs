@@ -11,8 +11,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::nfkc;
 use super::parse::{
-    MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM, MIN_DIGEST_LEN,
-    OVER_ARGON2_ITERATIONS, OVER_ARGON2_MEMORY, OVER_ARGON2_PARALLELISM, Reason,
+    MAX_ARGON2_PARALLELISM, MIN_DIGEST_LEN, OVER_ARGON2_ITERATIONS, OVER_ARGON2_MEMORY,
+    OVER_ARGON2_PARALLELISM, Reason, caps,
 };
 
 /// Native argon2id cost: OWASP's m = 19 MiB, t = 2, p = 1.
@@ -60,10 +60,11 @@ pub fn parse(stored: &str) -> Result<Parsed<'_>, Reason> {
     let variant = variant(stored).ok_or("not an argon2i/argon2id PHC string")?;
     let hash = PasswordHash::new(stored).map_err(|_| "not a valid PHC string")?;
     let params = Params::try_from(&hash).map_err(|_| "argon2 parameters are invalid")?;
-    if params.m_cost() > MAX_ARGON2_MEMORY_KIB {
+    let caps = caps();
+    if params.m_cost() > caps.argon2_memory_kib {
         return Err(OVER_ARGON2_MEMORY);
     }
-    if params.t_cost() > MAX_ARGON2_ITERATIONS {
+    if params.t_cost() > caps.argon2_iterations {
         return Err(OVER_ARGON2_ITERATIONS);
     }
     if params.p_cost() > MAX_ARGON2_PARALLELISM {

@@ -14,7 +14,7 @@
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::parse::{MAX_BCRYPT_COST, OVER_BCRYPT_COST, Reason};
+use super::parse::{OVER_BCRYPT_COST, Reason, caps};
 
 /// bcrypt's own lower bound on the cost.
 const MIN_BCRYPT_COST: u32 = 4;
@@ -64,7 +64,7 @@ fn checked(bcrypt: &str) -> Result<&str, Reason> {
     if cost < MIN_BCRYPT_COST {
         return Err("bcrypt cost below 4");
     }
-    if cost > MAX_BCRYPT_COST {
+    if cost > caps().bcrypt_cost {
         return Err(OVER_BCRYPT_COST);
     }
     Ok(bcrypt)

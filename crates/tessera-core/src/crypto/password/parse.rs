@@ -31,6 +31,63 @@ pub const MIN_DIGEST_LEN: usize = 16;
 /// Most digest bytes for PBKDF2 (its cost grows with every extra output block).
 pub const MAX_PBKDF2_DIGEST_LEN: usize = 128;
 
+/// The cost caps in force. Production always runs at the constants above; only the fuzzer narrows
+/// them (see [`with_caps`]), so that each of its millions of inputs costs microseconds while every
+/// parser and cap check still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub iterations: u32,
+    pub scrypt_memory_bytes: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub bcrypt_cost: u32,
+    pub phpass_log2: u32,
+}
+
+impl Caps {
+    pub const STANDARD: Caps = Caps {
+        iterations: MAX_ITERATIONS,
+        scrypt_memory_bytes: MAX_SCRYPT_MEMORY_BYTES,
+        argon2_memory_kib: MAX_ARGON2_MEMORY_KIB,
+        argon2_iterations: MAX_ARGON2_ITERATIONS,
+        bcrypt_cost: MAX_BCRYPT_COST,
+        phpass_log2: MAX_PHPASS_LOG2,
+    };
+}
+
+thread_local! {
+    static CAPS: std::cell::Cell<Caps> = const { std::cell::Cell::new(Caps::STANDARD) };
+}
+
+/// The caps for this thread: [`Caps::STANDARD`] unless inside [`with_caps`].
+pub(super) fn caps() -> Caps {
+    CAPS.with(std::cell::Cell::get)
+}
+
+/// Runs `work` with tighter caps on this thread (each field the lower of `caps` and the
+/// standard), then restores them. For fuzzing; never looser than production.
+#[doc(hidden)]
+pub fn with_caps<T>(caps: Caps, work: impl FnOnce() -> T) -> T {
+    let tighter = Caps {
+        iterations: caps.iterations.min(MAX_ITERATIONS),
+        scrypt_memory_bytes: caps.scrypt_memory_bytes.min(MAX_SCRYPT_MEMORY_BYTES),
+        argon2_memory_kib: caps.argon2_memory_kib.min(MAX_ARGON2_MEMORY_KIB),
+        argon2_iterations: caps.argon2_iterations.min(MAX_ARGON2_ITERATIONS),
+        bcrypt_cost: caps.bcrypt_cost.min(MAX_BCRYPT_COST),
+        phpass_log2: caps.phpass_log2.min(MAX_PHPASS_LOG2),
+    };
+    let before = CAPS.with(|c| c.replace(tighter));
+    // Restored on unwind too, so a panicking fuzz input cannot leave the thread narrowed.
+    struct Restore(Caps);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CAPS.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(before);
+    work()
+}
+
 /// Why a stored digest cannot be read; shown to operators, never containing the digest.
 pub type Reason = &'static str;
 
@@ -80,7 +137,7 @@ pub(super) fn iterations(s: &str) -> Result<u32, Reason> {
     if n == 0 {
         return Err("iteration count is zero");
     }
-    if n > MAX_ITERATIONS {
+    if n > caps().iterations {
         return Err(OVER_ITERATIONS);
     }
     Ok(n)
@@ -116,7 +173,7 @@ pub(super) fn scrypt_params(n: u64, r: u32, p: u32, len: usize) -> Result<scrypt
         return Err(OVER_SCRYPT_P);
     }
     let memory = 128u64.saturating_mul(u64::from(r)).saturating_mul(n);
-    if memory > MAX_SCRYPT_MEMORY_BYTES {
+    if memory > caps().scrypt_memory_bytes {
         return Err(OVER_SCRYPT_MEMORY);
     }
     let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| "scrypt N too large")?;
@@ -158,6 +215,23 @@ mod tests {
         assert_eq!(scrypt_params(16384, 8, 17, 64).err(), Some(OVER_SCRYPT_P));
         assert!(scrypt_params(1000, 8, 1, 64).is_err());
         assert!(scrypt_params(16384, 0, 1, 64).is_err());
+    }
+
+    #[test]
+    fn fuzzing_caps_only_tighten_and_end_with_the_closure() {
+        let looser = Caps {
+            iterations: u32::MAX,
+            scrypt_memory_bytes: u64::MAX,
+            ..Caps::STANDARD
+        };
+        with_caps(looser, || assert_eq!(caps(), Caps::STANDARD));
+        let tight = Caps {
+            iterations: 5,
+            ..Caps::STANDARD
+        };
+        with_caps(tight, || assert_eq!(iterations("6"), Err(OVER_ITERATIONS)));
+        assert_eq!(iterations("6"), Ok(6));
+        assert_eq!(caps(), Caps::STANDARD);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use md5::{Digest, Md5};
 
-use super::parse::{MAX_PHPASS_LOG2, OVER_PHPASS_ROUNDS, Reason};
+use super::parse::{OVER_PHPASS_ROUNDS, Reason, caps};
 use crate::crypto::ct::constant_time_eq;
 
 const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -32,7 +32,7 @@ fn parse_inner(stored: &str) -> Result<(u32, &str, &str), Reason> {
     if log2 < MIN_LOG2 {
         return Err("round count below 2^7");
     }
-    if log2 > MAX_PHPASS_LOG2 {
+    if log2 > caps().phpass_log2 {
         return Err(OVER_PHPASS_ROUNDS);
     }
     let salt = stored.get(4..12).ok_or("missing salt")?;

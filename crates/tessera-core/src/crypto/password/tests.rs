@@ -365,3 +365,37 @@ fn error_messages_never_contain_the_digest() {
         );
     }
 }
+
+/// A stored digest is data an import put there; the cost it claims must never become the cost of
+/// a sign-in. Each of these would hang or exhaust memory if computed; `verify` (the sign-in path)
+/// refuses them as malformed, which the server answers with 500.
+#[test]
+fn digests_claiming_enormous_costs_are_refused_at_sign_in() {
+    let hash = "d3cceeab34835ad3e2221bd2c3401369d5e66ce8702f44110c4b102fe5fa5b7a";
+    let firebase = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$Bw==";
+    let hostile = [
+        format!("scrypt:1099511627776:8:1$salt${hash}"), // N = 2^40
+        format!("scrypt:2147483648:8:1$salt${hash}"),    // N = 2^31
+        format!("scrypt:16384:4294967295:1$salt${hash}"),
+        format!("scrypt:16384:8:4294967295$salt${hash}"),
+        format!("{firebase}$8$40"),
+        format!("{firebase}$4294967295$14"),
+        "$argon2id$v=19$m=4294967295,t=2,p=1$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo".to_owned(),
+        "$argon2id$v=19$m=65536,t=4294967295,p=1$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo".to_owned(),
+        "$2a$31$fgPOubgdJs90F1GK2u.Qye7Xyyi2ajrQJoB5LDG5bnITEvFR/xhZ.".to_owned(),
+        format!("pbkdf2_sha512$4294967295$seasalt${hash}"),
+        "sha512_symfony$4294967295$salt$iKw+yyYDAaIE9cknw6XdfjaVtHJ7Gqh+o/GYWoVpWN1wNDQcSjc8uqXSBC+yj0KOMwA7RpCKH9weKfJT+7AEHQ==".to_owned(),
+        "$P$zabcdefghreUCnbbQX76dJT2aHvsT6.".to_owned(), // 2^63 rounds
+    ];
+    for stored in &hostile {
+        let format = identify(stored);
+        assert!(format.is_some(), "{stored}: should be recognised");
+        assert!(
+            matches!(
+                verify(stored, "password", &ctx()),
+                Err(PasswordError::Malformed { .. })
+            ),
+            "{stored}"
+        );
+    }
+}

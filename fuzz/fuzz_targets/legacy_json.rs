@@ -1,0 +1,7 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(violation) = tessera_import::fuzzing::legacy_json(data) {
+        panic!("{violation}");
+    }
+});
