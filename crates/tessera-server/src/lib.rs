@@ -37,6 +37,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            origin::query_callback_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::guard,
         ))
         .layer(axum::middleware::from_fn(body::refuse_declared_oversize))

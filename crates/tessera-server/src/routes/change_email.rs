@@ -39,7 +39,7 @@ async fn change_email(
         v.error("newEmail", "Invalid email address");
     }
     v.finish()?;
-    origin::check_callback(
+    let callback = origin::check_callback(
         &state.trusted,
         callback.as_deref(),
         codes::invalid_callback_url,

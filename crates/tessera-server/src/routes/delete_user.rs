@@ -88,7 +88,7 @@ async fn delete_user(
     let password = v.opt_string("password").filter(|p| !p.is_empty());
     let token = v.opt_string("token").filter(|t| !t.is_empty());
     v.finish()?;
-    origin::check_callback(
+    let callback = origin::check_callback(
         &state.trusted,
         callback.as_deref(),
         codes::invalid_callback_url,
@@ -166,12 +166,11 @@ async fn delete_user_callback(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let callback = query.get("callbackURL").filter(|c| !c.is_empty()).cloned();
-    if let Some(c) = &callback
-        && !state.trusted.is_safe_callback(c)
-    {
-        return Err(codes::invalid_callback_url());
-    }
+    let callback = origin::check_callback(
+        &state.trusted,
+        query.get("callbackURL").map(String::as_str),
+        codes::invalid_callback_url,
+    )?;
     let Some(token) = query.get("token") else {
         return Err(codes::validation(
             "[query.token] Invalid input: expected string, received undefined".to_owned(),

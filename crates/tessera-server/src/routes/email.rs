@@ -104,7 +104,7 @@ pub async fn sign_up(
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return Err(ApiError::internal());
     };
-    origin::check_callback(
+    let callback_url = origin::check_callback(
         &state.trusted,
         callback_url.as_deref(),
         codes::invalid_callback_url,
@@ -206,7 +206,7 @@ pub async fn sign_in(
     if !is_valid_email(&email) {
         return Err(codes::invalid_email());
     }
-    origin::check_callback(
+    let callback_url = origin::check_callback(
         &state.trusted,
         callback_url.as_deref(),
         codes::invalid_callback_url,

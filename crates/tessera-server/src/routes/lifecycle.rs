@@ -51,14 +51,6 @@ pub(crate) fn invalid_token(status: StatusCode) -> ApiError {
     ApiError::new(status, "INVALID_TOKEN", "Invalid token")
 }
 
-fn invalid_redirect_url() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "INVALID_REDIRECT_URL",
-        "Invalid redirectURL",
-    )
-}
-
 /// `${baseURL}${basePath}`, where Better Auth's links point.
 pub(crate) fn api_url(state: &AppState) -> String {
     format!("{}{}", state.config.base_url, state.config.base_path)
@@ -100,7 +92,11 @@ async fn request_password_reset(
             "Reset password isn't enabled",
         ));
     };
-    origin::check_callback(&state.trusted, redirect_to.as_deref(), invalid_redirect_url)?;
+    let redirect_to = origin::check_callback(
+        &state.trusted,
+        redirect_to.as_deref(),
+        origin::invalid_redirect_url,
+    )?;
     let email = email.ok_or_else(ApiError::internal)?.to_lowercase();
     let answer = || Reply::json(json!({"status": true, "message": RESET_MESSAGE}));
     let Some(user) = state.store.find_user_by_email(&email).await? else {
@@ -159,9 +155,10 @@ async fn reset_password_link(
             "[query.callbackURL] Invalid input: expected string, received undefined".to_owned(),
         ));
     }
-    if !state.trusted.is_safe_callback(&callback) {
-        return Err(codes::invalid_callback_url());
-    }
+    let callback = state
+        .trusted
+        .check_url(&callback)
+        .ok_or_else(codes::invalid_callback_url)?;
     let absolute = url::Url::parse(&state.config.base_url)
         .and_then(|base| base.join(&callback))
         .map(|u| u.to_string())
@@ -336,7 +333,7 @@ async fn send_verification_email(
             "Verification email isn't enabled",
         ));
     }
-    origin::check_callback(
+    let callback = origin::check_callback(
         &state.trusted,
         callback.as_deref(),
         codes::invalid_callback_url,
@@ -398,12 +395,11 @@ async fn verify_email(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let callback = query.get("callbackURL").filter(|c| !c.is_empty()).cloned();
-    if let Some(c) = &callback
-        && !state.trusted.is_safe_callback(c)
-    {
-        return Err(codes::invalid_callback_url());
-    }
+    let callback = origin::check_callback(
+        &state.trusted,
+        query.get("callbackURL").map(String::as_str),
+        codes::invalid_callback_url,
+    )?;
     let callback = callback.as_deref();
     let fail =
         |(code, message): (&'static str, &'static str)| Ok(link_error(callback, code, message));

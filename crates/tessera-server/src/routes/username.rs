@@ -249,7 +249,7 @@ pub async fn sign_in(
         return Err(invalid_username_or_password());
     }
     check(&username).map_err(|r| refusal_error(StatusCode::UNPROCESSABLE_ENTITY, r))?;
-    origin::check_callback(
+    let callback_url = origin::check_callback(
         &state.trusted,
         callback_url.as_deref(),
         codes::invalid_callback_url,

@@ -72,15 +72,15 @@ pub async fn get(
         Ok(data) => data,
         Err(refused) => {
             tracing::info!(provider = %id, code = refused.code, "OAuth state refused");
-            let url = refused
-                .error_url
-                .unwrap_or_else(|| default_error_url.clone());
+            let url = flow::stored_url(&app, refused.error_url.as_deref(), default_error_url);
             return Ok(flow::redirect_error(&url, refused.code, None));
         }
     };
     // From here on the state cookie has done its work.
     let expire_state = vec![app.cookies.expire(flow::state_cookie_name(&app))];
-    let error_url = data.error_url.clone().unwrap_or(default_error_url);
+    let error_url = flow::stored_url(&app, data.error_url.as_deref(), default_error_url);
+    let callback_url =
+        flow::stored_url(&app, Some(&data.callback_url), app.config.base_url.clone());
     let fail = |code: &str, description: Option<&str>| {
         let mut r = flow::redirect_error(&error_url, code, description);
         for c in &expire_state {
@@ -139,7 +139,7 @@ pub async fn get(
     };
     if let Some(link) = &data.link {
         return Ok(match resolve::link(&app, link, &info, &account).await? {
-            None => flow::redirect(&data.callback_url, expire_state),
+            None => flow::redirect(&callback_url, expire_state),
             Some(code) => fail(code, None),
         });
     }
@@ -167,14 +167,17 @@ pub async fn get(
             user,
         }) => {
             tracing::info!(user_id = %user.id, provider = %id, is_register, "social sign-in");
-            let to = if is_register {
-                data.new_user_url.as_deref().unwrap_or(&data.callback_url)
-            } else {
-                &data.callback_url
+            let new_user_url = data
+                .new_user_url
+                .as_deref()
+                .and_then(|u| app.trusted.check_url(u));
+            let to = match new_user_url {
+                Some(url) if is_register => url,
+                _ => callback_url,
             };
             let mut cookies = expire_state;
             cookies.extend(created.cookies);
-            Ok(flow::redirect(to, cookies))
+            Ok(flow::redirect(&to, cookies))
         }
         Ok(Outcome::Refused(code)) => Ok(fail(code, None)),
         Err(e) => match &e.body {

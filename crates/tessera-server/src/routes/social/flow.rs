@@ -31,6 +31,13 @@ pub fn default_error_url(state: &AppState) -> String {
     format!("{}/error", api_url(state))
 }
 
+/// A URL read back from the OAuth state (a row or a sealed cookie): it was checked when the flow
+/// started, and is checked again before it reaches a `Location`, falling back when it fails.
+pub fn stored_url(app: &AppState, url: Option<&str>, fallback: String) -> String {
+    url.and_then(|u| app.trusted.check_url(u))
+        .unwrap_or(fallback)
+}
+
 /// A 302 as Better Auth's redirect endpoints send it (JSON content type, empty body).
 pub fn redirect(location: &str, cookies: Vec<String>) -> Response {
     let mut response = StatusCode::FOUND.into_response();

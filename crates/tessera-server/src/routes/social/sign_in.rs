@@ -169,22 +169,26 @@ fn parse(body: &Map<String, Value>) -> Result<Request, ApiError> {
     })
 }
 
-fn check_urls(app: &AppState, r: &Request) -> Result<(), ApiError> {
+/// The request with each URL replaced by its checked value, or the refusal naming the field.
+fn check_urls(app: &AppState, r: Request) -> Result<Request, ApiError> {
     let t = &app.trusted;
-    origin::check_callback(t, r.callback_url.as_deref(), codes::invalid_callback_url)?;
-    origin::check_callback(t, r.new_user_callback_url.as_deref(), || {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "INVALID_NEW_USER_CALLBACK_URL",
-            "Invalid newUserCallbackURL",
-        )
-    })?;
-    origin::check_callback(t, r.error_callback_url.as_deref(), || {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "INVALID_ERROR_CALLBACK_URL",
-            "Invalid errorCallbackURL",
-        )
+    Ok(Request {
+        callback_url: origin::check_callback(
+            t,
+            r.callback_url.as_deref(),
+            codes::invalid_callback_url,
+        )?,
+        new_user_callback_url: origin::check_callback(
+            t,
+            r.new_user_callback_url.as_deref(),
+            origin::invalid_new_user_callback_url,
+        )?,
+        error_callback_url: origin::check_callback(
+            t,
+            r.error_callback_url.as_deref(),
+            origin::invalid_error_callback_url,
+        )?,
+        ..r
     })
 }
 
@@ -298,8 +302,7 @@ pub async fn sign_in_social(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Reply, ApiError> {
-    let r = parse(&body)?;
-    check_urls(&app, &r)?;
+    let r = check_urls(&app, parse(&body)?)?;
     let provider = find_provider(&app, &r.provider).await?;
     let Some(id_token) = r.id_token.clone() else {
         return start(&app, &provider, r, None).await;
@@ -353,8 +356,7 @@ pub async fn link_social(
     Body(body): Body,
 ) -> Result<Reply, ApiError> {
     let current = session::require(&app, &headers).await?;
-    let r = parse(&body)?;
-    check_urls(&app, &r)?;
+    let r = check_urls(&app, parse(&body)?)?;
     let provider = find_provider(&app, &r.provider).await?;
     let Some(id_token) = r.id_token.clone() else {
         let secrets = flow::purpose_secrets(&app, "oauth-link-session-token")?;
