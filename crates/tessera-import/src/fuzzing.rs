@@ -35,13 +35,13 @@ fn check_plan(planned: &Planned) -> Result<(), String> {
         return Ok(());
     };
     for account in &plan.accounts {
-        if let Some(stored) = &account.password {
-            if password::identify(stored).is_none() {
-                return Err(format!(
-                    "user {} was planned with a password no format reads",
-                    plan.clerk_id
-                ));
-            }
+        if let Some(stored) = &account.password
+            && password::identify(stored).is_none()
+        {
+            return Err(format!(
+                "user {} was planned with a password no format reads",
+                plan.clerk_id
+            ));
         }
     }
     Ok(())

@@ -58,7 +58,7 @@ pub fn request_body(data: &[u8]) -> Result<(), String> {
             data.get(..at).unwrap_or_default(),
             data.get(at + 1..).unwrap_or_default(),
         ),
-        None => (data, &[][..]),
+        None => (data, &[] as &[u8]),
     };
     let content_type = String::from_utf8_lossy(content_type);
     let content_type = (!content_type.is_empty()).then_some(content_type.as_ref());

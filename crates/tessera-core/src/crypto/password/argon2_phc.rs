@@ -20,6 +20,8 @@ pub const NATIVE_M_KIB: u32 = 19_456;
 pub const NATIVE_T: u32 = 2;
 pub const NATIVE_P: u32 = 1;
 const NATIVE_OUTPUT_LEN: usize = 32;
+/// The longest salt the argon2 crate decodes (it verifies with a 64-byte buffer).
+const MAX_SALT_LEN: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -75,8 +77,18 @@ pub fn parse(stored: &str) -> Result<Parsed<'_>, Reason> {
         Some(_) => return Err("digest shorter than 16 bytes"),
         None => return Err("PHC string has no hash"),
     }
-    if hash.salt.is_none() {
+    // What the argon2 crate refuses at verification must be refused here, or the importer would
+    // accept a digest whose every sign-in is an HTTP 500 (found by fuzzing: a 5-byte salt).
+    let Some(salt) = hash.salt else {
         return Err("PHC string has no salt");
+    };
+    let mut salt_bytes = [0u8; MAX_SALT_LEN];
+    match salt.decode_b64(&mut salt_bytes) {
+        Ok(decoded) if decoded.len() >= argon2::MIN_SALT_LEN => {}
+        _ => return Err("argon2 salt is not 8 to 64 bytes of base64"),
+    }
+    if Version::try_from(hash.version.unwrap_or(0x13)).is_err() {
+        return Err("argon2 version is neither 0x10 nor 0x13");
     }
     Ok(Parsed {
         hash,
@@ -120,6 +132,20 @@ pub fn weaker_than_native(stored: &str) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn salts_and_versions_the_verifier_refuses_do_not_parse() {
+        let with = |salt: &str, version: &str| {
+            format!(
+                "$argon2id$v={version}$m=16,t=1,p=1${salt}$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo"
+            )
+        };
+        assert!(parse(&with("c29tZXNhbHQ", "19")).is_ok(), "8 bytes");
+        assert!(parse(&with("c29tZHQ", "19")).is_err(), "5 bytes");
+        assert!(parse(&with(&"A".repeat(88), "19")).is_err(), "66 bytes");
+        assert!(parse(&with("c29tZXNhbHQ", "20")).is_err(), "version 0x14");
+        assert!(verify(&with("c29tZXNhbHQ", "19"), "x").is_ok());
+    }
 
     #[test]
     fn phc_reference_vectors_verify() {
