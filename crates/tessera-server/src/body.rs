@@ -31,7 +31,7 @@ pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response 
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if !declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_none_or(|n| n <= MAX_BODY_BYTES as u64) {
         return next.run(request).await;
     }
     drain_in_background(request.into_body(), 0);

@@ -262,7 +262,8 @@ impl Population {
             return None;
         }
         let nth = position - fixtures + 1;
-        (nth % self.hostile_every == 0).then(|| nth / self.hostile_every - 1)
+        nth.is_multiple_of(self.hostile_every)
+            .then(|| nth / self.hostile_every - 1)
     }
 
     fn hostile_person(&self, slot: u64, position: u64) -> Person {
