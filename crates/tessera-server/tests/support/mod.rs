@@ -173,6 +173,26 @@ impl Outbox {
             .unwrap_or_else(|| panic!("fewer than {count} messages in time: {:?}", self.messages()))
     }
 
+    /// Every message, once mail sent after the answer has landed: the count has stood still for
+    /// 200 ms (bounded, like the other waits).
+    pub async fn settled(&self) -> Vec<Value> {
+        let mut last = self.messages().len();
+        let mut still = 0;
+        for _ in 0..500 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            let now = self.messages().len();
+            if now == last {
+                still += 1;
+                if still >= 20 {
+                    break;
+                }
+            } else {
+                (last, still) = (now, 0);
+            }
+        }
+        self.messages()
+    }
+
     async fn wait_until<T>(&self, mut found: impl FnMut() -> Option<T>) -> Option<T> {
         for _ in 0..500 {
             if let Some(value) = found() {
