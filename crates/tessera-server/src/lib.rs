@@ -22,6 +22,7 @@ mod routes;
 mod session;
 mod social;
 mod state;
+mod timing_floor;
 mod wire;
 
 use axum::Router;

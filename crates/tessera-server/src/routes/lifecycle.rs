@@ -26,6 +26,7 @@ use crate::reply::Reply;
 use crate::routes::email::check_password_length;
 use crate::session::{self, Lookup};
 use crate::state::AppState;
+use crate::timing_floor::Floor;
 use crate::wire;
 
 /// `resetPasswordTokenExpiresIn`.
@@ -81,6 +82,7 @@ async fn request_password_reset(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<Reply, ApiError> {
+    let floor = Floor::start();
     let mut v = Validator::new(&body);
     let email = v.string("email");
     let redirect_to = v.opt_string("redirectTo");
@@ -99,13 +101,13 @@ async fn request_password_reset(
     )?;
     let email = email.ok_or_else(ApiError::internal)?.to_lowercase();
     let answer = || Reply::json(json!({"status": true, "message": RESET_MESSAGE}));
-    let Some(user) = state.store.find_user_by_email(&email).await? else {
-        return Ok(answer());
-    };
-    // The token is stored and mailed after the answer, so a known address is answered as fast
-    // as an unknown one (security requirement A4); Better Auth too logs a failed
-    // `sendResetPassword` and answers as usual.
-    tokio::spawn(send_reset_link(state, sender, user, redirect_to));
+    // The token is stored and mailed after the answer, and the answer held to a floor, so a known
+    // address is answered as fast as an unknown one (security requirement A4); Better Auth too
+    // logs a failed `sendResetPassword` and answers as usual.
+    if let Some(user) = state.store.find_user_by_email(&email).await? {
+        tokio::spawn(send_reset_link(state, sender, user, redirect_to));
+    }
+    floor.reached().await;
     Ok(answer())
 }
 

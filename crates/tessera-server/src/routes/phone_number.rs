@@ -25,6 +25,7 @@ use crate::reply::Reply;
 use crate::routes::email::{check_credential, check_password_length, is_truthy};
 use crate::session::{self, Lookup};
 use crate::state::AppState;
+use crate::timing_floor::Floor;
 use crate::wire;
 
 /// Better Auth's `otpLength`, `expiresIn` and `allowedAttempts` defaults.
@@ -487,6 +488,7 @@ pub async fn request_password_reset(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<Reply, ApiError> {
+    let floor = Floor::start();
     let mut v = Validator::new(&body);
     let phone_number = v.string("phoneNumber");
     v.finish()?;
@@ -511,6 +513,7 @@ pub async fn request_password_reset(
             }
         });
     }
+    floor.reached().await;
     Ok(Reply::json(json!({ "status": true })))
 }
 
