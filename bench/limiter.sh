@@ -80,7 +80,16 @@ EOF
     >"$out/storm-get-session-$run.log" &
   during=$!
   BENCH_MAX_REQUESTS=$(( requests / 2 )) wrk -t2 -c8 -d900s --timeout 10s \
-    -s "$bench/lua/limiter-storm.lua" "$url" -- /api/auth "$path_bytes" >"$out/storm-$run.log"
+    -s "$bench/lua/limiter-storm.lua" "$url" -- /api/auth "$path_bytes" >"$out/storm-$run.log" &
+  storm=$!
+  # wrk's main thread sleeps the whole -d even once every thread has stopped at its count; when
+  # only that thread is left, SIGINT makes it report at once.
+  sleep 1
+  while kill -0 "$storm" 2>/dev/null && (( $(ls "/proc/$storm/task" 2>/dev/null | wc -l) > 1 )); do
+    sleep 0.5
+  done
+  kill -INT "$storm" 2>/dev/null || true
+  wait "$storm" || true
   kill -INT "$during"; wait "$during" || true
 
   log "run $run: get-session ${sweep_s}s while the storm's counters expire"
