@@ -45,6 +45,8 @@ pub struct Config {
     pub database_url: String,
     pub listen: String,
     pub plugins: Plugins,
+    /// The plugins as the config names them, in its order: the order hooks run in.
+    pub plugin_names: Vec<&'static str>,
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub rate_limit: RateLimitConfig,
@@ -143,6 +145,7 @@ impl Default for Config {
             database_url: "sqlite://tessera.db".to_owned(),
             listen: "127.0.0.1:3000".to_owned(),
             plugins: Plugins::NONE,
+            plugin_names: Vec::new(),
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
             // Better Auth turns its limiter on only in production; so do we (see `finish`).
@@ -286,7 +289,7 @@ pub fn load(
         c.listen = v;
     }
     if let Some(v) = file.plugins {
-        c.plugins = plugins_from(v.iter().map(String::as_str))?;
+        (c.plugins, c.plugin_names) = plugins_from(v.iter().map(String::as_str))?;
     }
     if let Some(v) = file.app_name {
         c.app_name = v;
@@ -402,7 +405,7 @@ pub fn load(
         c.listen = v;
     }
     if let Some(v) = get("TESSERA_PLUGINS") {
-        c.plugins = plugins_from(v.split(','))?;
+        (c.plugins, c.plugin_names) = plugins_from(v.split(','))?;
     }
     if let Some(v) = get("TESSERA_RATE_LIMIT") {
         rate_limit_enabled = Some(parse_bool("TESSERA_RATE_LIMIT", &v)?);
@@ -541,6 +544,24 @@ impl Config {
             .unwrap_or_else(|_| self.base_url.clone())
     }
 
+    /// The enabled plugins' ids in hook order: as the config names them, then any enabled another
+    /// way (a test or an embedding app setting `plugins` directly) in the reference order.
+    pub fn plugin_order(&self) -> Vec<&'static str> {
+        let enabled: Vec<&'static str> = self.plugins.enabled_ids().collect();
+        let mut order: Vec<&'static str> = self
+            .plugin_names
+            .iter()
+            .copied()
+            .filter(|id| enabled.contains(id))
+            .collect();
+        for id in enabled {
+            if !order.contains(&id) {
+                order.push(id);
+            }
+        }
+        order
+    }
+
     /// `__Secure-` cookies: forced by config, else exactly when the base URL is https. (Better
     /// Auth consults production mode only when it has no base URL, which Tessera always has.)
     pub fn secure_cookies(&self) -> bool {
@@ -549,13 +570,21 @@ impl Config {
     }
 }
 
-fn plugins_from<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Plugins, ConfigError> {
-    Plugins::from_names(names).map_err(|name| ConfigError::Invalid {
+fn plugins_from<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(Plugins, Vec<&'static str>), ConfigError> {
+    let ids = crate::plugins::ids_in_order(names).map_err(|name| ConfigError::Invalid {
         key: "plugins".into(),
         reason: format!(
             "unknown plugin {name:?} (known: admin, two-factor, username, phone-number)"
         ),
-    })
+    })?;
+    let plugins =
+        Plugins::from_names(ids.iter().copied()).map_err(|name| ConfigError::Invalid {
+            key: "plugins".into(),
+            reason: format!("unknown plugin {name:?}"),
+        })?;
+    Ok((plugins, ids))
 }
 
 /// The Firebase parameters as given (file, then environment), checked together: all or nothing.

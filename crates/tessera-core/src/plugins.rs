@@ -29,16 +29,53 @@ impl Plugins {
     /// Parses Better Auth's plugin names; an unknown name is returned as the error.
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Plugins, String> {
         let mut plugins = Plugins::NONE;
-        for name in names {
-            match name.trim() {
-                "admin" => plugins.admin = true,
-                "two-factor" | "twoFactor" | "two_factor" => plugins.two_factor = true,
-                "username" => plugins.username = true,
-                "phone-number" | "phoneNumber" | "phone_number" => plugins.phone_number = true,
-                "" => {}
-                other => return Err(other.to_owned()),
+        for id in ids_in_order(names)? {
+            match id {
+                ADMIN => plugins.admin = true,
+                TWO_FACTOR => plugins.two_factor = true,
+                USERNAME => plugins.username = true,
+                _ => plugins.phone_number = true,
             }
         }
         Ok(plugins)
     }
+
+    /// The enabled plugins' ids, in the order of the reference DDL.
+    pub fn enabled_ids(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.admin, ADMIN),
+            (self.two_factor, TWO_FACTOR),
+            (self.username, USERNAME),
+            (self.phone_number, PHONE_NUMBER),
+        ]
+        .into_iter()
+        .filter_map(|(on, id)| on.then_some(id))
+    }
+}
+
+pub const ADMIN: &str = "admin";
+pub const TWO_FACTOR: &str = "two-factor";
+pub const USERNAME: &str = "username";
+pub const PHONE_NUMBER: &str = "phone-number";
+
+/// Better Auth's plugin names as ids, in the order given, each once; an unknown name is returned
+/// as the error.
+pub fn ids_in_order<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<&'static str>, String> {
+    let mut ids = Vec::new();
+    for name in names {
+        let id = match name.trim() {
+            "admin" => ADMIN,
+            "two-factor" | "twoFactor" | "two_factor" => TWO_FACTOR,
+            "username" => USERNAME,
+            "phone-number" | "phoneNumber" | "phone_number" => PHONE_NUMBER,
+            "" => continue,
+            other => return Err(other.to_owned()),
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }

@@ -284,6 +284,17 @@ pub fn is_valid_email(email: &str) -> bool {
     hosts.iter().all(host_ok) && tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
 }
 
+/// JavaScript truthiness of a JSON value.
+pub fn is_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

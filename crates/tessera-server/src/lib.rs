@@ -10,12 +10,14 @@ mod cookies;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+mod flows;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hashing;
 mod ip;
 mod middleware;
 mod origin;
+pub mod plugins;
 pub mod rate_limit;
 mod reply;
 mod routes;
@@ -34,7 +36,7 @@ pub use state::AppState;
 /// with an empty body (as Better Auth answers unknown paths).
 pub fn app(state: AppState) -> Router {
     let base_path = state.config.base_path.clone();
-    let api = routes::router(state.plugins())
+    let api = routes::router(&state.registry)
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

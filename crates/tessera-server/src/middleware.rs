@@ -30,7 +30,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             &state.config.base_path,
         );
         let key = rate_limit::key(client.limiter.as_deref(), route);
-        let rule = rate_limit::rule_for_route(route, state.default_rule);
+        let rule = rate_limit::rule_for_route(route, state.default_rule, &state.registry);
         let now = tessera_core::timefmt::to_epoch_ms(time::OffsetDateTime::now_utc());
         if let Decision::Deny { retry_after } = state.rate_limit.hit(&key, rule, now) {
             return codes::too_many_requests(retry_after).into_response();

@@ -14,20 +14,13 @@ pub struct Rule {
     pub max: u64,
 }
 
-/// The rule for a path relative to the base path, as Better Auth 1.7.25 picks it.
+/// Better Auth's rule for its sign-in and sign-up routes, and the two-factor plugin's.
+pub const STRICT: Rule = Rule { window: 10, max: 3 };
+
+/// The core rule for a path relative to the base path, as Better Auth 1.7.25 picks it (plugins'
+/// rules come first: [`rule_for_route`]).
 pub fn rule_for(path: &str, default: Rule) -> Rule {
-    const STRICT: Rule = Rule { window: 10, max: 3 };
     const MAIL: Rule = Rule { window: 60, max: 3 };
-    const PHONE: Rule = Rule {
-        window: 60,
-        max: 10,
-    };
-    if path.starts_with("/two-factor/") {
-        return STRICT;
-    }
-    if path.starts_with("/phone-number") {
-        return PHONE;
-    }
     if ["/sign-in", "/sign-up", "/change-password", "/change-email"]
         .iter()
         .any(|p| path.starts_with(p))
@@ -324,14 +317,15 @@ pub fn key(client: Option<&str>, route: &str) -> String {
     key
 }
 
-/// The rule for a route, as Better Auth picks it; a request that matched no route has no special
-/// rule.
-pub fn rule_for_route(route: &str, default: Rule) -> Rule {
+/// The rule for a route, as Better Auth picks it: an enabled plugin's rule for it, else the core
+/// one; a request that matched no route has no special rule.
+pub fn rule_for_route(route: &str, default: Rule, plugins: &crate::plugins::Registry) -> Rule {
     if route == NO_ROUTE {
-        default
-    } else {
-        rule_for(route, default)
+        return default;
     }
+    plugins
+        .rate_limit_rule(route)
+        .unwrap_or_else(|| rule_for(route, default))
 }
 
 #[cfg(test)]
@@ -352,17 +346,6 @@ mod tests {
         assert_eq!(
             rule_for("/sign-up/email", DEFAULT),
             Rule { window: 10, max: 3 }
-        );
-        assert_eq!(
-            rule_for("/two-factor/verify-totp", DEFAULT),
-            Rule { window: 10, max: 3 }
-        );
-        assert_eq!(
-            rule_for("/phone-number/send-otp", DEFAULT),
-            Rule {
-                window: 60,
-                max: 10
-            }
         );
         assert_eq!(
             rule_for("/request-password-reset", DEFAULT),
@@ -514,8 +497,9 @@ mod tests {
             "203.0.113.7|/sign-in/email"
         );
         assert_eq!(key(None, "/sign-in/email"), "no-trusted-ip|/sign-in/email");
-        assert_eq!(rule_for_route("/sign-in/email", DEFAULT), STRICT);
-        assert_eq!(rule_for_route(NO_ROUTE, DEFAULT), DEFAULT);
+        let none = crate::plugins::Registry::default();
+        assert_eq!(rule_for_route("/sign-in/email", DEFAULT, &none), STRICT);
+        assert_eq!(rule_for_route(NO_ROUTE, DEFAULT, &none), DEFAULT);
         let long = "é".repeat(1000);
         let k = key(Some("1.2.3.4"), &long);
         assert!(

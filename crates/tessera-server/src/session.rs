@@ -1,9 +1,9 @@
-//! Sessions: reading the signed cookie, the DB-authoritative lookup, creating a session (with the
-//! admin plugin's ban rule), and the cookies each of these sends.
+//! Sessions: reading the signed cookie, the DB-authoritative lookup, creating a session (after the
+//! plugins' `before_session_create` hooks), and the cookies each of these sends.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use tessera_core::crypto::{random, signed};
-use tessera_core::model::{Session, User, UserPatch};
+use tessera_core::model::{Session, User};
 use tessera_core::timefmt::now_ms;
 use time::{Duration, OffsetDateTime};
 
@@ -82,35 +82,6 @@ pub fn require_fresh(state: &AppState, current: &Current) -> Result<(), ApiError
     Ok(())
 }
 
-fn banned_message() -> &'static str {
-    "You have been banned from this application. Please contact support if you believe this is an error."
-}
-
-/// The admin plugin's hook on every session creation: a live ban refuses, an expired one lifts.
-pub(crate) async fn check_ban(state: &AppState, user: &User) -> Result<(), ApiError> {
-    if !state.plugins().admin || user.banned != Some(true) {
-        return Ok(());
-    }
-    let now = OffsetDateTime::now_utc();
-    match user.ban_expires {
-        Some(expires) if expires <= now => {
-            let patch = UserPatch {
-                banned: Some(Some(false)),
-                ban_reason: Some(None),
-                ban_expires: Some(None),
-                ..UserPatch::default()
-            };
-            state.store.update_user(&user.id, &patch, now_ms()).await?;
-            Ok(())
-        }
-        _ => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "BANNED_USER",
-            banned_message(),
-        )),
-    }
-}
-
 /// A new session and the cookies that carry it.
 pub struct Created {
     pub session: Session,
@@ -123,7 +94,7 @@ pub async fn create(
     dont_remember: bool,
     headers: &HeaderMap,
 ) -> Result<Created, ApiError> {
-    check_ban(state, user).await?;
+    state.registry.before_session_create(state, user).await?;
     let now = now_ms();
     let lifetime = if dont_remember {
         state.config.session.dont_remember_expires_in

@@ -11,6 +11,7 @@ use crate::cookies::CookieNames;
 use crate::delivery::Sender;
 use crate::hashing::Hasher;
 use crate::origin::TrustedOrigins;
+use crate::plugins::Registry;
 use crate::rate_limit::{MemoryRateLimit, RateLimitStore, Rule};
 
 #[derive(Clone)]
@@ -30,6 +31,8 @@ pub struct Inner {
     pub secrets: Secrets,
     /// The configured social sign-in providers.
     pub social: crate::social::Registry,
+    /// The enabled plugins, in config order: what every flow's hook points call.
+    pub registry: Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,6 +61,7 @@ impl AppState {
         let sender = crate::delivery::from_config(&config)?;
         let secrets = config.encryption_secrets().map_err(|e| e.to_string())?;
         let social = crate::social::Registry::from_config(&config)?;
+        let registry = Registry::from_config(&config);
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,
@@ -73,6 +77,7 @@ impl AppState {
             sender,
             secrets,
             social,
+            registry,
         })))
     }
 

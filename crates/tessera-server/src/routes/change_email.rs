@@ -14,9 +14,9 @@ use tessera_core::timefmt::now_ms;
 use crate::body::{Body, Validator, is_valid_email};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
+use crate::flows::links::{deliver, send_verification, verification_token, verification_url};
 use crate::origin;
 use crate::reply::Reply;
-use crate::routes::lifecycle::{deliver, send_verification, verification_token, verification_url};
 use crate::session;
 use crate::state::AppState;
 

@@ -18,10 +18,10 @@ use time::{Duration, OffsetDateTime};
 use crate::body::{Body, Validator};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
+use crate::flows::credential::check_credential;
+use crate::flows::links::{api_url, deliver, redirect_with};
 use crate::origin;
 use crate::reply::Reply;
-use crate::routes::email::check_credential;
-use crate::routes::lifecycle::{api_url, deliver, redirect_with};
 use crate::session::{self, Lookup};
 use crate::state::AppState;
 

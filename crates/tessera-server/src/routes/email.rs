@@ -1,83 +1,21 @@
 //! `POST /sign-up/email` and `POST /sign-in/email` (reference §3.2).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use serde_json::{Map, Value, json};
-use tessera_core::crypto::password::{LengthError, check_length};
-use tessera_core::crypto::random;
-use tessera_core::model::{Account, User};
-use tessera_core::timefmt::now_ms;
-use tessera_store::StoreError;
+use axum::http::HeaderMap;
+use serde_json::json;
 
 use crate::body::{FormOrJson, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
+use crate::flows::credential::{authenticate, check_password_length};
+use crate::flows::links;
+use crate::flows::sign_in::finish_sign_in;
+use crate::flows::users::{self, NewUser};
 use crate::origin;
+use crate::plugins::SignUpRoute;
 use crate::reply::Reply;
-use crate::routes::lifecycle;
-use crate::routes::two_factor::{self, Gate};
 use crate::session;
 use crate::state::AppState;
 use crate::wire;
-
-/// Length policy in code points after NFKC (NIST), with Better Auth's codes.
-pub fn check_password_length(state: &AppState, password: &str) -> Result<(), ApiError> {
-    let p = &state.config.password;
-    match check_length(password, p.min_length, p.max_length) {
-        Ok(()) => Ok(()),
-        Err(LengthError::TooShort) => Err(codes::password_too_short()),
-        Err(LengthError::TooLong) => Err(codes::password_too_long()),
-    }
-}
-
-/// User fields a client may never set. Better Auth refuses a truthy value for those without a
-/// default, and silently resets those with one (they are simply not read here).
-fn refuse_protected_fields(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError> {
-    let plugins = state.plugins();
-    let mut protected: Vec<&str> = Vec::new();
-    if plugins.admin {
-        protected.extend(["role", "banReason", "banExpires"]);
-    }
-    if plugins.phone_number {
-        protected.push("phoneNumberVerified");
-    }
-    for field in protected {
-        if body.get(field).is_some_and(is_truthy) {
-            return Err(codes::field_not_allowed(field));
-        }
-    }
-    Ok(())
-}
-
-/// JavaScript truthiness of a JSON value.
-pub fn is_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
-/// A new user as Better Auth's sign-up writes it, with each enabled plugin's defaults.
-pub(crate) fn new_user(
-    state: &AppState,
-    name: String,
-    email: String,
-    image: Option<String>,
-) -> User {
-    let plugins = state.plugins();
-    let mut user = User::new(random::generate_id(32), name, email, false, now_ms());
-    user.image = image;
-    if plugins.admin {
-        user.role = Some("user".to_owned());
-        user.banned = Some(false);
-    }
-    if plugins.two_factor {
-        user.two_factor_enabled = Some(false);
-    }
-    user
-}
 
 pub async fn sign_up(
     State(state): State<AppState>,
@@ -110,7 +48,7 @@ pub async fn sign_up(
         codes::invalid_callback_url,
     )?;
     check_password_length(&state, &password)?;
-    refuse_protected_fields(&state, &body)?;
+    state.registry.refuse_protected_fields(&body)?;
 
     let email = email.to_lowercase();
     let require_verification = state.config.lifecycle.require_email_verification;
@@ -120,7 +58,7 @@ pub async fn sign_up(
             // anyway so the answer takes as long as a real sign-up.
             state.hasher.hash(password).await?;
             tracing::info!(outcome = "existing-email", "sign-up answered generically");
-            let synthetic = new_user(&state, name, email, image);
+            let synthetic = users::draft(&state, name, email, image);
             return Ok(Reply::json(json!({
                 "token": null,
                 "user": wire::user(&synthetic, state.plugins()),
@@ -128,31 +66,19 @@ pub async fn sign_up(
         }
         return Err(codes::user_already_exists_use_another_email());
     }
-    let mut user = new_user(&state, name, email, image);
-    if state.plugins().phone_number {
-        crate::routes::phone_number::on_sign_up(&body)?;
-    }
-    if state.plugins().username {
-        crate::routes::username::on_sign_up(&state, &body, &mut user).await?;
-    }
-    let hash = state.hasher.hash(password).await?;
-    let account = Account::credential(random::generate_id(32), &user.id, hash, user.created_at);
-    match state
-        .store
-        .create_user(&user, std::slice::from_ref(&account))
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict(column)) if column == "username" => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "USERNAME_IS_ALREADY_TAKEN",
-                "Username is already taken. Please try another.",
-            ));
-        }
-        Err(StoreError::Conflict(_)) => return Err(codes::user_already_exists_use_another_email()),
-        Err(e) => return Err(e.into()),
-    }
+    let mut user = users::draft(&state, name, email, image);
+    users::create(
+        &state,
+        &mut user,
+        NewUser {
+            route: SignUpRoute::Email,
+            body: &body,
+            password: Some(password),
+            accounts: Vec::new(),
+            email_taken: codes::user_already_exists_use_another_email,
+        },
+    )
+    .await?;
     tracing::info!(user_id = %user.id, "sign-up");
     let send_on_sign_up = state
         .config
@@ -166,7 +92,7 @@ pub async fn sign_up(
         // either way.
         let (state, user, callback) = (state.clone(), user.clone(), callback_url.clone());
         tokio::spawn(async move {
-            let _ = lifecycle::send_verification(&state, &user, callback.as_deref()).await;
+            let _ = links::send_verification(&state, &user, callback.as_deref()).await;
         });
     }
     if require_verification {
@@ -218,87 +144,7 @@ pub async fn sign_in(
     let user = authenticate(&state, &email.to_lowercase(), password)
         .await?
         .ok_or_else(codes::invalid_email_or_password)?;
-    lifecycle::require_verified_email(&state, &user, callback_url.as_deref()).await?;
+    links::require_verified_email(&state, &user, callback_url.as_deref()).await?;
     tracing::info!(user_id = %user.id, method = "email", "sign-in");
     finish_sign_in(&state, &user, remember_me, callback_url, &headers).await
-}
-
-/// What every password sign-in (email, username, phone number) does once the password is right:
-/// the two-factor gate, then a session, and Better Auth's `{redirect, token, url?, user}`.
-pub async fn finish_sign_in(
-    state: &AppState,
-    user: &User,
-    remember_me: Option<bool>,
-    callback_url: Option<String>,
-    headers: &HeaderMap,
-) -> Result<Reply, ApiError> {
-    let dont_remember = remember_me == Some(false);
-    let extra_cookies = match two_factor::sign_in_gate(state, user, dont_remember, headers).await? {
-        Gate::Challenge(reply) => return Ok(reply),
-        Gate::Proceed(cookies) => cookies,
-    };
-    let created = session::create(state, user, dont_remember, headers).await?;
-    let mut out = Map::new();
-    out.insert("redirect".into(), Value::Bool(callback_url.is_some()));
-    out.insert("token".into(), Value::String(created.session.token.clone()));
-    if let Some(url) = &callback_url {
-        out.insert("url".into(), Value::String(url.clone()));
-    }
-    out.insert("user".into(), wire::user(user, state.plugins()));
-    let mut reply = Reply::json(Value::Object(out))
-        .cookies(created.cookies)
-        .cookies(extra_cookies);
-    if let Some(url) = callback_url {
-        reply = reply.header(header::LOCATION, url);
-    }
-    Ok(reply)
-}
-
-/// The password check every sign-in method shares: the user's credential account, verified by
-/// the stored hash's format, rehashed to the native format when it was imported or weaker.
-/// `None` for any failure a client may learn about; an unknown user costs a dummy hash.
-pub async fn authenticate(
-    state: &AppState,
-    email: &str,
-    password: String,
-) -> Result<Option<User>, ApiError> {
-    let Some(user) = state.store.find_user_by_email(email).await? else {
-        state.hasher.verify_dummy(password).await?;
-        tracing::info!(outcome = "unknown-user", "sign-in refused");
-        return Ok(None);
-    };
-    check_credential(state, &user, password)
-        .await
-        .map(|ok| ok.then_some(user))
-}
-
-/// Whether `password` is the user's; rehashes on success when the stored format is not native.
-pub async fn check_credential(
-    state: &AppState,
-    user: &User,
-    password: String,
-) -> Result<bool, ApiError> {
-    let account = state.store.find_credential_account(&user.id).await?;
-    let Some((account_id, stored)) = account.and_then(|a| a.password.map(|p| (a.id, p))) else {
-        state.hasher.verify_dummy(password).await?;
-        tracing::info!(user_id = %user.id, outcome = "no-credential", "password check refused");
-        return Ok(false);
-    };
-    let verified = state
-        .hasher
-        .verify(stored.clone(), password.clone())
-        .await?;
-    if !verified {
-        tracing::info!(user_id = %user.id, outcome = "wrong-password", "password check refused");
-        return Ok(false);
-    }
-    if state.hasher.needs_rehash(&stored) {
-        let new_hash = state.hasher.hash(password).await?;
-        let replaced = state
-            .store
-            .replace_password_hash(&account_id, &stored, &new_hash, now_ms())
-            .await?;
-        tracing::info!(user_id = %user.id, replaced, "password rehashed to the native format");
-    }
-    Ok(true)
 }

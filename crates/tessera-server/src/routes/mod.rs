@@ -1,44 +1,28 @@
-//! Better Auth's routes, by feature. Each handler checks input, asks core for the rule and the
-//! store for the rows, and answers in Better Auth's shapes.
+//! Better Auth's core routes, by feature. Each handler checks input, asks core for the rule and the
+//! store for the rows, and answers in Better Auth's shapes. Plugins' routes live in their folders
+//! (`crate::plugins`) and are merged from the registry.
 
-pub mod admin;
 pub mod change_email;
 pub mod delete_user;
 pub mod email;
 pub mod lifecycle;
 pub mod meta;
-pub mod phone_number;
 pub mod sessions;
 pub mod social;
-pub mod two_factor;
 pub mod user;
-pub mod username;
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use tessera_core::plugins::Plugins;
-
+use crate::plugins::Registry;
 use crate::state::AppState;
 
 /// Routes relative to the base path: the core ones, then each enabled plugin's.
-pub fn router(plugins: Plugins) -> Router<AppState> {
-    let mut router = core_router()
+pub fn router(registry: &Registry) -> Router<AppState> {
+    core_router()
         .merge(lifecycle::router())
-        .merge(social::router());
-    if plugins.admin {
-        router = router.merge(admin::router());
-    }
-    if plugins.two_factor {
-        router = router.merge(two_factor::router());
-    }
-    if plugins.username {
-        router = router.merge(username::router());
-    }
-    if plugins.phone_number {
-        router = router.merge(phone_number::router());
-    }
-    router
+        .merge(social::router())
+        .merge(registry.router())
 }
 
 fn core_router() -> Router<AppState> {

@@ -97,7 +97,7 @@ pub async fn list_sessions(
     let plugins = state.plugins();
     let list: Vec<Value> = sessions
         .iter()
-        .filter(|s| !plugins.admin || s.impersonated_by.is_none())
+        .filter(|s| state.registry.lists_session(s))
         .map(|s| wire::session(s, plugins))
         .collect();
     Ok(Reply::json(Value::Array(list)))

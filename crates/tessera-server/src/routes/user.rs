@@ -8,8 +8,9 @@ use tessera_core::timefmt::now_ms;
 
 use crate::body::{Body, Validator};
 use crate::error::{ApiError, codes};
+use crate::flows::credential::{check_credential, check_password_length};
+use crate::flows::users;
 use crate::reply::Reply;
-use crate::routes::email::{check_credential, check_password_length, is_truthy};
 use crate::session;
 use crate::state::AppState;
 use crate::wire;
@@ -23,21 +24,9 @@ pub async fn update_user(
     if body.contains_key("email") {
         return Err(codes::email_can_not_be_updated());
     }
-    let plugins = state.plugins();
     // `emailVerified` is silently ignored, as Better Auth does; plugin fields without a default
     // are refused.
-    let mut protected = Vec::new();
-    if plugins.admin {
-        protected.extend(["role", "banReason", "banExpires"]);
-    }
-    if plugins.phone_number {
-        protected.push("phoneNumberVerified");
-    }
-    for field in protected {
-        if body.get(field).is_some_and(is_truthy) {
-            return Err(codes::field_not_allowed(field));
-        }
-    }
+    state.registry.refuse_protected_fields(&body)?;
     let mut v = Validator::new(&body);
     let name = v.opt_string("name");
     let image = match body.get("image") {
@@ -51,15 +40,10 @@ pub async fn update_user(
         image,
         ..UserPatch::default()
     };
-    let mut plugin_changed = false;
-    if plugins.phone_number {
-        crate::routes::phone_number::on_update_user(&body)?;
-    }
-    if plugins.username {
-        plugin_changed |=
-            crate::routes::username::on_update_user(&state, &body, &current.user, &mut patch)
-                .await?;
-    }
+    let plugin_changed = state
+        .registry
+        .before_update_user(&state, &body, &current.user, &mut patch)
+        .await?;
     if patch.name.is_none() && patch.image.is_none() && !plugin_changed {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
@@ -74,8 +58,12 @@ pub async fn update_user(
         Ok(Some(_)) => {}
         Ok(None) => return Err(ApiError::internal()),
         // Two users racing for one username: the loser hears what the pre-check would have said.
-        Err(tessera_store::StoreError::Conflict(column)) if column == "username" => {
-            return Err(crate::routes::username::username_taken());
+        Err(tessera_store::StoreError::Conflict(column)) => {
+            return Err(users::conflict(
+                &state,
+                &column,
+                codes::user_already_exists_use_another_email,
+            ));
         }
         Err(e) => return Err(e.into()),
     }

@@ -12,6 +12,8 @@ use tessera_core::timefmt::now_ms;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
+use crate::flows::users::{self, NewUser};
+use crate::plugins::SignUpRoute;
 use crate::routes::social::flow;
 use crate::session::{self, Created};
 use crate::social::{Tokens, UserInfo};
@@ -184,20 +186,18 @@ pub async fn sign_in(
         if disable_sign_up {
             return Ok(Outcome::Refused("signup_disabled"));
         }
-        let mut user = crate::routes::email::new_user(
-            app,
-            info.name.clone(),
-            email.to_owned(),
-            info.image.clone(),
-        );
+        let mut user = users::draft(app, info.name.clone(), email.to_owned(), info.image.clone());
         user.email_verified = info.email_verified;
         let row = new_account(app, &user.id, account)?;
-        if let Err(e) = app
-            .store
-            .create_user(&user, std::slice::from_ref(&row))
-            .await
-        {
-            tracing::error!(error = %e, "unable to create OAuth user");
+        let new = NewUser {
+            route: SignUpRoute::Social,
+            body: &serde_json::Map::new(),
+            password: None,
+            accounts: vec![row],
+            email_taken: crate::error::codes::user_already_exists_use_another_email,
+        };
+        if let Err(e) = users::create(app, &mut user, new).await {
+            tracing::error!(error = ?e.code(), "unable to create OAuth user");
             return Ok(Outcome::Refused("unable_to_create_user"));
         }
         tracing::info!(user_id = %user.id, provider = %account.provider_id, "sign-up by social provider");

@@ -13,7 +13,6 @@ use time::OffsetDateTime;
 
 use crate::body::type_name;
 use crate::error::{ApiError, codes as base_codes};
-use crate::routes::admin::codes;
 use crate::state::AppState;
 
 /// What `data` sets, beyond the fields each route reads itself (`email`, `role`).
@@ -118,51 +117,6 @@ pub fn read(state: &AppState, data: &Map<String, Value>) -> Result<Fields, ApiEr
     }
 }
 
-/// The username plugin's rule, shared with sign-up and update-user.
-fn check_username(username: &str) -> Result<(), ApiError> {
-    crate::routes::username::check_for_write(username)
-}
-
-/// The plugins' database hooks, on the patch about to be written for user `target`.
-pub async fn apply_plugin_rules(
-    state: &AppState,
-    patch: &mut UserPatch,
-    creating: bool,
-    target: &str,
-) -> Result<(), ApiError> {
-    let plugins = state.plugins();
-    if plugins.username
-        && let Some(Some(raw)) = patch.username.clone()
-        && !raw.is_empty()
-    {
-        check_username(&raw)?;
-        let normalized = raw.to_lowercase();
-        if let Some(holder) = state.store.find_user_by_username(&normalized).await?
-            && holder.id != target
-        {
-            return Err(codes::username_is_already_taken());
-        }
-        patch.username = Some(Some(normalized));
-        let display_given = matches!(&patch.display_username, Some(Some(d)) if !d.is_empty());
-        if creating && !display_given {
-            patch.display_username = Some(Some(raw));
-        }
-    }
-    if plugins.phone_number {
-        let verified = patch.phone_number_verified == Some(Some(true));
-        match &patch.phone_number {
-            // Creating with an unverified number: the phone-number plugin drops it.
-            Some(Some(_)) if creating && !verified => {
-                patch.phone_number = Some(None);
-                patch.phone_number_verified = Some(Some(false));
-            }
-            Some(None) => patch.phone_number_verified = Some(Some(false)),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// A new user's columns set from a patch (create-user builds the user, then lays `data` over it).
 pub fn apply_to_new_user(fields: Fields, user: &mut User) {
     let Fields {
@@ -206,46 +160,4 @@ pub fn apply_to_new_user(fields: Fields, user: &mut User) {
         phone_number,
         phone_number_verified
     );
-}
-
-/// Maps a unique-constraint refusal of a user write to Better Auth's answer for it.
-pub fn conflict(column: &str) -> ApiError {
-    match column {
-        "email" => codes::user_already_exists_use_another_email(),
-        "username" => codes::username_is_already_taken(),
-        other => {
-            tracing::error!(
-                column = other,
-                "admin user write refused by a unique constraint"
-            );
-            ApiError::internal()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn code(result: Result<(), ApiError>) -> Option<String> {
-        result.err().and_then(|e| e.code().map(str::to_owned))
-    }
-
-    #[test]
-    fn usernames_follow_the_plugins_default_rule() {
-        assert_eq!(
-            code(check_username("ab")).as_deref(),
-            Some("USERNAME_TOO_SHORT")
-        );
-        assert_eq!(code(check_username(&"a".repeat(30))), None);
-        assert_eq!(
-            code(check_username(&"a".repeat(31))).as_deref(),
-            Some("USERNAME_TOO_LONG")
-        );
-        assert_eq!(
-            code(check_username("al ice")).as_deref(),
-            Some("INVALID_USERNAME")
-        );
-        assert_eq!(code(check_username("Alice_99.x")), None);
-    }
 }

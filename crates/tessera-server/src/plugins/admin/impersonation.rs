@@ -56,7 +56,12 @@ pub async fn impersonate_user(
     {
         return Err(codes::cannot_impersonate_admins());
     }
-    session::check_ban(&state, &target).await?;
+    // The impersonation session is created here, not by `session::create`, so it runs the same
+    // hooks itself (the ban check among them).
+    state
+        .registry
+        .before_session_create(&state, &target)
+        .await?;
 
     let now = now_ms();
     let impersonation = Session {

@@ -14,8 +14,10 @@ use super::input::{self, QueryCheck};
 use super::{access, admin, codes, find_user, require, user_data};
 use crate::body::{Body, Validator, is_valid_email};
 use crate::error::{ApiError, codes as base_codes};
+use crate::flows::credential::check_password_length;
+use crate::flows::users::{self, NewUser};
+use crate::plugins::SignUpRoute;
 use crate::reply::Reply;
-use crate::routes::email::check_password_length;
 use crate::state::AppState;
 use crate::wire;
 
@@ -88,35 +90,30 @@ pub async fn create_user(
         return Err(codes::user_already_exists_use_another_email());
     }
 
-    let plugins = state.plugins();
-    let now = now_ms();
-    let mut user = User::new(random::generate_id(32), name, email, false, now);
+    let mut user = users::draft(&state, name, email, None);
     user.role = Some(role);
-    user.banned = Some(false);
-    if plugins.two_factor {
-        user.two_factor_enabled = Some(false);
-    }
     let id = fields.id.clone().unwrap_or_else(|| user.id.clone());
-    user_data::apply_plugin_rules(&state, &mut fields.patch, true, &id).await?;
+    state
+        .registry
+        .before_user_write(&state, &mut fields.patch, true, &id)
+        .await?;
     user_data::apply_to_new_user(fields, &mut user);
-
-    let mut accounts = Vec::new();
-    if let Some(password) = password {
-        let hash = state.hasher.hash(password).await?;
-        accounts.push(Account::credential(
-            random::generate_id(32),
-            &user.id,
-            hash,
-            now,
-        ));
-    }
-    match state.store.create_user(&user, &accounts).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(column)) => return Err(user_data::conflict(&column)),
-        Err(e) => return Err(e.into()),
-    }
+    users::create(
+        &state,
+        &mut user,
+        NewUser {
+            route: SignUpRoute::Admin,
+            body: &body,
+            password,
+            accounts: Vec::new(),
+            email_taken: codes::user_already_exists_use_another_email,
+        },
+    )
+    .await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user.id, "admin: user created");
-    Ok(Reply::json(json!({ "user": wire::user(&user, plugins) })))
+    Ok(Reply::json(
+        json!({ "user": wire::user(&user, state.plugins()) }),
+    ))
 }
 
 /// `GET /admin/get-user?id=…`: the bare user.
@@ -226,7 +223,10 @@ pub async fn update_user(
     let mut patch = fields.patch;
     patch.email = email;
     patch.role = role.map(Some);
-    user_data::apply_plugin_rules(&state, &mut patch, false, &user_id).await?;
+    state
+        .registry
+        .before_user_write(&state, &mut patch, false, &user_id)
+        .await?;
     let updated = write(&state, &user_id, &patch).await?;
     if bans {
         state.store.delete_user_sessions(&user_id, None).await?;
@@ -244,7 +244,11 @@ pub(super) async fn write(
     match state.store.update_user(user_id, patch, now_ms()).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(codes::user_not_found()),
-        Err(StoreError::Conflict(column)) => Err(user_data::conflict(&column)),
+        Err(StoreError::Conflict(column)) => Err(users::conflict(
+            state,
+            &column,
+            codes::user_already_exists_use_another_email,
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -146,14 +146,6 @@ coded!(
     "USER_NOT_FOUND",
     "User not found"
 );
-// The username plugin's rules, which Better Auth's database hooks also apply to admin writes.
-coded!(
-    username_is_already_taken,
-    BAD_REQUEST,
-    "USERNAME_IS_ALREADY_TAKEN",
-    "Username is already taken. Please try another."
-);
-
 /// Better Auth's admin 401: no session, and an empty body.
 pub fn no_session() -> ApiError {
     ApiError::empty(StatusCode::UNAUTHORIZED)

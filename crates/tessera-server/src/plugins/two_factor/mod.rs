@@ -22,8 +22,9 @@ use crate::body::{Body, Validator};
 use crate::cookies;
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
+use crate::flows::credential::check_credential;
+use crate::plugins::Gate;
 use crate::reply::Reply;
-use crate::routes::email::check_credential;
 use crate::session::{self, Lookup};
 use crate::state::AppState;
 use crate::wire;
@@ -42,7 +43,11 @@ const LOCK_SECS: i64 = 900;
 /// The replay guard keeps the last accepted step for longer than any window.
 const REPLAY_GUARD_SECS: i64 = 86_400;
 
-pub fn router() -> Router<AppState> {
+mod hooks;
+
+pub use hooks::{ID, TwoFactorPlugin};
+
+fn router() -> Router<AppState> {
     Router::new()
         .route("/two-factor/enable", post(enable))
         .route("/two-factor/disable", post(disable))
@@ -92,28 +97,20 @@ fn internal(
 
 // ---------------------------------------------------------------- the sign-in gate
 
-/// What the two-factor gate decides after a right password.
-pub enum Gate {
-    /// Go on and create the session; add these cookies (a rotated trust-device cookie).
-    Proceed(Vec<String>),
-    /// Answer with this challenge instead of a session.
-    Challenge(Reply),
-}
-
 /// After a right password: a user with two-factor on gets a challenge instead of a session,
 /// unless this browser holds a valid trust-device cookie (which is then rotated).
-pub async fn sign_in_gate(
+pub(crate) async fn sign_in_gate(
     state: &AppState,
     user: &User,
     dont_remember: bool,
     headers: &HeaderMap,
 ) -> Result<Gate, ApiError> {
-    if !state.plugins().two_factor || user.two_factor_enabled != Some(true) {
+    if user.two_factor_enabled != Some(true) {
         return Ok(Gate::Proceed(Vec::new()));
     }
     // Better Auth's ban check runs before its two-factor hook: a banned user learns only that
     // they are banned, never that the password was right (an expired ban lifts here).
-    session::check_ban(state, user).await?;
+    state.registry.before_session_create(state, user).await?;
     if let Some(trust_cookie) = trusted_device(state, user, headers).await? {
         return Ok(Gate::Proceed(trust_cookie));
     }

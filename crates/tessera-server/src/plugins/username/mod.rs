@@ -11,16 +11,21 @@ use tessera_core::model::{User, UserPatch};
 
 use crate::body::{Body, Validator};
 use crate::error::{ApiError, codes};
+use crate::flows::credential::check_credential;
+use crate::flows::sign_in::finish_sign_in;
 use crate::origin;
 use crate::reply::Reply;
-use crate::routes::email::{check_credential, finish_sign_in};
 use crate::state::AppState;
 
 /// Better Auth's `minUsernameLength` / `maxUsernameLength` defaults.
 const MIN_LENGTH: usize = 3;
 const MAX_LENGTH: usize = 30;
 
-pub fn router() -> Router<AppState> {
+mod hooks;
+
+pub use hooks::{ID, UsernamePlugin};
+
+fn router() -> Router<AppState> {
     Router::new()
         .route("/sign-in/username", post(sign_in))
         .route("/is-username-available", post(is_username_available))
@@ -35,7 +40,7 @@ enum Refusal {
 }
 
 /// Better Auth's `validateUsernameValue` as a 400 (sign-up, update-user, admin writes).
-pub(crate) fn check_for_write(username: &str) -> Result<(), ApiError> {
+fn check_for_write(username: &str) -> Result<(), ApiError> {
     check(username).map_err(|r| refusal_error(StatusCode::BAD_REQUEST, r))
 }
 
@@ -88,7 +93,7 @@ fn invalid_display_username() -> ApiError {
 
 /// Also the answer to a unique-constraint violation on `username`, so a lost race between two
 /// writers reads the same as a taken name found beforehand.
-pub fn username_taken() -> ApiError {
+fn username_taken() -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "USERNAME_IS_ALREADY_TAKEN",
@@ -176,7 +181,7 @@ async fn fill_new_user(
 
 /// Sign-up hook: validates and normalises `username` / `displayUsername` from the body onto the
 /// new user, refusing a taken username.
-pub async fn on_sign_up(
+async fn on_sign_up(
     state: &AppState,
     body: &Map<String, Value>,
     user: &mut User,
@@ -186,7 +191,7 @@ pub async fn on_sign_up(
 
 /// The same rules for a user created by phone-number verification, minus sign-up's
 /// displayUsername-to-username rule (Better Auth applies that on `/sign-up/email` only).
-pub async fn on_phone_sign_up(
+async fn on_phone_sign_up(
     state: &AppState,
     body: &Map<String, Value>,
     user: &mut User,
@@ -196,7 +201,7 @@ pub async fn on_phone_sign_up(
 
 /// update-user hook: the same rules for a change of username; returns whether it set anything.
 /// `null` clears a field, as in Better Auth; a username change leaves displayUsername alone.
-pub async fn on_update_user(
+async fn on_update_user(
     state: &AppState,
     body: &Map<String, Value>,
     current: &User,
@@ -274,8 +279,7 @@ pub async fn sign_in(
     if !check_credential(&state, &user, password).await? {
         return Err(invalid_username_or_password());
     }
-    crate::routes::lifecycle::require_verified_email(&state, &user, callback_url.as_deref())
-        .await?;
+    crate::flows::links::require_verified_email(&state, &user, callback_url.as_deref()).await?;
     tracing::info!(user_id = %user.id, method = "username", "sign-in");
     finish_sign_in(&state, &user, remember_me, callback_url, &headers).await
 }
@@ -306,6 +310,28 @@ pub async fn is_username_available(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn code(result: Result<(), ApiError>) -> Option<String> {
+        result.err().and_then(|e| e.code().map(str::to_owned))
+    }
+
+    #[test]
+    fn writes_follow_the_plugins_default_rule() {
+        assert_eq!(
+            code(check_for_write("ab")).as_deref(),
+            Some("USERNAME_TOO_SHORT")
+        );
+        assert_eq!(code(check_for_write(&"a".repeat(30))), None);
+        assert_eq!(
+            code(check_for_write(&"a".repeat(31))).as_deref(),
+            Some("USERNAME_TOO_LONG")
+        );
+        assert_eq!(
+            code(check_for_write("al ice")).as_deref(),
+            Some("INVALID_USERNAME")
+        );
+        assert_eq!(code(check_for_write("Alice_99.x")), None);
+    }
 
     #[test]
     fn lengths_count_utf16_units_and_come_before_the_pattern() {

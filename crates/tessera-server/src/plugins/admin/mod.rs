@@ -4,12 +4,13 @@
 //! Every route checks, in Better Auth's order: its input (400), the caller's session (401 with an
 //! empty body), the caller's permission (403 `YOU_ARE_NOT_ALLOWED_TO_…`), then its own rules.
 //! There is no admin account by default: an operator makes one by setting `role = 'admin'` on a
-//! user row. The sign-in hook that refuses banned users lives with session creation
-//! (`session::create`), since every way of signing in passes there.
+//! user row. The hook that refuses banned users runs before every session creation
+//! ([`hooks`]), since every way of signing in passes there.
 
 mod access;
 mod bans;
 mod codes;
+mod hooks;
 mod impersonation;
 mod input;
 mod list_users;
@@ -30,7 +31,9 @@ use crate::reply::Reply;
 use crate::session::{self, Current, Lookup};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub use hooks::{AdminPlugin, ID};
+
+fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/create-user", post(users::create_user))
         .route("/admin/list-users", get(list_users::list_users))

@@ -18,11 +18,14 @@ use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
 use time::Duration;
 
+use crate::body::is_truthy;
 use crate::body::{Body, Validator};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
+use crate::flows::credential::{check_credential, check_password_length};
+use crate::flows::users::{self, NewUser};
+use crate::plugins::{Gate, SignUpRoute};
 use crate::reply::Reply;
-use crate::routes::email::{check_credential, check_password_length, is_truthy};
 use crate::session::{self, Lookup};
 use crate::state::AppState;
 use crate::timing_floor::Floor;
@@ -48,7 +51,11 @@ const SPENT: &str = "spent:9007199254740991";
 /// practice.
 const MAX_ROUNDS: usize = 16;
 
-pub fn router() -> Router<AppState> {
+mod hooks;
+
+pub use hooks::{ID, PhoneNumberPlugin};
+
+fn router() -> Router<AppState> {
     Router::new()
         .route("/sign-in/phone-number", post(sign_in))
         .route("/phone-number/send-otp", post(send_otp))
@@ -93,7 +100,7 @@ fn reset_identifier(phone_number: &str) -> String {
 }
 
 /// The phone number is set only through OTP verification: sign-up refuses it.
-pub fn on_sign_up(body: &Map<String, Value>) -> Result<(), ApiError> {
+fn on_sign_up(body: &Map<String, Value>) -> Result<(), ApiError> {
     if body.get("phoneNumber").is_some_and(is_truthy) {
         return Err(err(
             StatusCode::BAD_REQUEST,
@@ -105,7 +112,7 @@ pub fn on_sign_up(body: &Map<String, Value>) -> Result<(), ApiError> {
 }
 
 /// …and so does update-user.
-pub fn on_update_user(body: &Map<String, Value>) -> Result<(), ApiError> {
+fn on_update_user(body: &Map<String, Value>) -> Result<(), ApiError> {
     if body.get("phoneNumber").is_some_and(|v| !v.is_null()) {
         return Err(err(
             StatusCode::BAD_REQUEST,
@@ -379,43 +386,23 @@ async fn sign_up_by_phone(
     body: &Map<String, Value>,
     phone_number: String,
 ) -> Result<User, ApiError> {
-    let plugins = state.plugins();
-    let mut protected = vec!["phoneNumberVerified"];
-    if plugins.admin {
-        protected.extend(["role", "banReason", "banExpires"]);
-    }
-    if let Some(field) = protected
-        .into_iter()
-        .find(|f| body.get(*f).is_some_and(is_truthy))
-    {
-        return Err(codes::field_not_allowed(field));
-    }
-
-    let id = random::generate_id(32);
-    let email = format!("{}@{PLACEHOLDER_EMAIL_DOMAIN}", id.to_lowercase());
-    let mut user = User::new(id, phone_number.clone(), email, false, now_ms());
-    if plugins.admin {
-        user.role = Some("user".to_owned());
-        user.banned = Some(false);
-    }
-    if plugins.two_factor {
-        user.two_factor_enabled = Some(false);
-    }
+    state.registry.refuse_protected_fields(body)?;
+    let mut user = users::draft(state, phone_number.clone(), String::new(), None);
+    user.email = format!("{}@{PLACEHOLDER_EMAIL_DOMAIN}", user.id.to_lowercase());
     user.phone_number = Some(phone_number);
     user.phone_number_verified = Some(true);
-    if plugins.username {
-        crate::routes::username::on_phone_sign_up(state, body, &mut user).await?;
-    }
-    match state.store.create_user(&user, &[]).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(column)) if column == "phoneNumber" => {
-            return Err(phone_number_exists());
-        }
-        Err(StoreError::Conflict(column)) if column == "username" => {
-            return Err(crate::routes::username::username_taken());
-        }
-        Err(e) => return Err(e.into()),
-    }
+    users::create(
+        state,
+        &mut user,
+        NewUser {
+            route: SignUpRoute::PhoneNumberVerification,
+            body,
+            password: None,
+            accounts: Vec::new(),
+            email_taken: codes::user_already_exists_use_another_email,
+        },
+    )
+    .await?;
     tracing::info!(user_id = %user.id, "sign-up by phone number");
     Ok(user)
 }
@@ -468,8 +455,11 @@ pub async fn sign_in(
     tracing::info!(user_id = %user.id, method = "phone-number", "sign-in");
 
     let dont_remember = remember_me == Some(false);
-    use crate::routes::two_factor::{Gate, sign_in_gate};
-    let extra_cookies = match sign_in_gate(&state, &user, dont_remember, &headers).await? {
+    let extra_cookies = match state
+        .registry
+        .after_first_factor(&state, &user, dont_remember, &headers)
+        .await?
+    {
         Gate::Challenge(reply) => return Ok(reply),
         Gate::Proceed(cookies) => cookies,
     };

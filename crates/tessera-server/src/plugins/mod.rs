@@ -1,0 +1,292 @@
+//! Plugins as units. A plugin is one folder here (its routes, hooks and error codes) plus one line
+//! in [`Registry::from_config`]. Flows never name a plugin: at each hook point they ask the
+//! registry, which asks every enabled plugin in config order, the order Better Auth runs its
+//! `plugins` array in. Each hook has a no-op default, so a plugin implements only the points it
+//! cares about (kanidm runs its write-path plugins the same way).
+//!
+//! The hook points are Better Auth's: before sign-up and before update-user (its `hooks.before`
+//! on those paths), the defaults and protected fields of a new user (its schema's `defaultValue`
+//! and `input: false`), the gate after the first factor (two-factor's `hooks.after` on sign-in),
+//! before session create (admin's `databaseHooks.session.create.before`), which sessions
+//! list-sessions shows, and the error a unique column's conflict is answered with.
+
+pub mod admin;
+pub mod phone_number;
+pub mod two_factor;
+pub mod username;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+use tessera_core::config::Config;
+use tessera_core::model::{Session, User, UserPatch};
+
+use crate::body::is_truthy;
+use crate::error::{ApiError, codes};
+use crate::rate_limit::Rule;
+use crate::reply::Reply;
+use crate::state::AppState;
+
+/// What the gate after the first factor decides.
+pub enum Gate {
+    /// Go on and create the session, adding these cookies (e.g. a rotated trust-device cookie).
+    Proceed(Vec<String>),
+    /// Answer with this instead of a session (e.g. a two-factor challenge).
+    Challenge(Reply),
+}
+
+/// Which route is signing a new user up: Better Auth's hooks match by path, so a plugin may treat
+/// them differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpRoute {
+    /// `POST /sign-up/email`.
+    Email,
+    /// A user created by verifying a phone number (`signUpOnVerification`).
+    PhoneNumberVerification,
+    /// A user created by a social provider's callback or ID token.
+    Social,
+    /// `POST /admin/create-user`.
+    Admin,
+}
+
+/// One plugin's share of the server. Every method but [`Plugin::id`] has a no-op default.
+#[async_trait]
+pub trait Plugin: Send + Sync + 'static {
+    /// Better Auth's plugin id (`admin`, `two-factor`, …).
+    fn id(&self) -> &'static str;
+
+    /// The plugin's routes, relative to the base path.
+    fn router(&self) -> Router<AppState> {
+        Router::new()
+    }
+
+    /// User fields a client may never set on sign-up or update-user: a truthy value is refused
+    /// with `FIELD_NOT_ALLOWED` (Better Auth's `input: false` without a default).
+    fn protected_user_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The plugin's defaults on a new user, whichever path creates it.
+    fn user_defaults(&self, _user: &mut User) {}
+
+    /// Before a user is created: check the request body and fill the plugin's fields from it.
+    async fn before_sign_up(
+        &self,
+        _state: &AppState,
+        _route: SignUpRoute,
+        _body: &Map<String, Value>,
+        _user: &mut User,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Before update-user writes: check the body and add the plugin's changes to the patch.
+    /// Returns whether the plugin changed anything.
+    async fn before_update_user(
+        &self,
+        _state: &AppState,
+        _body: &Map<String, Value>,
+        _current: &User,
+        _patch: &mut UserPatch,
+    ) -> Result<bool, ApiError> {
+        Ok(false)
+    }
+
+    /// Better Auth's database hooks on a user write that did not come through sign-up or
+    /// update-user (the admin routes): check and normalise the plugin's fields in the patch for
+    /// user `target`, which is being created when `creating`.
+    async fn before_user_write(
+        &self,
+        _state: &AppState,
+        _patch: &mut UserPatch,
+        _creating: bool,
+        _target: &str,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// After the first factor (a right password): proceed to a session, or answer otherwise.
+    async fn after_first_factor(
+        &self,
+        _state: &AppState,
+        _user: &User,
+        _dont_remember: bool,
+        _headers: &HeaderMap,
+    ) -> Result<Gate, ApiError> {
+        Ok(Gate::Proceed(Vec::new()))
+    }
+
+    /// Before any session is created for `user`: refuse it, or let it be.
+    async fn before_session_create(&self, _state: &AppState, _user: &User) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// The plugin's rate-limit rule for a route (relative to the base path), Better Auth's
+    /// `rateLimit` with its path matcher.
+    fn rate_limit_rule(&self, _route: &str) -> Option<Rule> {
+        None
+    }
+
+    /// Whether list-sessions shows this session to its user.
+    fn lists_session(&self, _session: &Session) -> bool {
+        true
+    }
+
+    /// The error for a unique-constraint conflict on `column`, when the column is the plugin's.
+    fn conflict_error(&self, _column: &str) -> Option<ApiError> {
+        None
+    }
+}
+
+/// The enabled plugins, in config order.
+#[derive(Clone, Default)]
+pub struct Registry {
+    plugins: Vec<Arc<dyn Plugin>>,
+}
+
+impl Registry {
+    /// The plugins the config enables, in the order it names them.
+    pub fn from_config(config: &Config) -> Registry {
+        let mut registry = Registry::default();
+        for id in config.plugin_order() {
+            let plugin: Arc<dyn Plugin> = match id {
+                admin::ID => Arc::new(admin::AdminPlugin),
+                two_factor::ID => Arc::new(two_factor::TwoFactorPlugin),
+                username::ID => Arc::new(username::UsernamePlugin),
+                phone_number::ID => Arc::new(phone_number::PhoneNumberPlugin),
+                _ => continue,
+            };
+            registry.plugins.push(plugin);
+        }
+        registry
+    }
+
+    /// Adds a plugin after the configured ones (an embedding app's own, or a test's).
+    pub fn with(mut self, plugin: Arc<dyn Plugin>) -> Registry {
+        self.plugins.push(plugin);
+        self
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Plugin> {
+        self.plugins.iter().map(|p| p.as_ref())
+    }
+
+    /// Every plugin's routes.
+    pub fn router(&self) -> Router<AppState> {
+        self.iter().fold(Router::new(), |router, plugin| {
+            router.merge(plugin.router())
+        })
+    }
+
+    /// `FIELD_NOT_ALLOWED` for the first protected field the body sets to a truthy value.
+    pub fn refuse_protected_fields(&self, body: &Map<String, Value>) -> Result<(), ApiError> {
+        let field = self
+            .iter()
+            .flat_map(|p| p.protected_user_fields())
+            .find(|field| body.get(**field).is_some_and(is_truthy));
+        match field {
+            Some(field) => Err(codes::field_not_allowed(field)),
+            None => Ok(()),
+        }
+    }
+
+    pub fn user_defaults(&self, user: &mut User) {
+        for plugin in self.iter() {
+            plugin.user_defaults(user);
+        }
+    }
+
+    pub async fn before_sign_up(
+        &self,
+        state: &AppState,
+        route: SignUpRoute,
+        body: &Map<String, Value>,
+        user: &mut User,
+    ) -> Result<(), ApiError> {
+        for plugin in self.iter() {
+            plugin.before_sign_up(state, route, body, user).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether any plugin changed the patch.
+    pub async fn before_update_user(
+        &self,
+        state: &AppState,
+        body: &Map<String, Value>,
+        current: &User,
+        patch: &mut UserPatch,
+    ) -> Result<bool, ApiError> {
+        let mut changed = false;
+        for plugin in self.iter() {
+            changed |= plugin
+                .before_update_user(state, body, current, patch)
+                .await?;
+        }
+        Ok(changed)
+    }
+
+    pub async fn before_user_write(
+        &self,
+        state: &AppState,
+        patch: &mut UserPatch,
+        creating: bool,
+        target: &str,
+    ) -> Result<(), ApiError> {
+        for plugin in self.iter() {
+            plugin
+                .before_user_write(state, patch, creating, target)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The first plugin that does not proceed answers; the cookies of those that do are kept.
+    pub async fn after_first_factor(
+        &self,
+        state: &AppState,
+        user: &User,
+        dont_remember: bool,
+        headers: &HeaderMap,
+    ) -> Result<Gate, ApiError> {
+        let mut cookies = Vec::new();
+        for plugin in self.iter() {
+            match plugin
+                .after_first_factor(state, user, dont_remember, headers)
+                .await?
+            {
+                Gate::Proceed(more) => cookies.extend(more),
+                challenge @ Gate::Challenge(_) => return Ok(challenge),
+            }
+        }
+        Ok(Gate::Proceed(cookies))
+    }
+
+    pub async fn before_session_create(
+        &self,
+        state: &AppState,
+        user: &User,
+    ) -> Result<(), ApiError> {
+        for plugin in self.iter() {
+            plugin.before_session_create(state, user).await?;
+        }
+        Ok(())
+    }
+
+    /// The first enabled plugin's rule for the route.
+    pub fn rate_limit_rule(&self, route: &str) -> Option<Rule> {
+        self.iter().find_map(|p| p.rate_limit_rule(route))
+    }
+
+    pub fn lists_session(&self, session: &Session) -> bool {
+        self.iter().all(|p| p.lists_session(session))
+    }
+
+    /// The plugin's error for a conflict on one of its columns; `None` for a core column.
+    pub fn conflict_error(&self, column: &str) -> Option<ApiError> {
+        self.iter().find_map(|p| p.conflict_error(column))
+    }
+}
