@@ -23,8 +23,9 @@ use crate::body::{Body, Validator};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
 use crate::flows::credential::{check_credential, check_password_length};
+use crate::flows::sign_in::{Opened, open_session};
 use crate::flows::users::{self, NewUser};
-use crate::plugins::{Gate, SignUpRoute};
+use crate::plugins::SignUpRoute;
 use crate::reply::Reply;
 use crate::session::{self, Lookup};
 use crate::state::AppState;
@@ -455,21 +456,14 @@ pub async fn sign_in(
     tracing::info!(user_id = %user.id, method = "phone-number", "sign-in");
 
     let dont_remember = remember_me == Some(false);
-    let extra_cookies = match state
-        .registry
-        .after_first_factor(&state, &user, dont_remember, &headers)
-        .await?
-    {
-        Gate::Challenge(reply) => return Ok(reply),
-        Gate::Proceed(cookies) => cookies,
-    };
-    let created = session::create(&state, &user, dont_remember, &headers).await?;
-    Ok(Reply::json(json!({
-        "token": created.session.token,
-        "user": wire::user(&user, state.plugins()),
-    }))
-    .cookies(created.cookies)
-    .cookies(extra_cookies))
+    match open_session(&state, &user, dont_remember, &headers).await? {
+        Opened::Challenge(reply) => Ok(reply),
+        Opened::Session { created, cookies } => Ok(Reply::json(json!({
+            "token": created.session.token,
+            "user": wire::user(&user, state.plugins()),
+        }))
+        .cookies(cookies)),
+    }
 }
 
 /// `POST /phone-number/request-password-reset`: the same answer whether or not the number is
