@@ -19,7 +19,7 @@ mod middleware;
 mod origin;
 pub mod plugins;
 pub mod rate_limit;
-mod reply;
+pub mod reply;
 mod routes;
 mod session;
 mod social;

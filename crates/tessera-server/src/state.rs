@@ -11,7 +11,7 @@ use crate::cookies::CookieNames;
 use crate::delivery::Sender;
 use crate::hashing::Hasher;
 use crate::origin::TrustedOrigins;
-use crate::plugins::Registry;
+use crate::plugins::{Plugin, Registry};
 use crate::rate_limit::{MemoryRateLimit, RateLimitStore, Rule};
 
 #[derive(Clone)]
@@ -49,10 +49,30 @@ impl AppState {
         AppState::with_rate_limit(config, store, Arc::new(limiter))
     }
 
+    /// Builds the state with plugins of the caller's own after the configured ones (an embedding
+    /// app's, or a test's): each is one `Plugin` value, and nothing under `src/` names it.
+    pub fn with_plugins(
+        config: Config,
+        store: Arc<dyn Store>,
+        plugins: Vec<Arc<dyn Plugin>>,
+    ) -> Result<AppState, String> {
+        let limiter = MemoryRateLimit::with_capacity(config.rate_limit.max_entries);
+        AppState::build(config, store, Arc::new(limiter), plugins)
+    }
+
     pub fn with_rate_limit(
         config: Config,
         store: Arc<dyn Store>,
         rate_limit: Arc<dyn RateLimitStore>,
+    ) -> Result<AppState, String> {
+        AppState::build(config, store, rate_limit, Vec::new())
+    }
+
+    fn build(
+        config: Config,
+        store: Arc<dyn Store>,
+        rate_limit: Arc<dyn RateLimitStore>,
+        own_plugins: Vec<Arc<dyn Plugin>>,
     ) -> Result<AppState, String> {
         let hasher = Hasher::new(config.hashing_concurrency, &config.password.native)?
             .with_verify_context(config.verify_context());
@@ -61,7 +81,9 @@ impl AppState {
         let sender = crate::delivery::from_config(&config)?;
         let secrets = config.encryption_secrets().map_err(|e| e.to_string())?;
         let social = crate::social::Registry::from_config(&config)?;
-        let registry = Registry::from_config(&config);
+        let registry = own_plugins
+            .into_iter()
+            .fold(Registry::from_config(&config), Registry::with);
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,

@@ -17,6 +17,7 @@ use serde_json::Value;
 use tessera_core::config::Config;
 use tessera_core::model::{Account, User};
 use tessera_core::plugins::Plugins;
+use tessera_server::plugins::Plugin;
 use tessera_store::{OpenOptions, Store};
 use tower::ServiceExt;
 
@@ -63,6 +64,15 @@ impl TestApp {
     }
 
     async fn build(plugins: Plugins, url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build_with(plugins, url, adjust, Vec::new()).await
+    }
+
+    async fn build_with(
+        plugins: Plugins,
+        url: String,
+        adjust: impl FnOnce(&mut Config),
+        own_plugins: Vec<Arc<dyn Plugin>>,
+    ) -> TestApp {
         let mut config = test_config(plugins, url);
         adjust(&mut config);
         let options = OpenOptions {
@@ -73,7 +83,8 @@ impl TestApp {
             .await
             .expect("open store");
         let state =
-            tessera_server::AppState::new(config.clone(), Arc::clone(&store)).expect("state");
+            tessera_server::AppState::with_plugins(config.clone(), Arc::clone(&store), own_plugins)
+                .expect("state");
         TestApp {
             router: tessera_server::app(state),
             store,
@@ -258,6 +269,30 @@ where
             TestApp::postgres_with(plugins, &base, &adjust).await,
         ))
         .await;
+    }
+}
+
+/// Like [`for_each_store`], with plugins of the test's own registered after the configured ones.
+pub async fn for_each_store_with_own_plugins<P, F, Fut>(
+    plugins: Plugins,
+    adjust: fn(&mut Config),
+    own: P,
+    test: F,
+) where
+    P: Fn() -> Vec<Arc<dyn Plugin>>,
+    F: Fn(Arc<TestApp>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+    let mut app = TestApp::build_with(plugins, url, adjust, own()).await;
+    app._sqlite_dir = Some(dir);
+    test(Arc::new(app)).await;
+    if let Some(base) = postgres::url_from_env() {
+        let db = postgres::FreshDatabase::create(&base).await;
+        let mut app = TestApp::build_with(plugins, db.url.clone(), adjust, own()).await;
+        app._postgres = Some(db);
+        test(Arc::new(app)).await;
     }
 }
 
