@@ -16,6 +16,7 @@ use std::sync::Arc;
 use support::*;
 use tessera_core::model::{Account, UserPatch};
 use tessera_core::plugins::Plugins;
+use tessera_core::schema::{Column, ColumnDefault, Table};
 use tessera_core::timefmt;
 use tessera_store::ddl;
 use tessera_store::{Dialect, OpenOptions, StoreError};
@@ -674,6 +675,85 @@ db_test! {
         assert_eq!(two_factor.verified, None);
         let verification = store.find_verification("reset-password:abc").await.unwrap().unwrap();
         assert_eq!(verification.value, user.id);
+    }
+}
+
+// ---- plugins' own tables
+
+/// A plugin's own table, declared in this test only: the store has no code for it.
+fn test_note_table() -> Table {
+    Table {
+        name: "testNote",
+        order: None,
+        columns: vec![
+            Column::id(),
+            Column::user_id(),
+            Column::string("text").required(),
+            Column::string("slug").unique(),
+            Column::number("count")
+                .required()
+                .default(ColumnDefault::Int(0)),
+            Column::boolean("pinned").default(ColumnDefault::Bool(false)),
+            Column::date("dueAt"),
+            Column::date("createdAt")
+                .required()
+                .default(ColumnDefault::Now),
+        ],
+    }
+}
+
+#[test]
+fn generate_creates_a_plugin_table_after_better_auths() {
+    let tables = tessera_store::all_tables(Plugins::ALL, &[test_note_table()]).unwrap();
+    let sql = ddl::generate_tables(Dialect::Sqlite, &tables);
+    let statements = ddl::create_table_statements(Dialect::Sqlite, &tables);
+    assert!(statements.contains(&r#"create table "testNote" ("id" text not null primary key, "userId" text not null references "user" ("id") on delete cascade, "text" text not null, "slug" text unique, "count" integer not null, "pinned" integer, "dueAt" date, "createdAt" date not null)"#.to_owned()), "{sql}");
+    assert_eq!(
+        statements.last().map(String::as_str),
+        Some(r#"create index "testNote_userId_idx" on "testNote" ("userId")"#)
+    );
+    // Without plugin tables, the output is Better Auth's, byte for byte (see the fixtures above).
+    assert_eq!(
+        ddl::generate_tables(
+            Dialect::Postgres,
+            &tessera_store::all_tables(Plugins::ALL, &[]).unwrap()
+        ),
+        ddl::generate(Dialect::Postgres, Plugins::ALL)
+    );
+
+    let twice = tessera_store::all_tables(Plugins::ALL, &[test_note_table(), test_note_table()]);
+    assert!(
+        matches!(&twice, Err(StoreError::Schema(m)) if m.contains("testNote is declared twice")),
+        "{twice:?}"
+    );
+    let mut orphan = test_note_table();
+    orphan.columns.push(Column {
+        references: Some(tessera_core::schema::Reference {
+            table: "organization",
+            column: "id",
+            on_delete: tessera_core::schema::OnDelete::Cascade,
+        }),
+        ..Column::string("organizationId")
+    });
+    assert!(
+        matches!(tessera_store::all_tables(Plugins::ALL, &[orphan]), Err(StoreError::Schema(m)) if m.contains("organization"))
+    );
+}
+
+db_test! {
+    async fn migrate_creates_a_plugin_table_and_open_requires_it(db) {
+        let plan = tessera_store::migrate::plan_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap();
+        assert_eq!(plan.created_tables, ["user", "session", "account", "verification", "twoFactor", "testNote"]);
+        tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        let options = OpenOptions { extra_tables: vec![test_note_table()], ..OpenOptions::default() };
+        let err = tessera_store::open(&db.url, Plugins::ALL, options.clone()).await.err().unwrap();
+        assert!(matches!(&err, StoreError::Schema(m) if m.contains("table testNote")), "{err}");
+
+        let report = tessera_store::migrate_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap();
+        assert_eq!(report.created_tables, ["testNote"]);
+        assert_eq!(report.created_indexes, ["testNote_userId_idx"]);
+        assert!(tessera_store::migrate_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap().is_up_to_date());
+        tessera_store::open(&db.url, Plugins::ALL, options).await.unwrap();
     }
 }
 
