@@ -9,8 +9,9 @@
 //! - [`migrate()`]: create what is missing in a live database (`tessera migrate`); [`migrate::plan`]
 //!   says what it would do.
 //! - [`open`]: the store, with every query built once from the schema of the enabled plugins.
-//! - A plugin's own table is a [`schema::Table`] value given to [`OpenOptions::extra_tables`] and
-//!   [`migrate_with`] (see [`all_tables`]).
+//! - [`row`]: rows of any table in Better Auth's adapter shape ([`Store::create_row`],
+//!   [`Store::find_rows`], …), so a plugin's own table needs no new `Store` method. Such a table
+//!   is a [`schema::Table`] value given to [`OpenOptions::extra_tables`] and [`migrate_with`].
 //!
 //! On disk, values are exactly what Better Auth's Kysely adapter writes (reference §1.3): SQLite
 //! dates as ISO-8601 text with milliseconds and booleans as 0/1; PostgreSQL timestamptz and boolean.
@@ -27,6 +28,9 @@ pub mod migrate;
 mod postgres;
 mod queries;
 mod record;
+pub mod row;
+mod row_sql;
+mod rows;
 mod sql_store;
 mod sqlite;
 mod sqlite_import;
@@ -39,6 +43,10 @@ pub use list_users::{
     UserSort,
 };
 pub use migrate::{MigrationReport, migrate, migrate_with};
+pub use row::{
+    Connector, DEFAULT_FIND_MANY_LIMIT, FieldValue, FindMany, Row, SortBy, SortDirection, Where,
+    WhereValue,
+};
 pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 use std::sync::Arc;
@@ -64,7 +72,7 @@ pub struct OpenOptions {
     /// explicit step.
     pub migrate: bool,
     /// Tables beyond Better Auth's for the enabled plugins: a plugin's own (see [`all_tables`]).
-    /// The store checks they exist and `migrate` creates them.
+    /// The store checks they exist, `migrate` creates them, and the row API reaches them.
     pub extra_tables: Vec<Table>,
 }
 
@@ -92,7 +100,11 @@ pub async fn open(
     let tables = all_tables(plugins, &options.extra_tables)?;
     let db = Db::connect(url, &options).await?;
     match prepare(&db, plugins, &tables, &options).await {
-        Ok(queries) => Ok(Arc::new(SqlStore { db, q: queries })),
+        Ok(queries) => Ok(Arc::new(SqlStore {
+            db,
+            q: queries,
+            tables,
+        })),
         Err(e) => {
             db.close().await;
             Err(e)
