@@ -15,7 +15,12 @@ use crate::Dialect;
 /// What `npx auth generate` writes for an empty database: Better Auth's `compileMigrations()`, i.e.
 /// the statements joined by `";\n\n"` with a final `;` and no trailing newline.
 pub fn generate(dialect: Dialect, plugins: Plugins) -> String {
-    join_like_better_auth(&create_statements(dialect, plugins))
+    generate_tables(dialect, &schema::tables(plugins))
+}
+
+/// [`generate`] for a list of tables, e.g. [`crate::all_tables`] with plugins' own tables.
+pub fn generate_tables(dialect: Dialect, tables: &[Table]) -> String {
+    join_like_better_auth(&create_table_statements(dialect, tables))
 }
 
 /// Joins statements the way Better Auth's `compileMigrations()` does.
@@ -29,7 +34,11 @@ pub fn join_like_better_auth(statements: &[String]) -> String {
 /// The statements (without `;`) that create every table of `plugins` on an empty database: the
 /// tables in order, then their indexes.
 pub fn create_statements(dialect: Dialect, plugins: Plugins) -> Vec<String> {
-    let tables = schema::tables(plugins);
+    create_table_statements(dialect, &schema::tables(plugins))
+}
+
+/// [`create_statements`] for a list of tables.
+pub fn create_table_statements(dialect: Dialect, tables: &[Table]) -> Vec<String> {
     let mut statements: Vec<String> = tables.iter().map(|t| create_table(dialect, t)).collect();
     statements.extend(
         tables

@@ -9,6 +9,9 @@
 //! - [`migrate()`]: create what is missing in a live database (`tessera migrate`); [`migrate::plan`]
 //!   says what it would do.
 //! - [`open`]: the store, with every query built once from the schema of the enabled plugins.
+//! - [`row`]: rows of any table in Better Auth's adapter shape ([`Store::create_row`],
+//!   [`Store::find_rows`], …), so a plugin's own table needs no new `Store` method. Such a table
+//!   is a [`schema::Table`] value given to [`OpenOptions::extra_tables`] and [`migrate_with`].
 //!
 //! On disk, values are exactly what Better Auth's Kysely adapter writes (reference §1.3): SQLite
 //! dates as ISO-8601 text with milliseconds and booleans as 0/1; PostgreSQL timestamptz and boolean.
@@ -25,6 +28,9 @@ pub mod migrate;
 mod postgres;
 mod queries;
 mod record;
+pub mod row;
+mod row_sql;
+mod rows;
 mod sql_store;
 mod sqlite;
 mod sqlite_import;
@@ -36,14 +42,18 @@ pub use list_users::{
     FilterOperator, FilterValue, ListUsersQuery, SearchField, TextOperator, UserFilter, UserSearch,
     UserSort,
 };
-pub use migrate::{MigrationReport, migrate};
+pub use migrate::{MigrationReport, migrate, migrate_with};
+pub use row::{
+    Connector, DEFAULT_FIND_MANY_LIMIT, FieldValue, FindMany, Row, SortBy, SortDirection, Where,
+    WhereValue,
+};
 pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tessera_core::plugins::Plugins;
-use tessera_core::schema;
+use tessera_core::schema::{self, Table};
 
 use crate::db::Db;
 use crate::introspect::LiveSchema;
@@ -61,6 +71,9 @@ pub struct OpenOptions {
     /// Run [`migrate()`] before opening. Off by default: like Better Auth, schema changes are an
     /// explicit step.
     pub migrate: bool,
+    /// Tables beyond Better Auth's for the enabled plugins: a plugin's own (see [`all_tables`]).
+    /// The store checks they exist, `migrate` creates them, and the row API reaches them.
+    pub extra_tables: Vec<Table>,
 }
 
 impl Default for OpenOptions {
@@ -70,21 +83,28 @@ impl Default for OpenOptions {
             acquire_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(5),
             migrate: false,
+            extra_tables: vec![],
         }
     }
 }
 
 /// Opens `sqlite://path` (the file is created if missing; WAL, `busy_timeout`, foreign keys on) or
-/// `postgres://…`. Refuses a database that lacks a table or column the enabled plugins need, naming
-/// it, so that a missing `tessera migrate` shows at start-up rather than on the first request.
+/// `postgres://…`. Refuses a database that lacks a table or column the enabled plugins (or
+/// [`OpenOptions::extra_tables`]) need, naming it, so that a missing `tessera migrate` shows at
+/// start-up rather than on the first request.
 pub async fn open(
     url: &str,
     plugins: Plugins,
     options: OpenOptions,
 ) -> StoreResult<Arc<dyn Store>> {
+    let tables = all_tables(plugins, &options.extra_tables)?;
     let db = Db::connect(url, &options).await?;
-    match prepare(&db, plugins, &options).await {
-        Ok(queries) => Ok(Arc::new(SqlStore { db, q: queries })),
+    match prepare(&db, plugins, &tables, &options).await {
+        Ok(queries) => Ok(Arc::new(SqlStore {
+            db,
+            q: queries,
+            tables,
+        })),
         Err(e) => {
             db.close().await;
             Err(e)
@@ -92,24 +112,69 @@ pub async fn open(
     }
 }
 
-async fn prepare(db: &Db, plugins: Plugins, options: &OpenOptions) -> StoreResult<Queries> {
+/// The tables of a store: Better Auth's for `plugins`, then `extra_tables` (plugins' own tables)
+/// in the order given, which is the order `generate` and `migrate` create them in. Refuses a
+/// table declared twice, a column declared twice, and a reference to a table not in the list.
+pub fn all_tables(plugins: Plugins, extra_tables: &[Table]) -> StoreResult<Vec<Table>> {
+    let mut tables = schema::tables(plugins);
+    for extra in extra_tables {
+        if tables.iter().any(|t| t.name == extra.name) {
+            return Err(StoreError::Schema(format!(
+                "table {} is declared twice",
+                extra.name
+            )));
+        }
+        tables.push(extra.clone());
+    }
+    for table in &tables {
+        for (i, column) in table.columns.iter().enumerate() {
+            if table
+                .columns
+                .iter()
+                .skip(i + 1)
+                .any(|c| c.name == column.name)
+            {
+                return Err(StoreError::Schema(format!(
+                    "column {}.{} is declared twice",
+                    table.name, column.name
+                )));
+            }
+            if let Some(reference) = column.references
+                && !tables.iter().any(|t| t.name == reference.table)
+            {
+                return Err(StoreError::Schema(format!(
+                    "{}.{} references table {}, which is not in the schema",
+                    table.name, column.name, reference.table
+                )));
+            }
+        }
+    }
+    Ok(tables)
+}
+
+async fn prepare(
+    db: &Db,
+    plugins: Plugins,
+    tables: &[Table],
+    options: &OpenOptions,
+) -> StoreResult<Queries> {
     if options.migrate {
-        let report = migrate::run(db, plugins, true).await?;
+        let report = migrate::run(db, tables, true).await?;
         if !report.is_up_to_date() {
             tracing::info!(%report, "migrated the database schema");
         }
     }
     let live = introspect::introspect(db).await?;
-    check_schema(&live, plugins)?;
+    check_schema(&live, tables)?;
     let issuer = live
         .column(schema::ACCOUNT, schema::LEGACY_ACCOUNT_ISSUER)
         .is_some();
     Queries::new(db.dialect(), plugins, issuer)
 }
 
-fn check_schema(live: &LiveSchema, plugins: Plugins) -> StoreResult<()> {
+fn check_schema(live: &LiveSchema, tables: &[Table]) -> StoreResult<()> {
     let mut missing = vec![];
-    for table in schema::tables(plugins) {
+    for table in tables {
         if live.columns(table.name).is_none() {
             missing.push(format!("table {}", table.name));
             continue;

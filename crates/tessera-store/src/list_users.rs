@@ -173,7 +173,7 @@ fn field<'a>(user: &'a TableSql, name: &str) -> StoreResult<&'a Column> {
 }
 
 /// `%value%`, `value%` or `%value`, with the value's own `%`, `_` and `\` taken literally.
-fn like_pattern(operator: TextOperator, value: &str) -> String {
+pub(crate) fn like_pattern(operator: TextOperator, value: &str) -> String {
     let escaped = value
         .replace('\\', r"\\")
         .replace('%', r"\%")

@@ -69,21 +69,46 @@ impl fmt::Display for MigrationReport {
 
 /// Migrates the database at `url` for `plugins`. Running it again finds nothing to do.
 pub async fn migrate(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
-    let db = Db::connect(url, &OpenOptions::default()).await?;
-    let report = run(&db, plugins, true).await;
-    db.close().await;
-    report
+    migrate_with(url, plugins, &[]).await
+}
+
+/// [`migrate`], with tables of plugins' own besides (see [`crate::all_tables`]).
+pub async fn migrate_with(
+    url: &str,
+    plugins: Plugins,
+    extra_tables: &[Table],
+) -> StoreResult<MigrationReport> {
+    connect_and_run(url, plugins, extra_tables, true).await
 }
 
 /// What [`migrate`] would do, without doing it.
 pub async fn plan(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
+    plan_with(url, plugins, &[]).await
+}
+
+/// What [`migrate_with`] would do, without doing it.
+pub async fn plan_with(
+    url: &str,
+    plugins: Plugins,
+    extra_tables: &[Table],
+) -> StoreResult<MigrationReport> {
+    connect_and_run(url, plugins, extra_tables, false).await
+}
+
+async fn connect_and_run(
+    url: &str,
+    plugins: Plugins,
+    extra_tables: &[Table],
+    apply: bool,
+) -> StoreResult<MigrationReport> {
+    let tables = crate::all_tables(plugins, extra_tables)?;
     let db = Db::connect(url, &OpenOptions::default()).await?;
-    let report = run(&db, plugins, false).await;
+    let report = run(&db, &tables, apply).await;
     db.close().await;
     report
 }
 
-pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<MigrationReport> {
+pub(crate) async fn run(db: &Db, tables: &[Table], apply: bool) -> StoreResult<MigrationReport> {
     let dialect = db.dialect();
     let live = introspect::introspect(db).await?;
     let mut report = MigrationReport {
@@ -101,17 +126,17 @@ pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<M
     let mut created_indexes = vec![];
     let mut existing_indexes = vec![];
 
-    for table in schema::tables(plugins) {
+    for table in tables {
         let Some(live_columns) = live.columns(table.name) else {
-            created.push(ddl::create_table(dialect, &table));
-            created_indexes.extend(ddl::created_table_indexes(&table));
+            created.push(ddl::create_table(dialect, table));
+            created_indexes.extend(ddl::created_table_indexes(table));
             report.created_tables.push(table.name.to_owned());
             continue;
         };
         for column in &table.columns {
             match live_columns.iter().find(|c| c.name == column.name) {
                 None => {
-                    check_addable(db, dialect, &table, column).await?;
+                    check_addable(db, dialect, table, column).await?;
                     added.push(ddl::add_column(dialect, table.name, column));
                     added_indexes.extend(ddl::added_column_index(table.name, column));
                     report
@@ -119,12 +144,12 @@ pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<M
                         .push(format!("{}.{}", table.name, column.name));
                 }
                 Some(live_column) => {
-                    note_drift(&mut report, dialect, &table, column, live_column);
-                    existing_indexes.extend(missing_index(&mut report, &live, &table, column));
+                    note_drift(&mut report, dialect, table, column, live_column);
+                    existing_indexes.extend(missing_index(&mut report, &live, table, column));
                 }
             }
         }
-        note_extra_columns(&mut report, &table, live_columns);
+        note_extra_columns(&mut report, table, live_columns);
     }
 
     let indexes: Vec<Index> = added_indexes

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
-use tessera_core::schema::Column;
+use tessera_core::schema::{Column, Table};
 use tessera_core::timefmt;
 use time::OffsetDateTime;
 
@@ -15,12 +15,16 @@ use crate::db::{Db, Shape, Target};
 use crate::list_users::{self, ListUsersQuery};
 use crate::queries::{Queries, TableSql, assignments};
 use crate::record::{self, Fields};
+use crate::row::{FieldValue, FindMany, Row, Where};
+use crate::rows;
 use crate::value::{Cell, Value};
 use crate::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 pub(crate) struct SqlStore {
     pub(crate) db: Db,
     pub(crate) q: Queries,
+    /// Every table the store knows, for the row API: Better Auth's and the plugins' own.
+    pub(crate) tables: Vec<Table>,
 }
 
 type Mapper<T> = fn(&Fields<'_>) -> StoreResult<T>;
@@ -663,6 +667,54 @@ impl Store for SqlStore {
             )
             .await?
             > 0)
+    }
+
+    async fn create_row(&self, table: &str, row: &Row) -> StoreResult<Row> {
+        rows::create(self, table, row).await
+    }
+
+    async fn find_row(&self, table: &str, filter: &[Where]) -> StoreResult<Option<Row>> {
+        rows::find_one(self, table, filter).await
+    }
+
+    async fn find_rows(&self, table: &str, query: &FindMany) -> StoreResult<Vec<Row>> {
+        rows::find_many(self, table, query).await
+    }
+
+    async fn count_rows(&self, table: &str, filter: &[Where]) -> StoreResult<u64> {
+        rows::count(self, table, filter).await
+    }
+
+    async fn update_row(
+        &self,
+        table: &str,
+        filter: &[Where],
+        changes: &Row,
+    ) -> StoreResult<Option<Row>> {
+        rows::update_one(self, table, filter, changes).await
+    }
+
+    async fn update_rows(&self, table: &str, filter: &[Where], changes: &Row) -> StoreResult<u64> {
+        rows::update_many(self, table, filter, changes).await
+    }
+
+    async fn delete_row(&self, table: &str, filter: &[Where]) -> StoreResult<bool> {
+        rows::delete_one(self, table, filter).await
+    }
+
+    async fn delete_rows(&self, table: &str, filter: &[Where]) -> StoreResult<u64> {
+        rows::delete_many(self, table, filter).await
+    }
+
+    async fn compare_and_set(
+        &self,
+        table: &str,
+        filter: &[Where],
+        column: &str,
+        expected: &FieldValue,
+        new: &FieldValue,
+    ) -> StoreResult<bool> {
+        rows::compare_and_set(self, table, filter, column, expected, new).await
     }
 
     async fn insert_import_batch(&self, batch: ImportBatch) -> StoreResult<BatchOutcome> {

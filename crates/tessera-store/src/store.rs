@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use crate::list_users::ListUsersQuery;
+use crate::row::{FieldValue, FindMany, Row, Where};
 use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
 use time::OffsetDateTime;
 
@@ -205,6 +206,49 @@ pub trait Store: Send + Sync + 'static {
     async fn find_two_factor(&self, user_id: &str) -> StoreResult<Option<TwoFactor>>;
     async fn upsert_two_factor(&self, two_factor: &TwoFactor) -> StoreResult<()>;
     async fn delete_two_factor(&self, user_id: &str) -> StoreResult<bool>;
+
+    // ---- rows of any table, in Better Auth's adapter shape (`crate::row`)
+    //
+    // `table` is any table of the schema the store was opened with (Better Auth's, and the
+    // `OpenOptions::extra_tables` of plugins). An unknown table or column, a value of the wrong
+    // type, or NULL into a required column is `StoreError::Schema`; a taken unique value is
+    // `StoreError::Conflict` naming the column.
+
+    /// Better Auth's `create`: inserts the row, giving the columns it leaves out their schema
+    /// default (`false`, `0`, now); returns the row as stored. Ids are the caller's to generate.
+    async fn create_row(&self, table: &str, row: &Row) -> StoreResult<Row>;
+    /// Better Auth's `findOne`: a row matching `filter`, if any.
+    async fn find_row(&self, table: &str, filter: &[Where]) -> StoreResult<Option<Row>>;
+    /// Better Auth's `findMany`.
+    async fn find_rows(&self, table: &str, query: &FindMany) -> StoreResult<Vec<Row>>;
+    /// Better Auth's `count`.
+    async fn count_rows(&self, table: &str, filter: &[Where]) -> StoreResult<u64>;
+    /// Better Auth's `update`: sets `changes` on the rows matching `filter` (meant to name one)
+    /// and returns the updated row; `None` when nothing matched or `filter` is empty.
+    async fn update_row(
+        &self,
+        table: &str,
+        filter: &[Where],
+        changes: &Row,
+    ) -> StoreResult<Option<Row>>;
+    /// Better Auth's `updateMany`: how many rows were updated. An empty `filter` updates all.
+    async fn update_rows(&self, table: &str, filter: &[Where], changes: &Row) -> StoreResult<u64>;
+    /// Better Auth's `delete`: deletes the rows matching `filter` (meant to name one); false when
+    /// nothing matched or `filter` is empty.
+    async fn delete_row(&self, table: &str, filter: &[Where]) -> StoreResult<bool>;
+    /// Better Auth's `deleteMany`: how many rows were deleted. An empty `filter` deletes all.
+    async fn delete_rows(&self, table: &str, filter: &[Where]) -> StoreResult<u64>;
+    /// Sets `column` to `new` on the rows matching `filter` only where it still holds `expected`
+    /// (NULL compares as `IS NULL`); true if a row changed. A counter reads, computes, and retries
+    /// on false, so concurrent increments are never lost.
+    async fn compare_and_set(
+        &self,
+        table: &str,
+        filter: &[Where],
+        column: &str,
+        expected: &FieldValue,
+        new: &FieldValue,
+    ) -> StoreResult<bool>;
 
     // ---- import
     /// Writes one batch in one transaction; rows already present are skipped (see [`BatchOutcome`]).

@@ -16,9 +16,10 @@ use std::sync::Arc;
 use support::*;
 use tessera_core::model::{Account, UserPatch};
 use tessera_core::plugins::Plugins;
+use tessera_core::schema::{Column, ColumnDefault, Table};
 use tessera_core::timefmt;
 use tessera_store::ddl;
-use tessera_store::{Dialect, OpenOptions, StoreError};
+use tessera_store::{Dialect, FieldValue, FindMany, OpenOptions, Row, SortBy, StoreError, Where};
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -674,6 +675,368 @@ db_test! {
         assert_eq!(two_factor.verified, None);
         let verification = store.find_verification("reset-password:abc").await.unwrap().unwrap();
         assert_eq!(verification.value, user.id);
+    }
+}
+
+// ---- rows of any table
+
+/// A plugin's own table, declared in this test only: the store has no code for it.
+fn test_note_table() -> Table {
+    Table {
+        name: "testNote",
+        order: None,
+        columns: vec![
+            Column::id(),
+            Column::user_id(),
+            Column::string("text").required(),
+            Column::string("slug").unique(),
+            Column::number("count")
+                .required()
+                .default(ColumnDefault::Int(0)),
+            Column::boolean("pinned").default(ColumnDefault::Bool(false)),
+            Column::date("dueAt"),
+            Column::date("createdAt")
+                .required()
+                .default(ColumnDefault::Now),
+        ],
+    }
+}
+
+const NOTE: &str = "testNote";
+
+/// Note `n` of user `user_n`: count n, pinned when n is even, due n seconds after T0.
+fn note(n: u32, user_n: u32) -> Row {
+    Row::new()
+        .with("id", id("note", n))
+        .with("userId", id("user", user_n))
+        .with("text", format!("note {n}"))
+        .with("slug", format!("slug-{n}"))
+        .with("count", i64::from(n))
+        .with("pinned", n.is_multiple_of(2))
+        .with("dueAt", at(i64::from(n) * 1_000))
+        .with("createdAt", at(i64::from(n)))
+}
+
+/// A store with `testNote`, users 1 and 2, and notes 1..=count of user 1.
+async fn notes_store(db: &TestDb, count: u32) -> Arc<dyn tessera_store::Store> {
+    let store = db.store_with(Plugins::ALL, &[test_note_table()]).await;
+    store.create_user(&user(1), &[]).await.unwrap();
+    store.create_user(&user(2), &[]).await.unwrap();
+    for n in 1..=count {
+        store.create_row(NOTE, &note(n, 1)).await.unwrap();
+    }
+    store
+}
+
+/// The ids of the notes matching `filter`, in id order.
+async fn note_ids(store: &dyn tessera_store::Store, filter: Vec<Where>) -> Vec<String> {
+    let query = FindMany {
+        filter,
+        sort_by: Some(SortBy::asc("id")),
+        ..FindMany::default()
+    };
+    let rows = store.find_rows(NOTE, &query).await.unwrap();
+    rows.iter()
+        .map(|r| r.text("id").unwrap().to_owned())
+        .collect()
+}
+
+fn notes(ns: &[u32]) -> Vec<String> {
+    ns.iter().map(|n| id("note", *n)).collect()
+}
+
+#[test]
+fn generate_creates_a_plugin_table_after_better_auths() {
+    let tables = tessera_store::all_tables(Plugins::ALL, &[test_note_table()]).unwrap();
+    let sql = ddl::generate_tables(Dialect::Sqlite, &tables);
+    let statements = ddl::create_table_statements(Dialect::Sqlite, &tables);
+    assert!(statements.contains(&r#"create table "testNote" ("id" text not null primary key, "userId" text not null references "user" ("id") on delete cascade, "text" text not null, "slug" text unique, "count" integer not null, "pinned" integer, "dueAt" date, "createdAt" date not null)"#.to_owned()), "{sql}");
+    assert_eq!(
+        statements.last().map(String::as_str),
+        Some(r#"create index "testNote_userId_idx" on "testNote" ("userId")"#)
+    );
+    // Without plugin tables, the output is Better Auth's, byte for byte (see the fixtures above).
+    assert_eq!(
+        ddl::generate_tables(
+            Dialect::Postgres,
+            &tessera_store::all_tables(Plugins::ALL, &[]).unwrap()
+        ),
+        ddl::generate(Dialect::Postgres, Plugins::ALL)
+    );
+
+    let twice = tessera_store::all_tables(Plugins::ALL, &[test_note_table(), test_note_table()]);
+    assert!(
+        matches!(&twice, Err(StoreError::Schema(m)) if m.contains("testNote is declared twice")),
+        "{twice:?}"
+    );
+    let mut orphan = test_note_table();
+    orphan.columns.push(Column {
+        references: Some(tessera_core::schema::Reference {
+            table: "organization",
+            column: "id",
+            on_delete: tessera_core::schema::OnDelete::Cascade,
+        }),
+        ..Column::string("organizationId")
+    });
+    assert!(
+        matches!(tessera_store::all_tables(Plugins::ALL, &[orphan]), Err(StoreError::Schema(m)) if m.contains("organization"))
+    );
+}
+
+db_test! {
+    async fn migrate_creates_a_plugin_table_and_open_requires_it(db) {
+        let plan = tessera_store::migrate::plan_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap();
+        assert_eq!(plan.created_tables, ["user", "session", "account", "verification", "twoFactor", "testNote"]);
+        tessera_store::migrate(&db.url, Plugins::ALL).await.unwrap();
+        let options = OpenOptions { extra_tables: vec![test_note_table()], ..OpenOptions::default() };
+        let err = tessera_store::open(&db.url, Plugins::ALL, options.clone()).await.err().unwrap();
+        assert!(matches!(&err, StoreError::Schema(m) if m.contains("table testNote")), "{err}");
+
+        let report = tessera_store::migrate_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap();
+        assert_eq!(report.created_tables, ["testNote"]);
+        assert_eq!(report.created_indexes, ["testNote_userId_idx"]);
+        assert!(tessera_store::migrate_with(&db.url, Plugins::ALL, &[test_note_table()]).await.unwrap().is_up_to_date());
+        let store = tessera_store::open(&db.url, Plugins::ALL, options).await.unwrap();
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 0);
+    }
+
+    async fn a_created_row_gets_its_schema_defaults_and_reads_back_as_stored(db) {
+        let store = notes_store(db, 0).await;
+        let before = timefmt::now_ms();
+        let minimal = Row::new().with("id", "n1").with("userId", id("user", 1)).with("text", "hello");
+        let created = store.create_row(NOTE, &minimal).await.unwrap();
+        let columns: Vec<_> = created.iter().map(|(c, _)| c).collect();
+        assert_eq!(columns, ["id", "userId", "text", "slug", "count", "pinned", "dueAt", "createdAt"]);
+        assert_eq!((created.int("count"), created.bool("pinned")), (Some(0), Some(false)));
+        assert_eq!((created.get("slug"), created.get("dueAt")), (Some(&FieldValue::Null), Some(&FieldValue::Null)));
+        assert!(created.date("createdAt").unwrap() >= before);
+        assert_eq!(store.find_row(NOTE, &[Where::eq("id", "n1")]).await.unwrap(), Some(created));
+
+        let full = store.create_row(NOTE, &note(2, 1)).await.unwrap();
+        assert_eq!(full, note(2, 1), "given values are stored as given");
+        assert_eq!(store.find_row(NOTE, &[Where::eq("slug", "slug-404")]).await.unwrap(), None);
+    }
+
+    async fn find_rows_matches_each_operator(db) {
+        let store = notes_store(db, 6).await;
+        store.create_row(NOTE, &note(7, 1).with("slug", FieldValue::Null)).await.unwrap();
+        let all: Vec<u32> = (1..=7).collect();
+        let cases: Vec<(Where, Vec<u32>)> = vec![
+            (Where::eq("text", "note 3"), vec![3]),
+            (Where::ne("count", 3), vec![1, 2, 4, 5, 6, 7]),
+            (Where::lt("count", 3), vec![1, 2]),
+            (Where::lte("count", 3), vec![1, 2, 3]),
+            (Where::gt("count", 5), vec![6, 7]),
+            (Where::gte("count", 5), vec![5, 6, 7]),
+            (Where::is_in("count", [2, 5, 99]), vec![2, 5]),
+            (Where::is_in("count", Vec::<i64>::new()), vec![]),
+            (Where::not_in("id", [id("note", 1), id("note", 2)]), vec![3, 4, 5, 6, 7]),
+            (Where::not_in("id", Vec::<String>::new()), all.clone()),
+            (Where::contains("text", "te 4"), vec![4]),
+            (Where::starts_with("slug", "slug-"), vec![1, 2, 3, 4, 5, 6]),
+            (Where::ends_with("slug", "-5"), vec![5]),
+            // `%` and `_` in the value are the characters themselves.
+            (Where::contains("text", "%"), vec![]),
+            (Where::contains("slug", "_"), vec![]),
+            (Where::eq("pinned", true), vec![2, 4, 6]),
+            (Where::lt("dueAt", at(3_500)), vec![1, 2, 3]),
+            (Where::eq("createdAt", at(4)), vec![4]),
+            (Where::eq("slug", FieldValue::Null), vec![7]),
+            (Where::ne("slug", FieldValue::Null), vec![1, 2, 3, 4, 5, 6]),
+        ];
+        for (condition, expected) in cases {
+            assert_eq!(note_ids(&*store, vec![condition.clone()]).await, notes(&expected), "{condition:?}");
+        }
+    }
+
+    async fn and_and_or_conditions_combine_as_in_better_auth(db) {
+        let store = notes_store(db, 6).await;
+        store.create_row(NOTE, &note(8, 2).with("count", 1)).await.unwrap();
+        // Every AND condition, and at least one of the OR conditions.
+        let mixed = vec![Where::eq("count", 1).or(), Where::eq("userId", id("user", 1)), Where::eq("count", 6).or()];
+        assert_eq!(note_ids(&*store, mixed).await, notes(&[1, 6]));
+        let only_or = vec![Where::eq("count", 1).or(), Where::eq("count", 2).or()];
+        assert_eq!(note_ids(&*store, only_or).await, notes(&[1, 2, 8]));
+        let only_and = vec![Where::eq("count", 1), Where::eq("userId", id("user", 2))];
+        assert_eq!(note_ids(&*store, only_and).await, notes(&[8]));
+        assert_eq!(store.count_rows(NOTE, &[Where::eq("pinned", true).or(), Where::eq("userId", id("user", 2)).or()]).await.unwrap(), 4);
+    }
+
+    async fn find_rows_sorts_and_pages(db) {
+        let store = notes_store(db, 6).await;
+        let page = |sort_by: SortBy, limit, offset| FindMany { sort_by: Some(sort_by), limit, offset, ..FindMany::default() };
+        let ids_of = |rows: Vec<Row>| rows.iter().map(|r| r.text("id").unwrap().to_owned()).collect::<Vec<_>>();
+
+        let desc = store.find_rows(NOTE, &page(SortBy::desc("count"), Some(2), Some(1))).await.unwrap();
+        assert_eq!(ids_of(desc), notes(&[5, 4]));
+        let by_date = store.find_rows(NOTE, &page(SortBy::asc("dueAt"), Some(3), None)).await.unwrap();
+        assert_eq!(ids_of(by_date), notes(&[1, 2, 3]));
+        let past_the_end = store.find_rows(NOTE, &page(SortBy::asc("id"), Some(10), Some(6))).await.unwrap();
+        assert!(past_the_end.is_empty());
+        // Ties keep a stable order (by id), so consecutive pages neither repeat nor skip a row.
+        let first = store.find_rows(NOTE, &page(SortBy::desc("pinned"), Some(3), Some(0))).await.unwrap();
+        let second = store.find_rows(NOTE, &page(SortBy::desc("pinned"), Some(3), Some(3))).await.unwrap();
+        assert_eq!([ids_of(first), ids_of(second)].concat(), notes(&[2, 4, 6, 1, 3, 5]));
+    }
+
+    async fn find_rows_returns_at_most_better_auths_default_limit(db) {
+        let store = notes_store(db, 0).await;
+        for n in 1..=105 {
+            store.create_row(NOTE, &note(n, 1)).await.unwrap();
+        }
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 105);
+        let rows = store.find_rows(NOTE, &FindMany::default()).await.unwrap();
+        assert_eq!(rows.len() as u64, tessera_store::DEFAULT_FIND_MANY_LIMIT);
+    }
+
+    async fn count_update_and_delete_say_what_they_touched(db) {
+        let store = notes_store(db, 6).await;
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 6);
+        assert_eq!(store.count_rows(NOTE, &[Where::eq("pinned", true)]).await.unwrap(), 3);
+
+        let one = [Where::eq("id", id("note", 1))];
+        let changes = Row::new().with("text", "edited").with("pinned", true).with("dueAt", FieldValue::Null);
+        let updated = store.update_row(NOTE, &one, &changes).await.unwrap().unwrap();
+        assert_eq!(updated, note(1, 1).with("text", "edited").with("pinned", true).with("dueAt", FieldValue::Null));
+        assert_eq!(store.find_row(NOTE, &one).await.unwrap(), Some(updated));
+        assert_eq!(store.update_row(NOTE, &[Where::eq("id", "missing")], &changes).await.unwrap(), None);
+        assert_eq!(store.update_row(NOTE, &[], &changes).await.unwrap(), None, "an empty filter updates nothing");
+
+        let unpin = Row::new().with("pinned", false);
+        assert_eq!(store.update_rows(NOTE, &[Where::eq("userId", id("user", 1))], &unpin).await.unwrap(), 6);
+        assert_eq!(store.update_rows(NOTE, &[Where::eq("userId", id("user", 2))], &unpin).await.unwrap(), 0);
+        assert_eq!(store.count_rows(NOTE, &[Where::eq("pinned", true)]).await.unwrap(), 0);
+
+        let two = [Where::eq("id", id("note", 2))];
+        assert!(store.delete_row(NOTE, &two).await.unwrap());
+        assert!(!store.delete_row(NOTE, &two).await.unwrap());
+        assert!(!store.delete_row(NOTE, &[]).await.unwrap(), "an empty filter deletes nothing");
+        assert_eq!(store.delete_rows(NOTE, &[Where::gt("count", 4)]).await.unwrap(), 2);
+        assert_eq!(note_ids(&*store, vec![]).await, notes(&[1, 3, 4]));
+        // The foreign key cascades: a user's notes go with the user.
+        assert!(store.delete_user(&id("user", 1)).await.unwrap());
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 0);
+    }
+
+    async fn compare_and_set_loses_no_concurrent_increment(db) {
+        let store = notes_store(db, 0).await;
+        store.create_row(NOTE, &note(1, 1).with("count", 0)).await.unwrap();
+        const TASKS: i64 = 16;
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let this = [Where::eq("id", id("note", 1))];
+                    loop {
+                        let row = store.find_row(NOTE, &this).await.unwrap().unwrap();
+                        let seen = row.int("count").unwrap();
+                        let next = FieldValue::Int(seen + 1);
+                        if store.compare_and_set(NOTE, &this, "count", &FieldValue::Int(seen), &next).await.unwrap() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let this = [Where::eq("id", id("note", 1))];
+        let row = store.find_row(NOTE, &this).await.unwrap().unwrap();
+        assert_eq!(row.int("count"), Some(TASKS));
+        // A stale expectation changes nothing; NULL is expected with IS NULL.
+        assert!(!store.compare_and_set(NOTE, &this, "count", &FieldValue::Int(0), &FieldValue::Int(1)).await.unwrap());
+        assert!(store.compare_and_set(NOTE, &this, "slug", &"slug-1".into(), &FieldValue::Null).await.unwrap());
+        assert!(store.compare_and_set(NOTE, &this, "slug", &FieldValue::Null, &"claimed".into()).await.unwrap());
+        assert!(!store.compare_and_set(NOTE, &this, "slug", &FieldValue::Null, &"again".into()).await.unwrap());
+        assert_eq!(store.find_row(NOTE, &this).await.unwrap().unwrap().text("slug"), Some("claimed"));
+    }
+
+    async fn a_taken_unique_value_is_a_conflict_naming_its_column(db) {
+        let store = notes_store(db, 2).await;
+        let conflict = |result: Result<Row, StoreError>| match result {
+            Err(StoreError::Conflict(column)) => column,
+            other => panic!("expected a conflict, got {other:?}"),
+        };
+        assert_eq!(conflict(store.create_row(NOTE, &note(3, 1).with("slug", "slug-1")).await), "slug");
+        assert_eq!(conflict(store.create_row(NOTE, &note(3, 1).with("id", id("note", 1))).await), "id");
+        let err = store.update_row(NOTE, &[Where::eq("id", id("note", 2))], &Row::new().with("slug", "slug-1")).await.unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict(c) if c == "slug"), "{err}");
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 2);
+    }
+
+    async fn unknown_names_and_ill_typed_values_are_refused(db) {
+        let store = notes_store(db, 1).await;
+        let schema_error = |result: Result<(), StoreError>| match result {
+            Err(StoreError::Schema(message)) => message,
+            other => panic!("expected a schema error, got {other:?}"),
+        };
+        let one = [Where::eq("id", id("note", 1))];
+        let message = schema_error(store.find_row("organization", &one).await.map(drop));
+        assert!(message.contains(r#"no table "organization""#), "{message}");
+        let message = schema_error(store.find_row(r#"user"; drop table "user"#, &one).await.map(drop));
+        assert!(message.contains("no table"), "{message}");
+        let message = schema_error(store.count_rows(NOTE, &[Where::eq("colour", "red")]).await.map(drop));
+        assert!(message.contains(r#"testNote has no column "colour""#), "{message}");
+        let message = schema_error(store.find_rows(NOTE, &FindMany { sort_by: Some(SortBy::asc("id; --")), ..FindMany::default() }).await.map(drop));
+        assert!(message.contains("no column"), "{message}");
+        let message = schema_error(store.create_row(NOTE, &note(2, 1).with("count", "two")).await.map(drop));
+        assert_eq!(message, "testNote.count holds a number, not text");
+        let message = schema_error(store.count_rows(NOTE, &[Where::eq("pinned", "yes")]).await.map(drop));
+        assert_eq!(message, "testNote.pinned holds a boolean, not text");
+        let message = schema_error(store.create_row(NOTE, &Row::new().with("id", "n9").with("userId", id("user", 1))).await.map(drop));
+        assert!(message.contains("testNote.text is required"), "{message}");
+        let message = schema_error(store.update_rows(NOTE, &one, &Row::new().with("text", FieldValue::Null)).await.map(drop));
+        assert!(message.contains("testNote.text is required"), "{message}");
+        let message = schema_error(store.update_rows(NOTE, &one, &Row::new()).await.map(drop));
+        assert!(message.contains("at least one column"), "{message}");
+        // A store opened without the plugin's table does not know it either.
+        let plain = db.open(Plugins::ALL).await;
+        assert!(matches!(plain.count_rows(NOTE, &[]).await, Err(StoreError::Schema(_))));
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 1, "nothing was written");
+    }
+
+    async fn rows_on_disk_are_what_better_auth_writes(db) {
+        let store = notes_store(db, 0).await;
+        store.create_row(NOTE, &note(1, 1)).await.unwrap();
+        let column = |sql: &'static str| db.scalar(sql);
+        match db.dialect {
+            Dialect::Sqlite => {
+                assert_eq!(column(r#"select "createdAt" || '/' || typeof("createdAt") from "testNote""#).await.as_deref(), Some("2026-11-27T14:29:52.005Z/text"));
+                assert_eq!(column(r#"select "dueAt" from "testNote""#).await.as_deref(), Some("2026-11-27T14:29:53.004Z"));
+                assert_eq!(column(r#"select "pinned" || '/' || typeof("pinned") from "testNote""#).await.as_deref(), Some("0/integer"));
+                assert_eq!(column(r#"select "count" || '/' || typeof("count") from "testNote""#).await.as_deref(), Some("1/integer"));
+            }
+            Dialect::Postgres => {
+                assert_eq!(column(r#"select pg_typeof("createdAt")::text || '/' || to_char("createdAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') from "testNote""#).await.as_deref(), Some("timestamp with time zone/2026-11-27T14:29:52.005"));
+                assert_eq!(column(r#"select pg_typeof("pinned")::text || '/' || "pinned"::text from "testNote""#).await.as_deref(), Some("boolean/false"));
+                assert_eq!(column(r#"select pg_typeof("count")::text || '/' || "count"::text from "testNote""#).await.as_deref(), Some("integer/1"));
+            }
+        }
+        // Sub-millisecond precision is Better Auth's: dropped, so both dialects store one instant.
+        let precise = support::T0 + time::Duration::microseconds(1_999);
+        let stored = store.create_row(NOTE, &note(2, 1).with("dueAt", precise)).await.unwrap();
+        assert_eq!(stored.date("dueAt"), Some(at(1)));
+    }
+
+    async fn the_row_api_reads_and_writes_the_core_tables_too(db) {
+        let store = db.store(Plugins::ALL).await;
+        store.create_user(&user(1), &[credential(1)]).await.unwrap();
+        let found = store.find_row("user", &[Where::eq("email", "user1@example.com")]).await.unwrap().unwrap();
+        assert_eq!(found.text("id"), Some(id("user", 1).as_str()));
+        assert_eq!((found.text("name"), found.bool("emailVerified")), (Some("User 1"), Some(false)));
+        assert_eq!((found.date("createdAt"), found.text("username")), (Some(user(1).created_at), Some("user1")));
+
+        let renamed = Row::new().with("name", "Renamed").with("updatedAt", at(50));
+        store.update_row("user", &[Where::eq("id", id("user", 1))], &renamed).await.unwrap().unwrap();
+        let user = store.find_user_by_id(&id("user", 1)).await.unwrap().unwrap();
+        assert_eq!((user.name.as_str(), user.updated_at), ("Renamed", at(50)));
+
+        let row = Row::new().with("id", "v1").with("identifier", "email-otp:a@example.com").with("value", "123456").with("expiresAt", at(60_000));
+        store.create_row("verification", &row).await.unwrap();
+        let verification = store.find_verification("email-otp:a@example.com").await.unwrap().unwrap();
+        assert_eq!((verification.value.as_str(), verification.expires_at), ("123456", at(60_000)));
+        assert_eq!(store.count_rows("account", &[Where::eq("userId", id("user", 1))]).await.unwrap(), 1);
     }
 }
 

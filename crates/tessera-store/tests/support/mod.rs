@@ -13,6 +13,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use tessera_core::model::{Account, Session, TwoFactor, User, Verification};
 use tessera_core::plugins::Plugins;
+use tessera_core::schema::Table;
 use tessera_store::{Dialect, ImportBatch, OpenOptions, Store};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -118,6 +119,20 @@ impl TestDb {
     pub async fn store(&self, plugins: Plugins) -> Arc<dyn Store> {
         tessera_store::migrate(&self.url, plugins).await.unwrap();
         self.open(plugins).await
+    }
+
+    /// Migrates for `plugins` and a plugin's own `extra_tables`, and opens the store with them.
+    pub async fn store_with(&self, plugins: Plugins, extra_tables: &[Table]) -> Arc<dyn Store> {
+        tessera_store::migrate_with(&self.url, plugins, extra_tables)
+            .await
+            .unwrap();
+        let options = OpenOptions {
+            extra_tables: extra_tables.to_vec(),
+            ..OpenOptions::default()
+        };
+        tessera_store::open(&self.url, plugins, options)
+            .await
+            .unwrap()
     }
 
     pub async fn open(&self, plugins: Plugins) -> Arc<dyn Store> {

@@ -1,0 +1,336 @@
+//! Rows of any table, in the shape of Better Auth's database adapter (`create`, `findOne`,
+//! `findMany`, `count`, `update`, `updateMany`, `delete`, `deleteMany`): what a plugin uses for a
+//! table of its own, so that a new table needs no new [`Store`](crate::Store) method, model struct
+//! or query.
+//!
+//! A [`Row`] is column names and values in order; the store checks every name against the schema
+//! it was opened with and every value against its column's [`FieldType`], and writes each value
+//! the way Better Auth does on that dialect.
+//!
+//! [`FieldType`]: tessera_core::schema::FieldType
+
+use time::OffsetDateTime;
+
+use crate::FilterOperator;
+
+/// A column's value, typed like the column: `Text` for a string, `Bool` for a boolean, `Int` for
+/// a number, `Date` for a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Null,
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Date(OffsetDateTime),
+}
+
+impl FieldValue {
+    pub fn is_null(&self) -> bool {
+        matches!(self, FieldValue::Null)
+    }
+
+    /// What kind of value this is, for error messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            FieldValue::Null => "NULL",
+            FieldValue::Text(_) => "text",
+            FieldValue::Bool(_) => "a boolean",
+            FieldValue::Int(_) => "a number",
+            FieldValue::Date(_) => "a date",
+        }
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> FieldValue {
+        FieldValue::Text(s.to_owned())
+    }
+}
+impl From<String> for FieldValue {
+    fn from(s: String) -> FieldValue {
+        FieldValue::Text(s)
+    }
+}
+impl From<&String> for FieldValue {
+    fn from(s: &String) -> FieldValue {
+        FieldValue::Text(s.clone())
+    }
+}
+impl From<bool> for FieldValue {
+    fn from(b: bool) -> FieldValue {
+        FieldValue::Bool(b)
+    }
+}
+impl From<i64> for FieldValue {
+    fn from(n: i64) -> FieldValue {
+        FieldValue::Int(n)
+    }
+}
+impl From<i32> for FieldValue {
+    fn from(n: i32) -> FieldValue {
+        FieldValue::Int(i64::from(n))
+    }
+}
+impl From<OffsetDateTime> for FieldValue {
+    fn from(t: OffsetDateTime) -> FieldValue {
+        FieldValue::Date(t)
+    }
+}
+impl<T: Into<FieldValue>> From<Option<T>> for FieldValue {
+    fn from(value: Option<T>) -> FieldValue {
+        value.map_or(FieldValue::Null, Into::into)
+    }
+}
+
+/// Column names and their values, in order; a column appears at most once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Row {
+    fields: Vec<(String, FieldValue)>,
+}
+
+impl Row {
+    pub fn new() -> Row {
+        Row::default()
+    }
+
+    /// This row with `column` set to `value`.
+    #[must_use]
+    pub fn with(mut self, column: &str, value: impl Into<FieldValue>) -> Row {
+        self.set(column, value);
+        self
+    }
+
+    /// Sets `column`, replacing its value if it is already there (keeping its place).
+    pub fn set(&mut self, column: &str, value: impl Into<FieldValue>) {
+        let value = value.into();
+        match self.fields.iter_mut().find(|(name, _)| name == column) {
+            Some((_, slot)) => *slot = value,
+            None => self.fields.push((column.to_owned(), value)),
+        }
+    }
+
+    pub fn get(&self, column: &str) -> Option<&FieldValue> {
+        self.fields
+            .iter()
+            .find(|(name, _)| name == column)
+            .map(|(_, value)| value)
+    }
+
+    /// The column's text; `None` if it is absent, NULL or not text.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        match self.get(column)? {
+            FieldValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, column: &str) -> Option<bool> {
+        match self.get(column)? {
+            FieldValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, column: &str) -> Option<i64> {
+        match self.get(column)? {
+            FieldValue::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn date(&self, column: &str) -> Option<OffsetDateTime> {
+        match self.get(column)? {
+            FieldValue::Date(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
+        self.fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+impl<S: Into<String>> FromIterator<(S, FieldValue)> for Row {
+    fn from_iter<I: IntoIterator<Item = (S, FieldValue)>>(iter: I) -> Row {
+        let mut row = Row::new();
+        for (column, value) in iter {
+            let column: String = column.into();
+            row.set(&column, value);
+        }
+        row
+    }
+}
+
+/// How a condition joins the others. As in Better Auth, the `And` conditions and the `Or`
+/// conditions form two groups: a row matches when it matches every `And` condition and, if there
+/// are `Or` conditions, at least one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connector {
+    #[default]
+    And,
+    Or,
+}
+
+/// The right-hand side of a condition: one value, or a list for `In`/`NotIn` (a single value
+/// there is a list of one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhereValue {
+    One(FieldValue),
+    List(Vec<FieldValue>),
+}
+
+impl From<FieldValue> for WhereValue {
+    fn from(value: FieldValue) -> WhereValue {
+        WhereValue::One(value)
+    }
+}
+impl From<Vec<FieldValue>> for WhereValue {
+    fn from(values: Vec<FieldValue>) -> WhereValue {
+        WhereValue::List(values)
+    }
+}
+
+/// One condition of Better Auth's `Where[]`: `{ field, operator, value, connector }`.
+///
+/// `Eq`/`Ne` with [`FieldValue::Null`] mean `IS NULL`/`IS NOT NULL`; `In` with an empty list
+/// matches nothing and `NotIn` with one matches everything; `Contains`, `StartsWith` and
+/// `EndsWith` take the value's `%` and `_` literally, with SQL LIKE's case rules (case-sensitive on
+/// PostgreSQL, ASCII-case-insensitive on SQLite), as Better Auth's Kysely adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Where {
+    pub field: String,
+    pub operator: FilterOperator,
+    pub value: WhereValue,
+    pub connector: Connector,
+}
+
+impl Where {
+    pub fn new(field: &str, operator: FilterOperator, value: impl Into<WhereValue>) -> Where {
+        Where {
+            field: field.to_owned(),
+            operator,
+            value: value.into(),
+            connector: Connector::And,
+        }
+    }
+
+    pub fn eq(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Eq, value.into())
+    }
+
+    pub fn ne(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Ne, value.into())
+    }
+
+    pub fn lt(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Lt, value.into())
+    }
+
+    pub fn lte(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Lte, value.into())
+    }
+
+    pub fn gt(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Gt, value.into())
+    }
+
+    pub fn gte(field: &str, value: impl Into<FieldValue>) -> Where {
+        Where::new(field, FilterOperator::Gte, value.into())
+    }
+
+    pub fn is_in<V: Into<FieldValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
+        let list = values.into_iter().map(Into::into).collect();
+        Where::new(field, FilterOperator::In, WhereValue::List(list))
+    }
+
+    pub fn not_in<V: Into<FieldValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
+        let list = values.into_iter().map(Into::into).collect();
+        Where::new(field, FilterOperator::NotIn, WhereValue::List(list))
+    }
+
+    pub fn contains(field: &str, text: &str) -> Where {
+        Where::new(field, FilterOperator::Contains, FieldValue::from(text))
+    }
+
+    pub fn starts_with(field: &str, text: &str) -> Where {
+        Where::new(field, FilterOperator::StartsWith, FieldValue::from(text))
+    }
+
+    pub fn ends_with(field: &str, text: &str) -> Where {
+        Where::new(field, FilterOperator::EndsWith, FieldValue::from(text))
+    }
+
+    /// This condition in the `Or` group.
+    #[must_use]
+    pub fn or(self) -> Where {
+        Where {
+            connector: Connector::Or,
+            ..self
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// Better Auth's `sortBy: { field, direction }`. Rows that tie are ordered by `id`, so pages
+/// neither repeat nor skip one; NULLs sort where the database puts them (first on SQLite, last on
+/// PostgreSQL, when ascending), as with Better Auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortBy {
+    pub field: String,
+    pub direction: SortDirection,
+}
+
+impl SortBy {
+    pub fn asc(field: &str) -> SortBy {
+        SortBy {
+            field: field.to_owned(),
+            direction: SortDirection::Asc,
+        }
+    }
+
+    pub fn desc(field: &str) -> SortBy {
+        SortBy {
+            field: field.to_owned(),
+            direction: SortDirection::Desc,
+        }
+    }
+}
+
+/// How many rows `findMany` returns when the caller gives no limit: Better Auth's
+/// `defaultFindManyLimit`.
+pub const DEFAULT_FIND_MANY_LIMIT: u64 = 100;
+
+/// Better Auth's `findMany` arguments (`where`, `sortBy`, `limit`, `offset`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindMany {
+    pub filter: Vec<Where>,
+    pub sort_by: Option<SortBy>,
+    /// Without it, [`DEFAULT_FIND_MANY_LIMIT`].
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+impl FindMany {
+    pub fn filter(filter: Vec<Where>) -> FindMany {
+        FindMany {
+            filter,
+            ..FindMany::default()
+        }
+    }
+}
