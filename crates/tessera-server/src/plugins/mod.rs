@@ -23,6 +23,7 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use tessera_core::config::Config;
 use tessera_core::model::{Session, User, UserPatch};
+use tessera_core::schema::Table;
 
 use crate::body::is_truthy;
 use crate::error::{ApiError, codes};
@@ -57,6 +58,14 @@ pub enum SignUpRoute {
 pub trait Plugin: Send + Sync + 'static {
     /// Better Auth's plugin id (`admin`, `two-factor`, …).
     fn id(&self) -> &'static str;
+
+    /// Tables of the plugin's own, beyond Better Auth's core and built-in plugins' (whose
+    /// declarations live in `tessera_core::schema`). The store is opened and migrated with them
+    /// (`tessera_store::OpenOptions::extra_tables`); the plugin reads and writes them through the
+    /// store's row API.
+    fn tables(&self) -> Vec<Table> {
+        Vec::new()
+    }
 
     /// The plugin's routes, relative to the base path.
     fn router(&self) -> Router<AppState> {
@@ -172,6 +181,11 @@ impl Registry {
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn Plugin> {
         self.plugins.iter().map(|p| p.as_ref())
+    }
+
+    /// Every plugin's own tables, in registry order.
+    pub fn tables(&self) -> Vec<Table> {
+        self.iter().flat_map(|p| p.tables()).collect()
     }
 
     /// Every plugin's routes.

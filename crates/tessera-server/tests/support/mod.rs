@@ -77,6 +77,7 @@ impl TestApp {
         adjust(&mut config);
         let options = OpenOptions {
             migrate: true,
+            extra_tables: own_plugins.iter().flat_map(|p| p.tables()).collect(),
             ..OpenOptions::default()
         };
         let store = tessera_store::open(&config.database_url, plugins, options)
