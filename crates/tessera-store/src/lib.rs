@@ -42,8 +42,7 @@ pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreEr
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema;
+use tessera_core::schema::{self, Schema};
 
 use crate::db::Db;
 use crate::introspect::LiveSchema;
@@ -75,15 +74,17 @@ impl Default for OpenOptions {
 }
 
 /// Opens `sqlite://path` (the file is created if missing; WAL, `busy_timeout`, foreign keys on) or
-/// `postgres://…`. Refuses a database that lacks a table or column the enabled plugins need, naming
-/// it, so that a missing `tessera migrate` shows at start-up rather than on the first request.
+/// `postgres://…`. Refuses a database that lacks a table or column the schema needs (the enabled
+/// plugins' and the configured additional fields'), naming it, so that a missing `tessera migrate`
+/// shows at start-up rather than on the first request.
 pub async fn open(
     url: &str,
-    plugins: Plugins,
+    schema: impl Into<Schema>,
     options: OpenOptions,
 ) -> StoreResult<Arc<dyn Store>> {
+    let schema = schema.into();
     let db = Db::connect(url, &options).await?;
-    match prepare(&db, plugins, &options).await {
+    match prepare(&db, &schema, &options).await {
         Ok(queries) => Ok(Arc::new(SqlStore { db, q: queries })),
         Err(e) => {
             db.close().await;
@@ -92,24 +93,24 @@ pub async fn open(
     }
 }
 
-async fn prepare(db: &Db, plugins: Plugins, options: &OpenOptions) -> StoreResult<Queries> {
+async fn prepare(db: &Db, schema: &Schema, options: &OpenOptions) -> StoreResult<Queries> {
     if options.migrate {
-        let report = migrate::run(db, plugins, true).await?;
+        let report = migrate::run(db, schema, true).await?;
         if !report.is_up_to_date() {
             tracing::info!(%report, "migrated the database schema");
         }
     }
     let live = introspect::introspect(db).await?;
-    check_schema(&live, plugins)?;
+    check_schema(&live, schema)?;
     let issuer = live
         .column(schema::ACCOUNT, schema::LEGACY_ACCOUNT_ISSUER)
         .is_some();
-    Queries::new(db.dialect(), plugins, issuer)
+    Queries::new(db.dialect(), schema, issuer)
 }
 
-fn check_schema(live: &LiveSchema, plugins: Plugins) -> StoreResult<()> {
+fn check_schema(live: &LiveSchema, schema: &Schema) -> StoreResult<()> {
     let mut missing = vec![];
-    for table in schema::tables(plugins) {
+    for table in schema.tables() {
         if live.columns(table.name).is_none() {
             missing.push(format!("table {}", table.name));
             continue;
@@ -118,7 +119,7 @@ fn check_schema(live: &LiveSchema, plugins: Plugins) -> StoreResult<()> {
             table
                 .columns
                 .iter()
-                .filter(|c| live.column(table.name, c.name).is_none())
+                .filter(|c| live.column(table.name, &c.name).is_none())
                 .map(|c| format!("column {}.{}", table.name, c.name)),
         );
     }

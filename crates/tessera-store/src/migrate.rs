@@ -13,8 +13,7 @@
 
 use std::fmt;
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema::{self, Column, FieldType, Table};
+use tessera_core::schema::{self, Column, FieldType, Schema, Table};
 
 use crate::db::Db;
 use crate::ddl::{self, Index};
@@ -67,23 +66,26 @@ impl fmt::Display for MigrationReport {
     }
 }
 
-/// Migrates the database at `url` for `plugins`. Running it again finds nothing to do.
-pub async fn migrate(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
+/// Migrates the database at `url` to `schema` (the enabled plugins, and the configured additional
+/// fields). Running it again finds nothing to do.
+pub async fn migrate(url: &str, schema: impl Into<Schema>) -> StoreResult<MigrationReport> {
+    let schema = schema.into();
     let db = Db::connect(url, &OpenOptions::default()).await?;
-    let report = run(&db, plugins, true).await;
+    let report = run(&db, &schema, true).await;
     db.close().await;
     report
 }
 
 /// What [`migrate`] would do, without doing it.
-pub async fn plan(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
+pub async fn plan(url: &str, schema: impl Into<Schema>) -> StoreResult<MigrationReport> {
+    let schema = schema.into();
     let db = Db::connect(url, &OpenOptions::default()).await?;
-    let report = run(&db, plugins, false).await;
+    let report = run(&db, &schema, false).await;
     db.close().await;
     report
 }
 
-pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<MigrationReport> {
+pub(crate) async fn run(db: &Db, schema: &Schema, apply: bool) -> StoreResult<MigrationReport> {
     let dialect = db.dialect();
     let live = introspect::introspect(db).await?;
     let mut report = MigrationReport {
@@ -101,7 +103,7 @@ pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<M
     let mut created_indexes = vec![];
     let mut existing_indexes = vec![];
 
-    for table in schema::tables(plugins) {
+    for table in schema.tables() {
         let Some(live_columns) = live.columns(table.name) else {
             created.push(ddl::create_table(dialect, &table));
             created_indexes.extend(ddl::created_table_indexes(&table));
@@ -109,7 +111,7 @@ pub(crate) async fn run(db: &Db, plugins: Plugins, apply: bool) -> StoreResult<M
             continue;
         };
         for column in &table.columns {
-            match live_columns.iter().find(|c| c.name == column.name) {
+            match live_columns.iter().find(|c| c.name == column.name.as_str()) {
                 None => {
                     check_addable(db, dialect, &table, column).await?;
                     added.push(ddl::add_column(dialect, table.name, column));
@@ -192,6 +194,8 @@ fn compatible(dialect: Dialect, ty: FieldType, data_type: &str) -> bool {
         (Dialect::Sqlite, FieldType::Number | FieldType::BigNumber) => {
             &["integer", "real", "bigint"]
         }
+        (Dialect::Sqlite, FieldType::Json) => &["text"],
+        (Dialect::Postgres, FieldType::Json) => &["json", "jsonb"],
         (Dialect::Postgres, FieldType::String) => &["text", "varchar", "character varying", "uuid"],
         (Dialect::Postgres, FieldType::Boolean) => &["bool", "boolean"],
         (Dialect::Postgres, FieldType::Date) => &["timestamptz", "timestamp", "date"],
@@ -237,7 +241,7 @@ fn missing_index(
         return None;
     }
     if column.unique {
-        if !live.has_index_on(table.name, column.name, true) {
+        if !live.has_index_on(table.name, &column.name, true) {
             report.notes.push(format!(
                 "{}.{} has no unique index; duplicates are possible (left as is: creating one \
                  fails if duplicates already exist)",
@@ -246,7 +250,7 @@ fn missing_index(
         }
         return None;
     }
-    if !column.index || live.has_index_on(table.name, column.name, false) {
+    if !column.index || live.has_index_on(table.name, &column.name, false) {
         return None;
     }
     let name = ddl::index_name(table.name, column);

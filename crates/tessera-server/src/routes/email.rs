@@ -5,12 +5,13 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 use tessera_core::crypto::password::{LengthError, check_length};
 use tessera_core::crypto::random;
-use tessera_core::model::{Account, User};
+use tessera_core::model::{Account, FieldValues, User};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
 
 use crate::body::{FormOrJson, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
+use crate::fields;
 use crate::origin;
 use crate::reply::Reply;
 use crate::routes::lifecycle;
@@ -59,7 +60,8 @@ pub fn is_truthy(v: &Value) -> bool {
     }
 }
 
-/// A new user as Better Auth's sign-up writes it, with each enabled plugin's defaults.
+/// A new user as Better Auth's sign-up writes it, with each enabled plugin's defaults and every
+/// configured additional field at its default.
 pub(crate) fn new_user(
     state: &AppState,
     name: String,
@@ -69,6 +71,7 @@ pub(crate) fn new_user(
     let plugins = state.plugins();
     let mut user = User::new(random::generate_id(32), name, email, false, now_ms());
     user.image = image;
+    user.additional = FieldValues::defaults(&state.config.user_fields, user.created_at);
     if plugins.admin {
         user.role = Some("user".to_owned());
         user.banned = Some(false);
@@ -77,6 +80,13 @@ pub(crate) fn new_user(
         user.two_factor_enabled = Some(false);
     }
     user
+}
+
+/// The body's additional fields over the new user's defaults.
+fn overlay(user: &mut User, given: FieldValues) {
+    for (column, value) in given.into_iter() {
+        user.additional.set(column, value);
+    }
 }
 
 pub async fn sign_up(
@@ -110,6 +120,13 @@ pub async fn sign_up(
         codes::invalid_callback_url,
     )?;
     check_password_length(&state, &password)?;
+    // Configured fields first: Better Auth checks them before the plugins' fields.
+    let additional = fields::parse(
+        &state.config.user_fields,
+        &body,
+        fields::Action::Create,
+        now_ms(),
+    )?;
     refuse_protected_fields(&state, &body)?;
 
     let email = email.to_lowercase();
@@ -120,7 +137,8 @@ pub async fn sign_up(
             // anyway so the answer takes as long as a real sign-up.
             state.hasher.hash(password).await?;
             tracing::info!(outcome = "existing-email", "sign-up answered generically");
-            let synthetic = new_user(&state, name, email, image);
+            let mut synthetic = new_user(&state, name, email, image);
+            overlay(&mut synthetic, additional);
             return Ok(Reply::json(json!({
                 "token": null,
                 "user": wire::user(&synthetic, state.plugins()),
@@ -129,6 +147,7 @@ pub async fn sign_up(
         return Err(codes::user_already_exists_use_another_email());
     }
     let mut user = new_user(&state, name, email, image);
+    overlay(&mut user, additional);
     if state.plugins().phone_number {
         crate::routes::phone_number::on_sign_up(&body)?;
     }
@@ -150,7 +169,23 @@ pub async fn sign_up(
                 "Username is already taken. Please try another.",
             ));
         }
+        // A configured unique field: Better Auth's insert fails, and it answers as for any
+        // failed insert.
+        Err(StoreError::Conflict(column))
+            if state
+                .config
+                .user_fields
+                .iter()
+                .any(|c| c.name == column.as_str()) =>
+        {
+            return Err(codes::failed_to_create_user());
+        }
         Err(StoreError::Conflict(_)) => return Err(codes::user_already_exists_use_another_email()),
+        // A constraint refused the row (e.g. NULL for a NOT NULL field).
+        Err(e @ StoreError::Database(_)) if !e.is_unavailable() => {
+            tracing::info!(error = %e, "sign-up insert refused");
+            return Err(codes::failed_to_create_user());
+        }
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user_id = %user.id, "sign-up");

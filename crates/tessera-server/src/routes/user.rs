@@ -8,6 +8,7 @@ use tessera_core::timefmt::now_ms;
 
 use crate::body::{Body, Validator};
 use crate::error::{ApiError, codes};
+use crate::fields;
 use crate::reply::Reply;
 use crate::routes::email::{check_credential, check_password_length, is_truthy};
 use crate::session;
@@ -23,6 +24,13 @@ pub async fn update_user(
     if body.contains_key("email") {
         return Err(codes::email_can_not_be_updated());
     }
+    // Configured fields first: Better Auth checks them before the plugins' fields.
+    let additional = fields::parse(
+        &state.config.user_fields,
+        &body,
+        fields::Action::Update,
+        now_ms(),
+    )?;
     let plugins = state.plugins();
     // `emailVerified` is silently ignored, as Better Auth does; plugin fields without a default
     // are refused.
@@ -49,6 +57,7 @@ pub async fn update_user(
     let mut patch = UserPatch {
         name,
         image,
+        additional,
         ..UserPatch::default()
     };
     let mut plugin_changed = false;
@@ -60,7 +69,11 @@ pub async fn update_user(
             crate::routes::username::on_update_user(&state, &body, &current.user, &mut patch)
                 .await?;
     }
-    if patch.name.is_none() && patch.image.is_none() && !plugin_changed {
+    if patch.name.is_none()
+        && patch.image.is_none()
+        && patch.additional.is_empty()
+        && !plugin_changed
+    {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
             "No fields to update",

@@ -69,7 +69,7 @@ impl TestApp {
             migrate: true,
             ..OpenOptions::default()
         };
-        let store = tessera_store::open(&config.database_url, plugins, options)
+        let store = tessera_store::open(&config.database_url, config.schema(), options)
             .await
             .expect("open store");
         let state =
