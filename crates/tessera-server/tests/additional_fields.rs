@@ -21,10 +21,12 @@ const PASSWORD: &str = "correct horse battery";
 
 const FIELDS: &str = r#"
 [user.additional_fields.favoriteColor]
+required = false
 type = "string"
 default = "blue"
 
 [user.additional_fields.age]
+required = false
 type = "number"
 
 [user.additional_fields.newsletter]
@@ -34,20 +36,25 @@ default = false
 input = false
 
 [user.additional_fields.birthday]
+required = false
 type = "date"
 
 [user.additional_fields.preferences]
+required = false
 type = "json"
 
 [user.additional_fields.secretNote]
+required = false
 type = "string"
 returned = false
 
 [user.additional_fields.nickname]
+required = false
 type = "string"
 unique = true
 
 [user.additional_fields.tier]
+required = false
 type = "string"
 input = false
 
@@ -56,10 +63,12 @@ type = "string"
 required = true
 
 [session.additional_fields.device]
+required = false
 type = "string"
 default = "web"
 
 [session.additional_fields.hidden]
+required = false
 type = "string"
 returned = false
 "#;
