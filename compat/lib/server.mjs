@@ -14,7 +14,7 @@
 // Ready = a line "listening on <url>" on stdout or stderr, or GET /api/auth/ok answering 200.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BETTER_AUTH_SERVER, COMPAT_DIR, TARGET, tesseraBin } from "./config.mjs";
 import { tempDir, trackChild } from "./cleanup.mjs";
@@ -37,6 +37,9 @@ export function newSecret() {
  * @param {boolean} [opts.rateLimit]            default true (production behaviour)
  * @param {boolean} [opts.migrate]              default true
  * @param {Record<string,string>} [opts.env]    extra environment for the child
+ * @param {object} [opts.fields]               additional fields, in Tessera's config shape:
+ *                                             {user: {additional_fields: {name: {type, required,
+ *                                             default, input, returned, unique}}}, session: {…}}
  * @param {number} [opts.port]                 a port chosen beforehand (e.g. registered at an OAuth provider)
  */
 export async function startServer(opts) {
@@ -67,6 +70,7 @@ async function startOnce(opts, port) {
     TESSERA_RATE_LIMIT: opts.rateLimit === false ? "off" : "on",
     TESSERA_OUTBOX: outbox,
   };
+  if (opts.fields) shared.TESSERA_ADDITIONAL_FIELDS = JSON.stringify(opts.fields);
   const env = { ...baseEnv(), ...shared, ...(opts.env ?? {}) };
 
   let command;
@@ -79,6 +83,12 @@ async function startOnce(opts, port) {
     const bin = tesseraBin();
     if (!existsSync(bin)) throw new Error(`Tessera binary not found at ${bin} (build it, or set TESSERA_BIN)`);
     Object.assign(env, { TESSERA_DATABASE_URL: opts.db, TESSERA_LISTEN: `127.0.0.1:${port}`, NODE_ENV: "production" });
+    if (opts.fields) {
+      // Tessera reads declarations from its config file: the same ones, written as TOML.
+      const config = join(dir, "tessera.toml");
+      writeFileSync(config, fieldsToml(opts.fields));
+      env.TESSERA_CONFIG = config;
+    }
     if (opts.migrate !== false) await runToCompletion(bin, ["migrate"], env, "tessera migrate");
     command = bin;
     args = ["serve"];
@@ -191,4 +201,27 @@ function stopChild(child) {
     });
     child.kill("SIGTERM");
   });
+}
+
+/** `{user: {additional_fields: {…}}}` as `[user.additional_fields.<name>]` tables. */
+export function fieldsToml(fields) {
+  const lines = [];
+  for (const [table, { additional_fields: declared = {} } = {}] of Object.entries(fields)) {
+    for (const [name, field] of Object.entries(declared)) {
+      lines.push(`[${table}.additional_fields.${name}]`);
+      for (const [key, value] of Object.entries(field)) lines.push(`${key} = ${tomlValue(value)}`);
+      lines.push("");
+    }
+  }
+  return lines.join("\n");
+}
+
+function tomlValue(value) {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{ ${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`).join(", ")} }`;
+  }
+  throw new Error(`no TOML for ${JSON.stringify(value)}`);
 }

@@ -10,9 +10,10 @@ import { startServer } from "./server.mjs";
 /**
  * Registers before/after hooks that start one server for the enclosing file or describe block.
  * `env` holds further settings of the shared contract (e.g. `TESSERA_CHANGE_EMAIL: "on"`).
- * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>}} [opts]
+ * `fields`: additional fields in Tessera's config shape (see `startServer`).
+ * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>, fields?: object}} [opts]
  */
-export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {} } = {}) {
+export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {}, fields } = {}) {
   const fx = {
     plugins,
     /** @type {Awaited<ReturnType<typeof startServer>>} */
@@ -33,7 +34,7 @@ export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env =
   };
   before(async () => {
     fx.db = await freshDatabase({ kind: DB_KIND });
-    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env });
+    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env, fields });
   });
   after(async () => {
     await fx.server?.stop();

@@ -9,6 +9,8 @@
 //   TESSERA_PLUGINS     comma list of admin,two-factor,username,phone-number (default none)
 //   TESSERA_RATE_LIMIT  "off" disables the rate limiter (default: Better Auth's production limits)
 //   TESSERA_OUTBOX      JSON-lines file receiving e-mails and OTPs (default: messages are dropped)
+//   TESSERA_ADDITIONAL_FIELDS  JSON of Tessera's `[user|session.additional_fields.*]` declarations,
+//                       given to Better Auth as `user.additionalFields` / `session.additionalFields`
 //   PG_POOL_MAX         PostgreSQL pool size (default 10)
 //   --migrate           create/upgrade the schema before listening
 //   --migrate-only      create/upgrade the schema and exit

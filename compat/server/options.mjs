@@ -58,6 +58,25 @@ function flag(env, name) {
   return ["on", "true", "1", "yes"].includes((env[name] ?? "").toLowerCase());
 }
 
+/**
+ * TESSERA_ADDITIONAL_FIELDS: the `additional_fields` declarations of Tessera's config (JSON of
+ * `{user: {additional_fields: {…}}, session: {…}}`) as Better Auth's `additionalFields` of `table`.
+ */
+export function additionalFields(env, table) {
+  const declared = JSON.parse(env.TESSERA_ADDITIONAL_FIELDS || "{}")[table]?.additional_fields ?? {};
+  return Object.fromEntries(
+    Object.entries(declared).map(([name, f]) => {
+      const field = { type: f.type };
+      if (f.required !== undefined) field.required = f.required;
+      if (f.default !== undefined) {
+        field.defaultValue = f.type === "date" ? (f.default === "now" ? () => new Date() : new Date(f.default)) : f.default;
+      }
+      for (const key of ["input", "returned", "unique"]) if (f[key] !== undefined) field[key] = f[key];
+      return [name, field];
+    }),
+  );
+}
+
 export function buildOptions(env, database) {
   const send = outboxWriter(env.TESSERA_OUTBOX);
   const on = (name) => flag(env, name);
@@ -117,7 +136,9 @@ export function buildOptions(env, database) {
       sendOnSignIn: on("TESSERA_SEND_ON_SIGN_IN"),
       autoSignInAfterVerification: on("TESSERA_AUTO_SIGN_IN_AFTER_VERIFICATION"),
     },
+    session: { additionalFields: additionalFields(env, "session") },
     user: {
+      additionalFields: additionalFields(env, "user"),
       changeEmail: {
         enabled: on("TESSERA_CHANGE_EMAIL"),
         updateEmailWithoutVerification: on("TESSERA_CHANGE_EMAIL_WITHOUT_VERIFICATION"),

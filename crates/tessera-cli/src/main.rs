@@ -18,9 +18,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "A Better Auth–compatible auth server that brings a Clerk user base across"
 )]
 struct Cli {
-    /// TOML config file (default: ./tessera.toml when it exists). Environment variables
-    /// (TESSERA_*, BETTER_AUTH_SECRET, BETTER_AUTH_URL) override it.
-    #[arg(long, global = true)]
+    /// TOML config file (default: $TESSERA_CONFIG, else ./tessera.toml when it exists).
+    /// Environment variables (TESSERA_*, BETTER_AUTH_SECRET, BETTER_AUTH_URL) override it.
+    #[arg(long, global = true, env = "TESSERA_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -129,7 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 DialectArg::Sqlite => tessera_store::Dialect::Sqlite,
                 DialectArg::Postgres => tessera_store::Dialect::Postgres,
             };
-            print!("{}", tessera_store::ddl::generate(dialect, cfg.plugins));
+            print!("{}", tessera_store::ddl::generate(dialect, cfg.schema()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -14,7 +14,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn open_store(cfg: &Config) -> anyhow::Result<std::sync::Arc<dyn tessera_store::Store>> {
     tessera_store::open(
         &cfg.database_url,
-        cfg.plugins,
+        cfg.schema(),
         tessera_store::OpenOptions {
             acquire_timeout: ACQUIRE_TIMEOUT,
             ..tessera_store::OpenOptions::default()
@@ -25,7 +25,7 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<std::sync::Arc<dyn tesse
 }
 
 pub async fn migrate(cfg: &Config) -> anyhow::Result<()> {
-    let report = tessera_store::migrate(&cfg.database_url, cfg.plugins)
+    let report = tessera_store::migrate(&cfg.database_url, cfg.schema())
         .await
         .with_context(|| format!("cannot migrate {}", redact(&cfg.database_url)))?;
     eprintln!("{report}");

@@ -9,10 +9,12 @@ use crate::crypto::password::{FirebaseParams, VerifyContext};
 use crate::plugins::Plugins;
 
 mod client_address;
+mod fields;
 mod lifecycle;
 pub use client_address::{
     Cidr, ClientAddressConfig, DEFAULT_TRUSTED_PROXIES, FileAdvanced, canonical,
 };
+pub use fields::{FileField, FileFields};
 pub use lifecycle::{
     ChangeEmailConfig, DeleteUserConfig, EmailVerificationConfig, FileChangeEmail, FileDeleteUser,
     FileEmailVerification, FileSmtp, FileUser, LifecycleConfig, SmtpConfig, SmtpTls,
@@ -47,6 +49,10 @@ pub struct Config {
     pub plugins: Plugins,
     /// The plugins as the config names them, in its order: the order hooks run in.
     pub plugin_names: Vec<&'static str>,
+    /// `[user.additional_fields.*]`: Better Auth's `user.additionalFields`, in declaration order.
+    pub user_fields: Vec<std::sync::Arc<crate::schema::Column>>,
+    /// `[session.additional_fields.*]`.
+    pub session_fields: Vec<std::sync::Arc<crate::schema::Column>>,
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub rate_limit: RateLimitConfig,
@@ -146,6 +152,8 @@ impl Default for Config {
             listen: "127.0.0.1:3000".to_owned(),
             plugins: Plugins::NONE,
             plugin_names: Vec::new(),
+            user_fields: Vec::new(),
+            session_fields: Vec::new(),
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
             // Better Auth turns its limiter on only in production; so do we (see `finish`).
@@ -218,6 +226,7 @@ pub struct FileSession {
     pub expires_in: Option<i64>,
     pub update_age: Option<i64>,
     pub fresh_age: Option<i64>,
+    pub additional_fields: Option<FileFields>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,12 +265,22 @@ pub struct FileRateLimit {
 /// Builds the configuration from the file's contents and the process environment (passed in as
 /// pairs, so tests need not touch the real environment). Environment wins over the file.
 pub fn load(
-    file: FileConfig,
+    mut file: FileConfig,
     env: &[(String, String)],
     available_cores: usize,
 ) -> Result<Config, ConfigError> {
     let mut c = Config {
         hashing_concurrency: available_cores.max(1),
+        user_fields: fields::load(
+            crate::schema::USER,
+            file.user.as_mut().and_then(|u| u.additional_fields.take()),
+        )?,
+        session_fields: fields::load(
+            crate::schema::SESSION,
+            file.session
+                .as_mut()
+                .and_then(|s| s.additional_fields.take()),
+        )?,
         ..Config::default()
     };
     let mut rate_limit_enabled: Option<bool> = None;
@@ -471,6 +490,17 @@ pub fn load(
 }
 
 impl Config {
+    /// The database schema this configuration describes: the enabled plugins' tables and columns
+    /// and the configured additional fields.
+    pub fn schema(&self) -> crate::schema::Schema {
+        crate::schema::Schema {
+            plugins: self.plugins,
+            user_fields: self.user_fields.clone(),
+            session_fields: self.session_fields.clone(),
+            extra_tables: Vec::new(),
+        }
+    }
+
     /// The checks that make a configuration safe to serve with.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if url::Url::parse(&self.base_url).is_err() {

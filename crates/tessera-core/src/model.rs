@@ -3,8 +3,117 @@
 //!
 //! Plugin columns are `Option`: `None` both when the plugin is off (the column does not exist) and
 //! when the column holds NULL, which Better Auth treats the same way.
+//!
+//! Columns declared in config (`user.additional_fields`, `session.additional_fields`) are not struct
+//! fields: they travel in [`FieldValues`], an ordered map whose keys and types the schema describes
+//! (see [`crate::schema::Column::additional`]).
+
+use std::sync::Arc;
 
 use time::OffsetDateTime;
+
+use crate::schema::Column;
+
+/// The value of one schema-described field, in the type its column declares. `Null` is SQL NULL
+/// (JSON `null` on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Null,
+    String(String),
+    /// A JSON number as Better Auth holds it (a JavaScript number); integers stay integers.
+    Number(serde_json::Number),
+    Boolean(bool),
+    Date(OffsetDateTime),
+    /// Any JSON value (Better Auth's `json` type).
+    Json(serde_json::Value),
+}
+
+impl FieldValue {
+    pub fn is_null(&self) -> bool {
+        matches!(self, FieldValue::Null)
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            FieldValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            FieldValue::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn as_date(&self) -> Option<OffsetDateTime> {
+        match self {
+            FieldValue::Date(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// The schema-described fields of one row, in schema order. Each value is keyed by its schema
+/// column, shared with the schema (so a row costs no allocation for it): what the field is called,
+/// its type, and whether answers carry it (`returned`) travel with the value. A field the row does
+/// not carry is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldValues(Vec<(Arc<Column>, FieldValue)>);
+
+impl FieldValues {
+    pub fn new() -> FieldValues {
+        FieldValues(Vec::new())
+    }
+    pub fn with_capacity(n: usize) -> FieldValues {
+        FieldValues(Vec::with_capacity(n))
+    }
+
+    /// The fields of a row being created: each column's default (`now` standing for "now"), NULL
+    /// where it has none. Every field is present, as in the row Better Auth's adapter returns
+    /// after an insert.
+    pub fn defaults(columns: &[Arc<Column>], now: OffsetDateTime) -> FieldValues {
+        columns
+            .iter()
+            .map(|column| {
+                let value = column.default_value(now).unwrap_or(FieldValue::Null);
+                (Arc::clone(column), value)
+            })
+            .collect()
+    }
+    pub fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.0.iter().find(|(c, _)| c.name == name).map(|(_, v)| v)
+    }
+    /// Replaces the value of `column`'s field, or appends it.
+    pub fn set(&mut self, column: Arc<Column>, value: FieldValue) {
+        match self.0.iter_mut().find(|(c, _)| c.name == column.name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((column, value)),
+        }
+    }
+    /// Each field with its column, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Column, &FieldValue)> {
+        self.0.iter().map(|(c, v)| (c.as_ref(), v))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl IntoIterator for FieldValues {
+    type Item = (Arc<Column>, FieldValue);
+    type IntoIter = std::vec::IntoIter<(Arc<Column>, FieldValue)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(Arc<Column>, FieldValue)> for FieldValues {
+    fn from_iter<I: IntoIterator<Item = (Arc<Column>, FieldValue)>>(iter: I) -> FieldValues {
+        FieldValues(iter.into_iter().collect())
+    }
+}
 
 /// `providerId` of the account row that holds a password.
 pub const CREDENTIAL_PROVIDER: &str = "credential";
@@ -31,6 +140,8 @@ pub struct User {
     // phone-number
     pub phone_number: Option<String>,
     pub phone_number_verified: Option<bool>,
+    /// The configured additional fields (`user.additional_fields`), in schema order.
+    pub additional: FieldValues,
 }
 
 impl User {
@@ -59,6 +170,7 @@ impl User {
             display_username: None,
             phone_number: None,
             phone_number_verified: None,
+            additional: FieldValues::new(),
         }
     }
 }
@@ -75,6 +187,8 @@ pub struct Session {
     pub user_id: String,
     // admin
     pub impersonated_by: Option<String>,
+    /// The configured additional fields (`session.additional_fields`), in schema order.
+    pub additional: FieldValues,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,4 +295,6 @@ pub struct UserPatch {
     pub display_username: Option<Option<String>>,
     pub phone_number: Option<Option<String>>,
     pub phone_number_verified: Option<Option<bool>>,
+    /// Additional fields to write; a field not in the map is left alone.
+    pub additional: FieldValues,
 }

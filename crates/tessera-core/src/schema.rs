@@ -3,12 +3,19 @@
 //!
 //! A disabled plugin contributes nothing: no column, no table. Plugin columns come in the order
 //! admin, two-factor, username, phone-number, which is the order of the reference DDL (§1.2); Better
-//! Auth itself orders them by the `plugins` array of its config.
+//! Auth itself orders them by the `plugins` array of its config. Fields declared in config
+//! (`user.additional_fields`, `session.additional_fields`: Better Auth's `additionalFields`) come
+//! last, in declaration order, as Better Auth spreads `options.user.additionalFields` after the
+//! plugins' fields.
 //!
 //! Defaults are application-side, as in Better Auth. They reach SQL only where Better Auth emits them:
 //! `default CURRENT_TIMESTAMP` on PostgreSQL date columns with a default of "now", and static defaults
 //! when a column is added to an existing table (the dialect rules live in `tessera-store`).
 
+use std::fmt;
+use std::sync::Arc;
+
+use crate::model::FieldValue;
 use crate::plugins::Plugins;
 
 pub const USER: &str = "user";
@@ -18,7 +25,7 @@ pub const VERIFICATION: &str = "verification";
 pub const TWO_FACTOR: &str = "twoFactor";
 pub const RATE_LIMIT: &str = "rateLimit";
 
-/// Better Auth's field types (`DBFieldType`), limited to the ones these tables use.
+/// Better Auth's field types (`DBFieldType`), limited to the ones these tables and config use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     String,
@@ -27,10 +34,25 @@ pub enum FieldType {
     Number,
     /// `number` with `bigint: true` (rateLimit.lastRequest: epoch milliseconds).
     BigNumber,
+    /// Any JSON value: SQLite text, PostgreSQL `jsonb`.
+    Json,
+}
+
+impl FieldType {
+    /// The name Better Auth's config uses (`type: "string"`, …).
+    pub fn better_auth_name(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Number | FieldType::BigNumber => "number",
+            FieldType::Json => "json",
+        }
+    }
 }
 
 /// The application-side `defaultValue` of a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ColumnDefault {
     None,
     /// `() => new Date()`.
@@ -39,6 +61,89 @@ pub enum ColumnDefault {
     Int(i64),
     /// A function other than "now" (e.g. `Date.now()` on a number): never becomes SQL.
     Computed,
+    /// A value given in config (`default = "blue"`), already of the column's type.
+    Value(FieldValue),
+}
+
+/// A column name. The schema's own are static; names declared in config are shared, so that a row's
+/// [`FieldValues`](crate::model::FieldValues) holds them without allocating.
+#[derive(Clone)]
+pub enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Name {
+    pub fn shared(name: &str) -> Name {
+        Name::Shared(Arc::from(name))
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Name {}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for Name {
+    fn from(name: &'static str) -> Name {
+        Name::Static(name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +159,9 @@ pub struct Reference {
     pub on_delete: OnDelete,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
-    pub name: &'static str,
+    pub name: Name,
     pub ty: FieldType,
     pub primary_key: bool,
     pub required: bool,
@@ -67,12 +172,25 @@ pub struct Column {
     pub sortable: bool,
     pub references: Option<Reference>,
     pub default: ColumnDefault,
+    /// Better Auth's `input`: false refuses the field in sign-up and update-user bodies.
+    pub input: bool,
+    /// Sign-up refuses a body without the field (`MISSING_FIELD`). Better Auth checks only an
+    /// explicit `required: true`, while its migrator makes any column not marked `required: false`
+    /// NOT NULL ([`Column::required`]).
+    pub input_required: bool,
+    /// Better Auth's `returned`: false keeps the field out of every answer.
+    pub returned: bool,
+    /// Held in the row's [`FieldValues`](crate::model::FieldValues) rather than a struct field:
+    /// the columns declared in config.
+    pub additional: bool,
 }
 
+// The builders take `mut self` and assign rather than use `..self`: a const fn may not drop a value
+// with a destructor, and `Name` has one.
 impl Column {
     const fn new(name: &'static str, ty: FieldType) -> Column {
         Column {
-            name,
+            name: Name::Static(name),
             ty,
             primary_key: false,
             required: false,
@@ -81,16 +199,28 @@ impl Column {
             sortable: false,
             references: None,
             default: ColumnDefault::None,
+            input: true,
+            input_required: false,
+            returned: true,
+            additional: false,
         }
+    }
+
+    /// A field declared in config (`[user.additional_fields.<name>]`): its name is only known at
+    /// run time.
+    pub fn additional(name: &str, ty: FieldType) -> Column {
+        let mut column = Column::new("", ty);
+        column.name = Name::shared(name);
+        column.additional = true;
+        column
     }
 
     /// The string primary key every table starts with.
     pub const fn id() -> Column {
-        Column {
-            primary_key: true,
-            required: true,
-            ..Column::new("id", FieldType::String)
-        }
+        let mut column = Column::new("id", FieldType::String);
+        column.primary_key = true;
+        column.required = true;
+        column
     }
     pub const fn string(name: &'static str) -> Column {
         Column::new(name, FieldType::String)
@@ -109,44 +239,47 @@ impl Column {
     }
     /// `userId`: required, indexed, `references "user" ("id") on delete cascade`.
     pub const fn user_id() -> Column {
-        Column {
-            required: true,
-            index: true,
-            references: Some(Reference {
-                table: USER,
-                column: "id",
-                on_delete: OnDelete::Cascade,
-            }),
-            ..Column::new("userId", FieldType::String)
-        }
+        let mut column = Column::new("userId", FieldType::String);
+        column.required = true;
+        column.index = true;
+        column.references = Some(Reference {
+            table: USER,
+            column: "id",
+            on_delete: OnDelete::Cascade,
+        });
+        column
     }
 
-    pub const fn required(self) -> Column {
-        Column {
-            required: true,
-            ..self
-        }
+    pub const fn required(mut self) -> Column {
+        self.required = true;
+        self
     }
-    pub const fn unique(self) -> Column {
-        Column {
-            unique: true,
-            ..self
-        }
+    pub const fn unique(mut self) -> Column {
+        self.unique = true;
+        self
     }
-    pub const fn indexed(self) -> Column {
-        Column {
-            index: true,
-            ..self
-        }
+    pub const fn indexed(mut self) -> Column {
+        self.index = true;
+        self
     }
-    pub const fn sortable(self) -> Column {
-        Column {
-            sortable: true,
-            ..self
-        }
+    pub const fn sortable(mut self) -> Column {
+        self.sortable = true;
+        self
     }
-    pub const fn default(self, default: ColumnDefault) -> Column {
-        Column { default, ..self }
+    pub fn default(mut self, default: ColumnDefault) -> Column {
+        self.default = default;
+        self
+    }
+
+    /// What `default` gives a new row (`now` standing for "now"); `None` without a default.
+    pub fn default_value(&self, now: time::OffsetDateTime) -> Option<FieldValue> {
+        match &self.default {
+            ColumnDefault::Value(value) => Some(value.clone()),
+            ColumnDefault::Now if self.ty == FieldType::Date => Some(FieldValue::Date(now)),
+            ColumnDefault::Bool(b) => Some(FieldValue::Boolean(*b)),
+            ColumnDefault::Int(n) => Some(FieldValue::Number((*n).into())),
+            _ => None,
+        }
     }
 
     /// Better Auth emits `default CURRENT_TIMESTAMP` for exactly these on PostgreSQL.
@@ -169,18 +302,75 @@ impl Table {
     }
 }
 
+/// What the database holds: the enabled plugins' tables and columns, and the fields declared in
+/// config. Built once at start; `generate`, `migrate`, the store's queries and the wire all follow it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schema {
+    pub plugins: Plugins,
+    /// `user.additional_fields`, in declaration order (each [`Column::additional`]). Shared: rows
+    /// carry these very columns as the keys of their [`FieldValues`](crate::model::FieldValues).
+    pub user_fields: Vec<Arc<Column>>,
+    /// `session.additional_fields`, in declaration order.
+    pub session_fields: Vec<Arc<Column>>,
+    /// Tables of plugins' own (not Better Auth's built-in ones), after Better Auth's.
+    pub extra_tables: Vec<Table>,
+}
+
+impl From<Plugins> for Schema {
+    fn from(plugins: Plugins) -> Schema {
+        Schema {
+            plugins,
+            ..Schema::default()
+        }
+    }
+}
+
+impl Schema {
+    /// The tables, in creation order.
+    pub fn tables(&self) -> Vec<Table> {
+        let mut user = user(self.plugins);
+        user.columns
+            .extend(self.user_fields.iter().map(|c| Column::clone(c)));
+        let mut session = session(self.plugins);
+        session
+            .columns
+            .extend(self.session_fields.iter().map(|c| Column::clone(c)));
+        let mut tables = vec![user, session, account(), verification()];
+        if self.plugins.two_factor {
+            tables.push(two_factor());
+        }
+        tables.extend(self.extra_tables.iter().cloned());
+        tables
+    }
+
+    /// One table of [`Schema::tables`] by name.
+    pub fn table(&self, name: &str) -> Option<Table> {
+        self.tables().into_iter().find(|t| t.name == name)
+    }
+}
+
 /// The tables Better Auth 1.7.25 keeps for these plugins, in creation order.
 pub fn tables(plugins: Plugins) -> Vec<Table> {
-    let mut tables = vec![user(plugins), session(plugins), account(), verification()];
-    if plugins.two_factor {
-        tables.push(two_factor());
-    }
-    tables
+    Schema::from(plugins).tables()
 }
 
 /// One table of [`tables`] by name.
 pub fn table(plugins: Plugins, name: &str) -> Option<Table> {
     tables(plugins).into_iter().find(|t| t.name == name)
+}
+
+/// Every column name core and the known plugins may put on `table`: a configured field may not
+/// reuse one, whether or not its plugin is enabled today.
+pub fn reserved_names(table: &str) -> Vec<&'static str> {
+    tables(Plugins::ALL)
+        .into_iter()
+        .filter(|t| t.name == table)
+        .flat_map(|t| t.columns)
+        .filter_map(|c| match c.name {
+            Name::Static(name) => Some(name),
+            Name::Shared(_) => None,
+        })
+        .collect()
 }
 
 fn user(plugins: Plugins) -> Table {
@@ -364,8 +554,8 @@ fn encode_uri_component(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn names(t: &Table) -> Vec<&'static str> {
-        t.columns.iter().map(|c| c.name).collect()
+    fn names(t: &Table) -> Vec<String> {
+        t.columns.iter().map(|c| c.name.to_string()).collect()
     }
 
     #[test]

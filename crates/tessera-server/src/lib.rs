@@ -10,6 +10,7 @@ mod cookies;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+mod fields;
 mod flows;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -117,6 +117,7 @@ pub async fn create(
         ),
         user_id: user.id.clone(),
         impersonated_by: None,
+        additional: tessera_core::model::FieldValues::defaults(&state.config.session_fields, now),
     };
     state.store.create_session(&session).await?;
     let cookies = session_cookies(state, &session.token, dont_remember);

@@ -1,9 +1,12 @@
 //! Better Auth's JSON shapes. Built field by field, in Better Auth's key order, from the domain
 //! types: only what Better Auth returns goes out (never a password, token column of an account, or
 //! two-factor secret), dates as `YYYY-MM-DDTHH:mm:ss.sssZ`, and nulls explicit.
+//!
+//! Configured additional fields travel with the row, each keyed by its schema column: a field goes
+//! out exactly when its column is `returned`, encoded by the column's type.
 
 use serde_json::{Map, Value, json};
-use tessera_core::model::{Session, User};
+use tessera_core::model::{FieldValue, FieldValues, Session, User};
 use tessera_core::plugins::Plugins;
 use tessera_core::timefmt::to_iso_ms;
 use time::OffsetDateTime;
@@ -20,9 +23,31 @@ fn opt<T: Into<Value>>(v: Option<T>) -> Value {
     v.map(Into::into).unwrap_or(Value::Null)
 }
 
-/// A user as Better Auth returns it: core fields, each enabled plugin's fields, then `id`.
+/// A field's value as Better Auth's JSON carries it: dates as ISO strings, JSON as itself.
+pub fn field(value: &FieldValue) -> Value {
+    match value {
+        FieldValue::Null => Value::Null,
+        FieldValue::String(s) => Value::String(s.clone()),
+        FieldValue::Number(n) => Value::Number(n.clone()),
+        FieldValue::Boolean(b) => Value::Bool(*b),
+        FieldValue::Date(t) => date(*t),
+        FieldValue::Json(v) => v.clone(),
+    }
+}
+
+/// The `returned` additional fields, in schema order.
+fn additional(m: &mut Map<String, Value>, fields: &FieldValues) {
+    for (column, value) in fields.iter() {
+        if column.returned {
+            m.insert(column.name.to_string(), field(value));
+        }
+    }
+}
+
+/// A user as Better Auth returns it: core fields, each enabled plugin's fields, the configured
+/// additional fields, then `id`.
 pub fn user(u: &User, plugins: Plugins) -> Value {
-    let mut m = Map::with_capacity(16);
+    let mut m = Map::with_capacity(16 + u.additional.len());
     m.insert("name".into(), Value::String(u.name.clone()));
     m.insert("email".into(), Value::String(u.email.clone()));
     m.insert("emailVerified".into(), Value::Bool(u.email_verified));
@@ -46,13 +71,14 @@ pub fn user(u: &User, plugins: Plugins) -> Value {
         m.insert("phoneNumber".into(), opt(u.phone_number.clone()));
         m.insert("phoneNumberVerified".into(), opt(u.phone_number_verified));
     }
+    additional(&mut m, &u.additional);
     m.insert("id".into(), Value::String(u.id.clone()));
     Value::Object(m)
 }
 
 /// A session as get-session and list-sessions return it (the raw token included, as Better Auth does).
 pub fn session(s: &Session, plugins: Plugins) -> Value {
-    let mut m = Map::with_capacity(10);
+    let mut m = Map::with_capacity(10 + s.additional.len());
     m.insert("expiresAt".into(), date(s.expires_at));
     m.insert("token".into(), Value::String(s.token.clone()));
     m.insert("createdAt".into(), date(s.created_at));
@@ -63,6 +89,7 @@ pub fn session(s: &Session, plugins: Plugins) -> Value {
     if plugins.admin {
         m.insert("impersonatedBy".into(), opt(s.impersonated_by.clone()));
     }
+    additional(&mut m, &s.additional);
     m.insert("id".into(), Value::String(s.id.clone()));
     Value::Object(m)
 }
@@ -96,6 +123,46 @@ mod tests {
         assert_eq!(
             user(&u, Plugins::NONE).to_string(),
             r#"{"name":"Alice","email":"alice@example.com","emailVerified":false,"image":null,"createdAt":"2026-11-27T14:29:52.004Z","updatedAt":"2026-11-27T14:29:52.004Z","id":"P4JYFuqiGZAHcLr0ZQiZMp0t1ancWZ60"}"#
+        );
+    }
+
+    #[test]
+    fn additional_fields_follow_the_plugins_and_only_returned_ones_go_out() {
+        use std::sync::Arc;
+        use tessera_core::schema::{Column, FieldType};
+        let t = datetime!(2026-11-27 14:29:52.004 UTC);
+        let mut u = User::new("id".into(), "A".into(), "a@example.com".into(), true, t);
+        u.role = Some("user".into());
+        let column = |name: &str, ty: FieldType, returned: bool| {
+            let mut c = Column::additional(name, ty);
+            c.returned = returned;
+            Arc::new(c)
+        };
+        u.additional = [
+            (
+                column("prefs", FieldType::Json, true),
+                FieldValue::Json(json!({"b": [1, null], "a": "x"})),
+            ),
+            (
+                column("secret", FieldType::String, false),
+                FieldValue::String("s".into()),
+            ),
+            (column("born", FieldType::Date, true), FieldValue::Date(t)),
+            (
+                column("score", FieldType::Number, true),
+                FieldValue::Number(serde_json::Number::from_f64(1.5).unwrap_or(0.into())),
+            ),
+            (column("nothing", FieldType::String, true), FieldValue::Null),
+        ]
+        .into_iter()
+        .collect();
+        let admin = Plugins {
+            admin: true,
+            ..Plugins::NONE
+        };
+        assert_eq!(
+            user(&u, admin).to_string(),
+            r#"{"name":"A","email":"a@example.com","emailVerified":true,"image":null,"createdAt":"2026-11-27T14:29:52.004Z","updatedAt":"2026-11-27T14:29:52.004Z","role":"user","banned":null,"banReason":null,"banExpires":null,"prefs":{"b":[1,null],"a":"x"},"born":"2026-11-27T14:29:52.004Z","score":1.5,"nothing":null,"id":"id"}"#
         );
     }
 }

@@ -7,15 +7,15 @@
 //! `<table>_<column>_uidx` instead, and its static default (`default 0`, `default false`), so that
 //! existing rows get a value.
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema::{self, Column, ColumnDefault, FieldType, OnDelete, Table};
+use tessera_core::model::FieldValue;
+use tessera_core::schema::{Column, ColumnDefault, FieldType, OnDelete, Schema, Table};
 
 use crate::Dialect;
 
 /// What `npx auth generate` writes for an empty database: Better Auth's `compileMigrations()`, i.e.
 /// the statements joined by `";\n\n"` with a final `;` and no trailing newline.
-pub fn generate(dialect: Dialect, plugins: Plugins) -> String {
-    generate_tables(dialect, &schema::tables(plugins))
+pub fn generate(dialect: Dialect, schema: impl Into<Schema>) -> String {
+    generate_tables(dialect, &schema.into().tables())
 }
 
 /// [`generate`] for a list of tables, e.g. [`crate::all_tables`] with plugins' own tables.
@@ -31,10 +31,10 @@ pub fn join_like_better_auth(statements: &[String]) -> String {
     format!("{};", statements.join(";\n\n"))
 }
 
-/// The statements (without `;`) that create every table of `plugins` on an empty database: the
+/// The statements (without `;`) that create every table of the schema on an empty database: the
 /// tables in order, then their indexes.
-pub fn create_statements(dialect: Dialect, plugins: Plugins) -> Vec<String> {
-    create_table_statements(dialect, &schema::tables(plugins))
+pub fn create_statements(dialect: Dialect, schema: impl Into<Schema>) -> Vec<String> {
+    create_table_statements(dialect, &schema.into().tables())
 }
 
 /// [`create_statements`] for a list of tables.
@@ -111,7 +111,7 @@ pub fn create_index(table: &str, column: &Column) -> String {
         "create {unique}index {} on {} ({})",
         quote(&index_name(table, column)),
         quote(table),
-        quote(column.name)
+        quote(&column.name)
     )
 }
 
@@ -136,6 +136,8 @@ pub(crate) fn column_type(dialect: Dialect, ty: FieldType) -> &'static str {
         (Dialect::Postgres, FieldType::Date) => "timestamptz",
         (_, FieldType::Number) => "integer",
         (_, FieldType::BigNumber) => "bigint",
+        (Dialect::Sqlite, FieldType::Json) => "text",
+        (Dialect::Postgres, FieldType::Json) => "jsonb",
     }
 }
 
@@ -146,7 +148,11 @@ enum Context {
 }
 
 fn column_definition(dialect: Dialect, column: &Column, context: Context) -> String {
-    let mut sql = format!("{} {}", quote(column.name), column_type(dialect, column.ty));
+    let mut sql = format!(
+        "{} {}",
+        quote(&column.name),
+        column_type(dialect, column.ty)
+    );
     if let Some(default) = sql_default(dialect, column, context) {
         sql.push_str(" default ");
         sql.push_str(&default);
@@ -182,12 +188,23 @@ fn sql_default(dialect: Dialect, column: &Column, context: Context) -> Option<St
     if context == Context::CreateTable || (column.unique && !column.required) {
         return None;
     }
-    match (column.default, dialect) {
-        (ColumnDefault::Bool(b), Dialect::Sqlite) => Some(u8::from(b).to_string()),
-        (ColumnDefault::Bool(b), Dialect::Postgres) => Some(b.to_string()),
+    match (&column.default, dialect) {
+        (ColumnDefault::Bool(b), Dialect::Sqlite)
+        | (ColumnDefault::Value(FieldValue::Boolean(b)), Dialect::Sqlite) => {
+            Some(u8::from(*b).to_string())
+        }
+        (ColumnDefault::Bool(b), Dialect::Postgres)
+        | (ColumnDefault::Value(FieldValue::Boolean(b)), Dialect::Postgres) => Some(b.to_string()),
         (ColumnDefault::Int(n), _) => Some(n.to_string()),
+        (ColumnDefault::Value(FieldValue::Number(n)), _) => Some(n.to_string()),
+        (ColumnDefault::Value(FieldValue::String(s)), _) => Some(sql_string(s)),
         _ => None,
     }
+}
+
+/// A SQL string literal, as Kysely writes a default value: single quotes, doubled inside.
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Whether `alter table … add column` can give existing rows a value for this column.
@@ -199,6 +216,8 @@ pub(crate) fn has_add_column_default(dialect: Dialect, column: &Column) -> bool 
 #[allow(clippy::expect_used)]
 mod tests {
     use super::*;
+    use tessera_core::plugins::Plugins;
+    use tessera_core::schema;
 
     #[test]
     fn added_columns_carry_the_defaults_better_auth_emits() {

@@ -17,7 +17,7 @@ use tessera_core::schema::Column;
 
 use crate::db::{Db, Shape, Target, Tx};
 use crate::ddl::quote;
-use crate::queries::{TableSql, insert};
+use crate::queries::{TableSql, insert, names};
 use crate::record::{self, Fields};
 use crate::sql_store::SqlStore;
 use crate::sqlite_import::Inserts;
@@ -75,7 +75,7 @@ async fn write_batch(store: &SqlStore, batch: ImportBatch) -> StoreResult<BatchO
     while let Some((rows, args)) = next.take() {
         let sql = format!(
             r#"{} ON CONFLICT DO NOTHING RETURNING "id""#,
-            insert(q.dialect, q.user.name, &q.user.insert_columns, rows)
+            insert(q.dialect, q.user.name, &names(&q.user.insert_columns), rows)
         );
         let shape = Shape {
             table: q.user.name,
@@ -145,7 +145,7 @@ fn rows_per_statement(max_variables: usize, table: &TableSql) -> usize {
 fn flat_values<'a, T: 'a>(
     rows: impl ExactSizeIterator<Item = &'a T>,
     table: &TableSql,
-    value: fn(&T, &str) -> Option<Value>,
+    value: fn(&T, &Column) -> Option<Value>,
 ) -> StoreResult<Vec<Value>> {
     let mut args = Vec::with_capacity(rows.len() * table.insert_columns.len());
     for row in rows {
@@ -160,7 +160,7 @@ async fn insert_ignoring_conflicts<T>(
     max_variables: usize,
     table: &TableSql,
     rows: &[&T],
-    value: fn(&T, &str) -> Option<Value>,
+    value: fn(&T, &Column) -> Option<Value>,
 ) -> StoreResult<u64> {
     let mut inserted = 0;
     let mut chunks = rows.chunks(rows_per_statement(max_variables, table));
@@ -173,7 +173,7 @@ async fn insert_ignoring_conflicts<T>(
     while let Some((rows, args)) = next.take() {
         let sql = format!(
             "{} ON CONFLICT DO NOTHING",
-            insert(dialect, table.name, &table.insert_columns, rows)
+            insert(dialect, table.name, &names(&table.insert_columns), rows)
         );
         let (executed, built) =
             futures::join!(tx.execute(&sql, args), async { build(chunks.next()) });
@@ -259,7 +259,7 @@ async fn rows_where_in<T>(
             .fetch_all(Target::Read, &sql, keys(chunk), shape)
             .await?
         {
-            out.push(map(&Fields::new(table.name, &table.columns, &cells))?);
+            out.push(map(&Fields::new(table, &cells))?);
         }
     }
     Ok(out)

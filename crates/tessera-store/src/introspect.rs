@@ -85,7 +85,7 @@ WHERE n.nspname = current_schema() AND tc.relkind = 'r' AND ix.indpred IS NULL
   AND k.ord <= ix.indnkeyatts
 ORDER BY 1, 2, 5"#;
 
-const COLUMN_SHAPE: [Column; 5] = [
+static COLUMN_SHAPE: [Column; 5] = [
     Column::string("table"),
     Column::string("column"),
     Column::string("type"),
@@ -93,7 +93,7 @@ const COLUMN_SHAPE: [Column; 5] = [
     Column::boolean("hasDefault"),
 ];
 
-const INDEX_SHAPE: [Column; 5] = [
+static INDEX_SHAPE: [Column; 5] = [
     Column::string("table"),
     Column::string("index"),
     Column::string("column"),

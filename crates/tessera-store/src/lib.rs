@@ -44,7 +44,7 @@ pub use list_users::{
 };
 pub use migrate::{MigrationReport, migrate, migrate_with};
 pub use row::{
-    Connector, DEFAULT_FIND_MANY_LIMIT, FieldValue, FindMany, Row, SortBy, SortDirection, Where,
+    Connector, DEFAULT_FIND_MANY_LIMIT, FindMany, Row, RowValue, SortBy, SortDirection, Where,
     WhereValue,
 };
 pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
@@ -52,8 +52,7 @@ pub use store::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreEr
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema::{self, Table};
+use tessera_core::schema::{self, Schema, Table};
 
 use crate::db::Db;
 use crate::introspect::LiveSchema;
@@ -89,17 +88,21 @@ impl Default for OpenOptions {
 }
 
 /// Opens `sqlite://path` (the file is created if missing; WAL, `busy_timeout`, foreign keys on) or
-/// `postgres://…`. Refuses a database that lacks a table or column the enabled plugins (or
-/// [`OpenOptions::extra_tables`]) need, naming it, so that a missing `tessera migrate` shows at
-/// start-up rather than on the first request.
+/// `postgres://…`. Refuses a database that lacks a table or column the schema needs (the enabled
+/// plugins', the configured additional fields' and [`OpenOptions::extra_tables`]), naming it, so
+/// that a missing `tessera migrate` shows at start-up rather than on the first request.
 pub async fn open(
     url: &str,
-    plugins: Plugins,
+    schema: impl Into<Schema>,
     options: OpenOptions,
 ) -> StoreResult<Arc<dyn Store>> {
-    let tables = all_tables(plugins, &options.extra_tables)?;
+    let mut schema = schema.into();
+    schema
+        .extra_tables
+        .extend(options.extra_tables.iter().cloned());
+    let tables = all_tables(&schema)?;
     let db = Db::connect(url, &options).await?;
-    match prepare(&db, plugins, &tables, &options).await {
+    match prepare(&db, &schema, &tables, &options).await {
         Ok(queries) => Ok(Arc::new(SqlStore {
             db,
             q: queries,
@@ -112,19 +115,19 @@ pub async fn open(
     }
 }
 
-/// The tables of a store: Better Auth's for `plugins`, then `extra_tables` (plugins' own tables)
-/// in the order given, which is the order `generate` and `migrate` create them in. Refuses a
-/// table declared twice, a column declared twice, and a reference to a table not in the list.
-pub fn all_tables(plugins: Plugins, extra_tables: &[Table]) -> StoreResult<Vec<Table>> {
-    let mut tables = schema::tables(plugins);
-    for extra in extra_tables {
-        if tables.iter().any(|t| t.name == extra.name) {
+/// The tables of a store: Better Auth's for the schema, then its `extra_tables` (plugins' own
+/// tables) in the order given, which is the order `generate` and `migrate` create them in.
+/// Refuses a table declared twice, a column declared twice, and a reference to a table not in the
+/// list.
+pub fn all_tables(schema: &Schema) -> StoreResult<Vec<Table>> {
+    let tables = schema.tables();
+    for (i, table) in tables.iter().enumerate() {
+        if tables.iter().skip(i + 1).any(|t| t.name == table.name) {
             return Err(StoreError::Schema(format!(
                 "table {} is declared twice",
-                extra.name
+                table.name
             )));
         }
-        tables.push(extra.clone());
     }
     for table in &tables {
         for (i, column) in table.columns.iter().enumerate() {
@@ -154,7 +157,7 @@ pub fn all_tables(plugins: Plugins, extra_tables: &[Table]) -> StoreResult<Vec<T
 
 async fn prepare(
     db: &Db,
-    plugins: Plugins,
+    schema: &Schema,
     tables: &[Table],
     options: &OpenOptions,
 ) -> StoreResult<Queries> {
@@ -169,7 +172,7 @@ async fn prepare(
     let issuer = live
         .column(schema::ACCOUNT, schema::LEGACY_ACCOUNT_ISSUER)
         .is_some();
-    Queries::new(db.dialect(), plugins, issuer)
+    Queries::new(db.dialect(), schema, issuer)
 }
 
 fn check_schema(live: &LiveSchema, tables: &[Table]) -> StoreResult<()> {
@@ -183,7 +186,7 @@ fn check_schema(live: &LiveSchema, tables: &[Table]) -> StoreResult<()> {
             table
                 .columns
                 .iter()
-                .filter(|c| live.column(table.name, c.name).is_none())
+                .filter(|c| live.column(table.name, &c.name).is_none())
                 .map(|c| format!("column {}.{}", table.name, c.name)),
         );
     }

@@ -128,7 +128,7 @@ pub(crate) fn build(
         Some(sort) => {
             let column = field(user, &sort.field)?;
             let direction = if sort.descending { "DESC" } else { "ASC" };
-            format!(r#"{} {direction}, "id" ASC"#, quote(column.name))
+            format!(r#"{} {direction}, "id" ASC"#, quote(&column.name))
         }
         None => r#""createdAt" ASC, "id" ASC"#.to_owned(),
     };
@@ -193,8 +193,8 @@ fn filter_condition(
 ) -> StoreResult<String> {
     // SQLite dates may be ISO text or epoch-ms integers: compare them as epoch milliseconds.
     let lhs = match (dialect, column.ty) {
-        (Dialect::Sqlite, FieldType::Date) => date_as_epoch_ms(column.name),
-        _ => quote(column.name),
+        (Dialect::Sqlite, FieldType::Date) => date_as_epoch_ms(&column.name),
+        _ => quote(&column.name),
     };
     let comparison = match filter.operator {
         FilterOperator::Eq => Some("="),

@@ -13,8 +13,7 @@
 
 use std::fmt;
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema::{self, Column, FieldType, Table};
+use tessera_core::schema::{self, Column, FieldType, Schema, Table};
 
 use crate::db::Db;
 use crate::ddl::{self, Index};
@@ -67,41 +66,41 @@ impl fmt::Display for MigrationReport {
     }
 }
 
-/// Migrates the database at `url` for `plugins`. Running it again finds nothing to do.
-pub async fn migrate(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
-    migrate_with(url, plugins, &[]).await
+/// Migrates the database at `url` to `schema` (the enabled plugins, the configured additional
+/// fields, and plugins' own tables). Running it again finds nothing to do.
+pub async fn migrate(url: &str, schema: impl Into<Schema>) -> StoreResult<MigrationReport> {
+    connect_and_run(url, schema.into(), true).await
 }
 
 /// [`migrate`], with tables of plugins' own besides (see [`crate::all_tables`]).
 pub async fn migrate_with(
     url: &str,
-    plugins: Plugins,
+    schema: impl Into<Schema>,
     extra_tables: &[Table],
 ) -> StoreResult<MigrationReport> {
-    connect_and_run(url, plugins, extra_tables, true).await
+    let mut schema = schema.into();
+    schema.extra_tables.extend(extra_tables.iter().cloned());
+    connect_and_run(url, schema, true).await
 }
 
 /// What [`migrate`] would do, without doing it.
-pub async fn plan(url: &str, plugins: Plugins) -> StoreResult<MigrationReport> {
-    plan_with(url, plugins, &[]).await
+pub async fn plan(url: &str, schema: impl Into<Schema>) -> StoreResult<MigrationReport> {
+    connect_and_run(url, schema.into(), false).await
 }
 
 /// What [`migrate_with`] would do, without doing it.
 pub async fn plan_with(
     url: &str,
-    plugins: Plugins,
+    schema: impl Into<Schema>,
     extra_tables: &[Table],
 ) -> StoreResult<MigrationReport> {
-    connect_and_run(url, plugins, extra_tables, false).await
+    let mut schema = schema.into();
+    schema.extra_tables.extend(extra_tables.iter().cloned());
+    connect_and_run(url, schema, false).await
 }
 
-async fn connect_and_run(
-    url: &str,
-    plugins: Plugins,
-    extra_tables: &[Table],
-    apply: bool,
-) -> StoreResult<MigrationReport> {
-    let tables = crate::all_tables(plugins, extra_tables)?;
+async fn connect_and_run(url: &str, schema: Schema, apply: bool) -> StoreResult<MigrationReport> {
+    let tables = crate::all_tables(&schema)?;
     let db = Db::connect(url, &OpenOptions::default()).await?;
     let report = run(&db, &tables, apply).await;
     db.close().await;
@@ -134,7 +133,7 @@ pub(crate) async fn run(db: &Db, tables: &[Table], apply: bool) -> StoreResult<M
             continue;
         };
         for column in &table.columns {
-            match live_columns.iter().find(|c| c.name == column.name) {
+            match live_columns.iter().find(|c| c.name == column.name.as_str()) {
                 None => {
                     check_addable(db, dialect, table, column).await?;
                     added.push(ddl::add_column(dialect, table.name, column));
@@ -217,6 +216,8 @@ fn compatible(dialect: Dialect, ty: FieldType, data_type: &str) -> bool {
         (Dialect::Sqlite, FieldType::Number | FieldType::BigNumber) => {
             &["integer", "real", "bigint"]
         }
+        (Dialect::Sqlite, FieldType::Json) => &["text"],
+        (Dialect::Postgres, FieldType::Json) => &["json", "jsonb"],
         (Dialect::Postgres, FieldType::String) => &["text", "varchar", "character varying", "uuid"],
         (Dialect::Postgres, FieldType::Boolean) => &["bool", "boolean"],
         (Dialect::Postgres, FieldType::Date) => &["timestamptz", "timestamp", "date"],
@@ -262,7 +263,7 @@ fn missing_index(
         return None;
     }
     if column.unique {
-        if !live.has_index_on(table.name, column.name, true) {
+        if !live.has_index_on(table.name, &column.name, true) {
             report.notes.push(format!(
                 "{}.{} has no unique index; duplicates are possible (left as is: creating one \
                  fails if duplicates already exist)",
@@ -271,7 +272,7 @@ fn missing_index(
         }
         return None;
     }
-    if !column.index || live.has_index_on(table.name, column.name, false) {
+    if !column.index || live.has_index_on(table.name, &column.name, false) {
         return None;
     }
     let name = ddl::index_name(table.name, column);

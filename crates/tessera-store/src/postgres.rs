@@ -35,6 +35,9 @@ pub(crate) fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Bool(b) => query.bind(b),
         Value::Date(t) => query.bind(t),
         Value::Int(n) => query.bind(n),
+        Value::Real(n) => query.bind(n),
+        // JSONB, as Better Auth's PostgreSQL adapter declares `json` fields.
+        Value::Json(v) => query.bind(v),
     }
 }
 
@@ -73,6 +76,14 @@ fn decode_cell(raw: PgValueRef<'_>, ty: FieldType) -> Result<Cell, String> {
         }
         (FieldType::Number | FieldType::BigNumber, "INT2") => {
             Cell::Int(i64::from(decode::<i16>(raw)?))
+        }
+        (FieldType::Number, "FLOAT8") => Cell::Real(decode::<f64>(raw)?),
+        (FieldType::Number, "FLOAT4") => Cell::Real(f64::from(decode::<f32>(raw)?)),
+        (FieldType::Json, "JSONB" | "JSON") => Cell::Json(decode::<serde_json::Value>(raw)?),
+        // Better Auth's migrator also accepts a text column for JSON on SQLite-like setups.
+        (FieldType::Json, "TEXT" | "VARCHAR") => {
+            let text = decode::<String>(raw)?;
+            Cell::Json(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
         }
         (_, other) => return Err(format!("{ty:?} stored as {other}")),
     };

@@ -2,8 +2,9 @@
 //! a query never names a column the database was not migrated to have. One text serves both
 //! dialects (`$n` placeholders); the few dialect differences are spelled out where they occur.
 
-use tessera_core::plugins::Plugins;
-use tessera_core::schema::{self, Column, Table};
+use std::sync::Arc;
+
+use tessera_core::schema::{self, Column, Schema, Table};
 
 use crate::ddl::quote;
 use crate::{Dialect, StoreError, StoreResult};
@@ -16,21 +17,41 @@ pub(crate) struct TableSql {
     /// `"id", "name", …`, matching `columns`.
     pub select: String,
     /// The columns an insert writes: the schema's, plus legacy columns that must be filled.
-    pub insert_columns: Vec<&'static str>,
+    pub insert_columns: Vec<Column>,
     pub insert: String,
+    /// The configured additional fields: where each is in `columns`, and the schema's column that
+    /// keys its value in a row.
+    pub additional: Vec<(usize, Arc<Column>)>,
 }
 
 impl TableSql {
-    fn new(dialect: Dialect, table: Table, extra_insert_columns: &[&'static str]) -> TableSql {
-        let mut insert_columns: Vec<&'static str> = table.columns.iter().map(|c| c.name).collect();
+    fn new(
+        dialect: Dialect,
+        table: Table,
+        extra_insert_columns: &[Column],
+        additional: &[Arc<Column>],
+    ) -> TableSql {
+        let mut insert_columns = table.columns.clone();
         insert_columns.extend_from_slice(extra_insert_columns);
+        let additional = additional
+            .iter()
+            .filter_map(|field| {
+                let position = table.columns.iter().position(|c| c.name == field.name)?;
+                Some((position, Arc::clone(field)))
+            })
+            .collect();
         TableSql {
             name: table.name,
             select: select_list(&table.columns, None),
-            insert: insert(dialect, table.name, &insert_columns, 1),
+            insert: insert(dialect, table.name, &names(&insert_columns), 1),
             insert_columns,
             columns: table.columns,
+            additional,
         }
+    }
+
+    pub(crate) fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
     }
 
     pub(crate) fn has_column(&self, name: &str) -> bool {
@@ -92,7 +113,7 @@ pub(crate) struct Queries {
     /// The columns an upsert overwrites (all but `id` and `userId`), then `userId` as the last
     /// parameter.
     pub update_two_factor_by_user: String,
-    pub two_factor_update_columns: Vec<&'static str>,
+    pub two_factor_update_columns: Vec<Column>,
     pub delete_two_factor_by_user: String,
     pub compare_and_set_backup_codes: String,
     pub increment_two_factor_failures: String,
@@ -106,30 +127,40 @@ impl Queries {
     /// `account_issuer`: the database carries Better Auth 1.7.0–1.7.2's `account.issuer`.
     pub(crate) fn new(
         dialect: Dialect,
-        plugins: Plugins,
+        schema: &Schema,
         account_issuer: bool,
     ) -> StoreResult<Queries> {
+        let plugins = schema.plugins;
+        let tables = schema.tables();
         let table = |name: &str| {
-            schema::table(plugins, name)
+            tables
+                .iter()
+                .find(|t| t.name == name)
+                .cloned()
                 .ok_or_else(|| StoreError::Schema(format!("no table {name} in the schema")))
         };
-        let issuer: &[&'static str] = if account_issuer {
-            &[schema::LEGACY_ACCOUNT_ISSUER]
+        let issuer: Vec<Column> = if account_issuer {
+            vec![Column::string(schema::LEGACY_ACCOUNT_ISSUER)]
         } else {
-            &[]
+            vec![]
         };
-        let user = TableSql::new(dialect, table(schema::USER)?, &[]);
-        let session = TableSql::new(dialect, table(schema::SESSION)?, &[]);
-        let account = TableSql::new(dialect, table(schema::ACCOUNT)?, issuer);
-        let verification = TableSql::new(dialect, table(schema::VERIFICATION)?, &[]);
+        let user = TableSql::new(dialect, table(schema::USER)?, &[], &schema.user_fields);
+        let session = TableSql::new(
+            dialect,
+            table(schema::SESSION)?,
+            &[],
+            &schema.session_fields,
+        );
+        let account = TableSql::new(dialect, table(schema::ACCOUNT)?, &issuer, &[]);
+        let verification = TableSql::new(dialect, table(schema::VERIFICATION)?, &[], &[]);
         let two_factor = if plugins.two_factor {
-            Some(TableSql::new(dialect, table(schema::TWO_FACTOR)?, &[]))
+            Some(TableSql::new(dialect, table(schema::TWO_FACTOR)?, &[], &[]))
         } else {
             None
         };
 
         let mut session_and_user_columns = session.columns.clone();
-        session_and_user_columns.extend(user.columns.iter().copied());
+        session_and_user_columns.extend(user.columns.iter().cloned());
         let session_and_user = format!(
             r#"SELECT {}, {} FROM "session" AS s INNER JOIN "user" AS u ON u."id" = s."userId" WHERE s."token" = $1"#,
             select_list(&session.columns, Some("s")),
@@ -155,10 +186,10 @@ impl Queries {
             Dialect::Postgres => quote("expiresAt"),
         };
 
-        let two_factor_update_columns: Vec<&'static str> = two_factor
+        let two_factor_update_columns: Vec<Column> = two_factor
             .iter()
-            .flat_map(|t| t.insert_columns.iter().copied())
-            .filter(|c| *c != "id" && *c != "userId")
+            .flat_map(|t| t.insert_columns.iter().cloned())
+            .filter(|c| c.name != "id" && c.name != "userId")
             .collect();
 
         Ok(Queries {
@@ -213,7 +244,7 @@ impl Queries {
                 .unwrap_or_default(),
             update_two_factor_by_user: format!(
                 r#"UPDATE "twoFactor" SET {} WHERE "userId" = ${}"#,
-                assignments(&two_factor_update_columns, 1),
+                assignments(&names(&two_factor_update_columns), 1),
                 two_factor_update_columns.len() + 1
             ),
             two_factor_update_columns,
@@ -249,9 +280,13 @@ pub(crate) fn select_list(columns: &[Column], alias: Option<&str>) -> String {
     let prefix = alias.map(|a| format!("{a}.")).unwrap_or_default();
     columns
         .iter()
-        .map(|c| format!("{prefix}{}", quote(c.name)))
+        .map(|c| format!("{prefix}{}", quote(&c.name)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+pub(crate) fn names(columns: &[Column]) -> Vec<&str> {
+    columns.iter().map(|c| c.name.as_str()).collect()
 }
 
 /// `"a" = $n, "b" = $n+1, …`.
@@ -303,6 +338,7 @@ pub(crate) fn insert(dialect: Dialect, table: &str, columns: &[&str], rows: usiz
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use tessera_core::plugins::Plugins;
 
     #[test]
     fn multi_row_insert_numbers_placeholders_row_by_row() {
@@ -318,11 +354,11 @@ mod tests {
 
     #[test]
     fn queries_name_only_enabled_plugin_columns() {
-        let core = Queries::new(Dialect::Sqlite, Plugins::NONE, false).unwrap();
+        let core = Queries::new(Dialect::Sqlite, &Plugins::NONE.into(), false).unwrap();
         assert!(!core.session_and_user.contains("impersonatedBy"));
         assert!(!core.session_and_user.contains("role"));
         assert!(core.user_by_username.is_none());
-        let all = Queries::new(Dialect::Postgres, Plugins::ALL, true).unwrap();
+        let all = Queries::new(Dialect::Postgres, &Plugins::ALL.into(), true).unwrap();
         assert!(all.session_and_user.contains(r#"s."impersonatedBy""#));
         assert!(all.session_and_user.contains(r#"u."phoneNumberVerified""#));
         assert!(all.account.insert.contains(r#""issuer""#));

@@ -1,39 +1,58 @@
 //! Domain rows ↔ columns, by column name, written once for both dialects. A column the enabled
 //! plugins do not have is simply absent: reading it gives `None`, and writing a value to it is refused.
+//!
+//! Columns marked [`Column::additional`] (declared in config) are not named here: reading walks the
+//! schema into the row's [`FieldValues`], writing looks each one up there, typed by its column.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use tessera_core::model::{Account, Session, TwoFactor, User, Verification};
-use tessera_core::schema::{self, Column};
+use tessera_core::model::{
+    Account, FieldValue, FieldValues, Session, TwoFactor, User, Verification,
+};
+use tessera_core::schema::{self, Column, FieldType};
 use time::OffsetDateTime;
 
+use crate::queries::TableSql;
 use crate::value::{Cell, Field, Value};
 use crate::{StoreError, StoreResult};
 
 /// One decoded row, readable by column name.
 pub(crate) struct Fields<'a> {
-    table: &'static str,
-    columns: &'a [Column],
+    table: &'a TableSql,
     cells: &'a [Cell],
 }
 
 impl<'a> Fields<'a> {
-    pub(crate) fn new(table: &'static str, columns: &'a [Column], cells: &'a [Cell]) -> Self {
-        Fields {
-            table,
-            columns,
-            cells,
-        }
+    /// `cells` in the order of `table.columns`.
+    pub(crate) fn new(table: &'a TableSql, cells: &'a [Cell]) -> Self {
+        Fields { table, cells }
     }
 
     fn cell(&self, name: &str) -> Option<&'a Cell> {
-        let i = self.columns.iter().position(|c| c.name == name)?;
+        let i = self.table.columns.iter().position(|c| c.name == name)?;
         self.cells.get(i)
+    }
+
+    /// The additional fields of the row, in schema order, keyed by the schema's own columns.
+    fn additional(&self) -> StoreResult<FieldValues> {
+        let mut fields = FieldValues::with_capacity(self.table.additional.len());
+        for (position, column) in &self.table.additional {
+            let cell = self.cells.get(*position).unwrap_or(&Cell::Null);
+            let value = field_value(column.ty, cell).ok_or_else(|| {
+                self.corrupt(format!(
+                    "{} is not a {:?}: {cell:?}",
+                    column.name, column.ty
+                ))
+            })?;
+            fields.set(Arc::clone(column), value);
+        }
+        Ok(fields)
     }
 
     fn corrupt(&self, reason: String) -> StoreError {
         StoreError::Corrupt {
-            table: self.table,
+            table: self.table.name,
             reason,
         }
     }
@@ -102,15 +121,47 @@ pub(crate) fn user(f: &Fields<'_>) -> StoreResult<User> {
         display_username: f.opt_text("displayUsername")?,
         phone_number: f.opt_text("phoneNumber")?,
         phone_number_verified: f.opt_bool("phoneNumberVerified")?,
+        additional: f.additional()?,
     })
 }
 
-pub(crate) fn user_value(u: &User, column: &str) -> Option<Value> {
+/// A decoded cell as the value of a field of type `ty`; `None` when the cell is of another type.
+fn field_value(ty: FieldType, cell: &Cell) -> Option<FieldValue> {
+    Some(match (ty, cell) {
+        (_, Cell::Null) => FieldValue::Null,
+        (FieldType::String, Cell::Text(s)) => FieldValue::String(s.clone()),
+        (FieldType::Boolean, Cell::Bool(b)) => FieldValue::Boolean(*b),
+        (FieldType::Date, Cell::Date(t)) => FieldValue::Date(*t),
+        (FieldType::Number | FieldType::BigNumber, Cell::Int(n)) => FieldValue::Number((*n).into()),
+        (FieldType::Number | FieldType::BigNumber, Cell::Real(n)) => {
+            FieldValue::Number(serde_json::Number::from_f64(*n)?)
+        }
+        (FieldType::Json, Cell::Json(v)) => FieldValue::Json(v.clone()),
+        _ => return None,
+    })
+}
+
+/// An additional field of a row being written: its value, or on insert its default.
+fn additional_field<'a>(
+    fields: &'a FieldValues,
+    column: &'a Column,
+    created_at: OffsetDateTime,
+) -> Option<Field<'a>> {
+    if !column.additional {
+        return None;
+    }
+    Some(match fields.get(&column.name) {
+        Some(value) => Field::of(column, value),
+        None => Field::default_of(column, created_at),
+    })
+}
+
+pub(crate) fn user_value(u: &User, column: &Column) -> Option<Value> {
     user_field(u, column).map(Value::from)
 }
 
-pub(crate) fn user_field<'a>(u: &'a User, column: &str) -> Option<Field<'a>> {
-    Some(match column {
+pub(crate) fn user_field<'a>(u: &'a User, column: &'a Column) -> Option<Field<'a>> {
+    Some(match column.name.as_str() {
         "id" => Field::text(&u.id),
         "name" => Field::text(&u.name),
         "email" => Field::text(&u.email),
@@ -127,7 +178,7 @@ pub(crate) fn user_field<'a>(u: &'a User, column: &str) -> Option<Field<'a>> {
         "displayUsername" => Field::opt_text(&u.display_username),
         "phoneNumber" => Field::opt_text(&u.phone_number),
         "phoneNumberVerified" => u.phone_number_verified.into(),
-        _ => return None,
+        _ => return additional_field(&u.additional, column, u.created_at),
     })
 }
 
@@ -142,11 +193,12 @@ pub(crate) fn session(f: &Fields<'_>) -> StoreResult<Session> {
         user_agent: f.opt_text("userAgent")?,
         user_id: f.text("userId")?,
         impersonated_by: f.opt_text("impersonatedBy")?,
+        additional: f.additional()?,
     })
 }
 
-pub(crate) fn session_value(s: &Session, column: &str) -> Option<Value> {
-    Some(match column {
+pub(crate) fn session_value(s: &Session, column: &Column) -> Option<Value> {
+    Some(match column.name.as_str() {
         "id" => Value::text(&s.id),
         "expiresAt" => s.expires_at.into(),
         "token" => Value::text(&s.token),
@@ -156,7 +208,7 @@ pub(crate) fn session_value(s: &Session, column: &str) -> Option<Value> {
         "userAgent" => s.user_agent.clone().into(),
         "userId" => Value::text(&s.user_id),
         "impersonatedBy" => s.impersonated_by.clone().into(),
-        _ => return None,
+        _ => return additional_field(&s.additional, column, s.created_at).map(Value::from),
     })
 }
 
@@ -178,12 +230,12 @@ pub(crate) fn account(f: &Fields<'_>) -> StoreResult<Account> {
     })
 }
 
-pub(crate) fn account_value(a: &Account, column: &str) -> Option<Value> {
+pub(crate) fn account_value(a: &Account, column: &Column) -> Option<Value> {
     account_field(a, column).map(Value::from)
 }
 
-pub(crate) fn account_field<'a>(a: &'a Account, column: &str) -> Option<Field<'a>> {
-    Some(match column {
+pub(crate) fn account_field<'a>(a: &'a Account, column: &Column) -> Option<Field<'a>> {
+    Some(match column.name.as_str() {
         "id" => Field::text(&a.id),
         "accountId" => Field::text(&a.account_id),
         "providerId" => Field::text(&a.provider_id),
@@ -215,8 +267,8 @@ pub(crate) fn verification(f: &Fields<'_>) -> StoreResult<Verification> {
     })
 }
 
-pub(crate) fn verification_value(v: &Verification, column: &str) -> Option<Value> {
-    Some(match column {
+pub(crate) fn verification_value(v: &Verification, column: &Column) -> Option<Value> {
+    Some(match column.name.as_str() {
         "id" => Value::text(&v.id),
         "identifier" => Value::text(&v.identifier),
         "value" => Value::text(&v.value),
@@ -239,12 +291,12 @@ pub(crate) fn two_factor(f: &Fields<'_>) -> StoreResult<TwoFactor> {
     })
 }
 
-pub(crate) fn two_factor_value(t: &TwoFactor, column: &str) -> Option<Value> {
+pub(crate) fn two_factor_value(t: &TwoFactor, column: &Column) -> Option<Value> {
     two_factor_field(t, column).map(Value::from)
 }
 
-pub(crate) fn two_factor_field<'a>(t: &'a TwoFactor, column: &str) -> Option<Field<'a>> {
-    Some(match column {
+pub(crate) fn two_factor_field<'a>(t: &'a TwoFactor, column: &Column) -> Option<Field<'a>> {
+    Some(match column.name.as_str() {
         "id" => Field::text(&t.id),
         "secret" => Field::text(&t.secret),
         "backupCodes" => Field::text(&t.backup_codes),
@@ -260,13 +312,14 @@ pub(crate) fn two_factor_field<'a>(t: &'a TwoFactor, column: &str) -> Option<Fie
 /// reported as a schema error rather than a silent NULL.
 pub(crate) fn values<T>(
     row: &T,
-    columns: &[&'static str],
-    value: fn(&T, &str) -> Option<Value>,
+    columns: &[Column],
+    value: fn(&T, &Column) -> Option<Value>,
 ) -> StoreResult<Vec<Value>> {
     columns
         .iter()
         .map(|c| {
-            value(row, c).ok_or_else(|| StoreError::Schema(format!("no value for column {c}")))
+            value(row, c)
+                .ok_or_else(|| StoreError::Schema(format!("no value for column {}", c.name)))
         })
         .collect()
 }

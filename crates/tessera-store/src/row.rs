@@ -13,79 +13,82 @@ use time::OffsetDateTime;
 
 use crate::FilterOperator;
 
-/// A column's value, typed like the column: `Text` for a string, `Bool` for a boolean, `Int` for
-/// a number, `Date` for a date.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldValue {
+/// A column's value, typed like the column: `Text` for a string, `Bool` for a boolean, `Int` (or
+/// `Real`, for a fraction) for a number, `Date` for a date, `Json` for a json field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowValue {
     Null,
     Text(String),
     Bool(bool),
     Int(i64),
+    Real(f64),
     Date(OffsetDateTime),
+    Json(serde_json::Value),
 }
 
-impl FieldValue {
+impl RowValue {
     pub fn is_null(&self) -> bool {
-        matches!(self, FieldValue::Null)
+        matches!(self, RowValue::Null)
     }
 
     /// What kind of value this is, for error messages.
     pub(crate) fn kind(&self) -> &'static str {
         match self {
-            FieldValue::Null => "NULL",
-            FieldValue::Text(_) => "text",
-            FieldValue::Bool(_) => "a boolean",
-            FieldValue::Int(_) => "a number",
-            FieldValue::Date(_) => "a date",
+            RowValue::Null => "NULL",
+            RowValue::Text(_) => "text",
+            RowValue::Bool(_) => "a boolean",
+            RowValue::Int(_) | RowValue::Real(_) => "a number",
+            RowValue::Date(_) => "a date",
+            RowValue::Json(_) => "JSON",
         }
     }
 }
 
-impl From<&str> for FieldValue {
-    fn from(s: &str) -> FieldValue {
-        FieldValue::Text(s.to_owned())
+impl From<&str> for RowValue {
+    fn from(s: &str) -> RowValue {
+        RowValue::Text(s.to_owned())
     }
 }
-impl From<String> for FieldValue {
-    fn from(s: String) -> FieldValue {
-        FieldValue::Text(s)
+impl From<String> for RowValue {
+    fn from(s: String) -> RowValue {
+        RowValue::Text(s)
     }
 }
-impl From<&String> for FieldValue {
-    fn from(s: &String) -> FieldValue {
-        FieldValue::Text(s.clone())
+impl From<&String> for RowValue {
+    fn from(s: &String) -> RowValue {
+        RowValue::Text(s.clone())
     }
 }
-impl From<bool> for FieldValue {
-    fn from(b: bool) -> FieldValue {
-        FieldValue::Bool(b)
+impl From<bool> for RowValue {
+    fn from(b: bool) -> RowValue {
+        RowValue::Bool(b)
     }
 }
-impl From<i64> for FieldValue {
-    fn from(n: i64) -> FieldValue {
-        FieldValue::Int(n)
+impl From<i64> for RowValue {
+    fn from(n: i64) -> RowValue {
+        RowValue::Int(n)
     }
 }
-impl From<i32> for FieldValue {
-    fn from(n: i32) -> FieldValue {
-        FieldValue::Int(i64::from(n))
+impl From<i32> for RowValue {
+    fn from(n: i32) -> RowValue {
+        RowValue::Int(i64::from(n))
     }
 }
-impl From<OffsetDateTime> for FieldValue {
-    fn from(t: OffsetDateTime) -> FieldValue {
-        FieldValue::Date(t)
+impl From<OffsetDateTime> for RowValue {
+    fn from(t: OffsetDateTime) -> RowValue {
+        RowValue::Date(t)
     }
 }
-impl<T: Into<FieldValue>> From<Option<T>> for FieldValue {
-    fn from(value: Option<T>) -> FieldValue {
-        value.map_or(FieldValue::Null, Into::into)
+impl<T: Into<RowValue>> From<Option<T>> for RowValue {
+    fn from(value: Option<T>) -> RowValue {
+        value.map_or(RowValue::Null, Into::into)
     }
 }
 
 /// Column names and their values, in order; a column appears at most once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
-    fields: Vec<(String, FieldValue)>,
+    fields: Vec<(String, RowValue)>,
 }
 
 impl Row {
@@ -95,13 +98,13 @@ impl Row {
 
     /// This row with `column` set to `value`.
     #[must_use]
-    pub fn with(mut self, column: &str, value: impl Into<FieldValue>) -> Row {
+    pub fn with(mut self, column: &str, value: impl Into<RowValue>) -> Row {
         self.set(column, value);
         self
     }
 
     /// Sets `column`, replacing its value if it is already there (keeping its place).
-    pub fn set(&mut self, column: &str, value: impl Into<FieldValue>) {
+    pub fn set(&mut self, column: &str, value: impl Into<RowValue>) {
         let value = value.into();
         match self.fields.iter_mut().find(|(name, _)| name == column) {
             Some((_, slot)) => *slot = value,
@@ -109,7 +112,7 @@ impl Row {
         }
     }
 
-    pub fn get(&self, column: &str) -> Option<&FieldValue> {
+    pub fn get(&self, column: &str) -> Option<&RowValue> {
         self.fields
             .iter()
             .find(|(name, _)| name == column)
@@ -119,33 +122,33 @@ impl Row {
     /// The column's text; `None` if it is absent, NULL or not text.
     pub fn text(&self, column: &str) -> Option<&str> {
         match self.get(column)? {
-            FieldValue::Text(s) => Some(s),
+            RowValue::Text(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn bool(&self, column: &str) -> Option<bool> {
         match self.get(column)? {
-            FieldValue::Bool(b) => Some(*b),
+            RowValue::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
     pub fn int(&self, column: &str) -> Option<i64> {
         match self.get(column)? {
-            FieldValue::Int(n) => Some(*n),
+            RowValue::Int(n) => Some(*n),
             _ => None,
         }
     }
 
     pub fn date(&self, column: &str) -> Option<OffsetDateTime> {
         match self.get(column)? {
-            FieldValue::Date(t) => Some(*t),
+            RowValue::Date(t) => Some(*t),
             _ => None,
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RowValue)> {
         self.fields
             .iter()
             .map(|(name, value)| (name.as_str(), value))
@@ -160,8 +163,8 @@ impl Row {
     }
 }
 
-impl<S: Into<String>> FromIterator<(S, FieldValue)> for Row {
-    fn from_iter<I: IntoIterator<Item = (S, FieldValue)>>(iter: I) -> Row {
+impl<S: Into<String>> FromIterator<(S, RowValue)> for Row {
+    fn from_iter<I: IntoIterator<Item = (S, RowValue)>>(iter: I) -> Row {
         let mut row = Row::new();
         for (column, value) in iter {
             let column: String = column.into();
@@ -183,30 +186,30 @@ pub enum Connector {
 
 /// The right-hand side of a condition: one value, or a list for `In`/`NotIn` (a single value
 /// there is a list of one).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WhereValue {
-    One(FieldValue),
-    List(Vec<FieldValue>),
+    One(RowValue),
+    List(Vec<RowValue>),
 }
 
-impl From<FieldValue> for WhereValue {
-    fn from(value: FieldValue) -> WhereValue {
+impl From<RowValue> for WhereValue {
+    fn from(value: RowValue) -> WhereValue {
         WhereValue::One(value)
     }
 }
-impl From<Vec<FieldValue>> for WhereValue {
-    fn from(values: Vec<FieldValue>) -> WhereValue {
+impl From<Vec<RowValue>> for WhereValue {
+    fn from(values: Vec<RowValue>) -> WhereValue {
         WhereValue::List(values)
     }
 }
 
 /// One condition of Better Auth's `Where[]`: `{ field, operator, value, connector }`.
 ///
-/// `Eq`/`Ne` with [`FieldValue::Null`] mean `IS NULL`/`IS NOT NULL`; `In` with an empty list
+/// `Eq`/`Ne` with [`RowValue::Null`] mean `IS NULL`/`IS NOT NULL`; `In` with an empty list
 /// matches nothing and `NotIn` with one matches everything; `Contains`, `StartsWith` and
 /// `EndsWith` take the value's `%` and `_` literally, with SQL LIKE's case rules (case-sensitive on
 /// PostgreSQL, ASCII-case-insensitive on SQLite), as Better Auth's Kysely adapter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Where {
     pub field: String,
     pub operator: FilterOperator,
@@ -224,50 +227,50 @@ impl Where {
         }
     }
 
-    pub fn eq(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn eq(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Eq, value.into())
     }
 
-    pub fn ne(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn ne(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Ne, value.into())
     }
 
-    pub fn lt(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn lt(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Lt, value.into())
     }
 
-    pub fn lte(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn lte(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Lte, value.into())
     }
 
-    pub fn gt(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn gt(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Gt, value.into())
     }
 
-    pub fn gte(field: &str, value: impl Into<FieldValue>) -> Where {
+    pub fn gte(field: &str, value: impl Into<RowValue>) -> Where {
         Where::new(field, FilterOperator::Gte, value.into())
     }
 
-    pub fn is_in<V: Into<FieldValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
+    pub fn is_in<V: Into<RowValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
         let list = values.into_iter().map(Into::into).collect();
         Where::new(field, FilterOperator::In, WhereValue::List(list))
     }
 
-    pub fn not_in<V: Into<FieldValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
+    pub fn not_in<V: Into<RowValue>>(field: &str, values: impl IntoIterator<Item = V>) -> Where {
         let list = values.into_iter().map(Into::into).collect();
         Where::new(field, FilterOperator::NotIn, WhereValue::List(list))
     }
 
     pub fn contains(field: &str, text: &str) -> Where {
-        Where::new(field, FilterOperator::Contains, FieldValue::from(text))
+        Where::new(field, FilterOperator::Contains, RowValue::from(text))
     }
 
     pub fn starts_with(field: &str, text: &str) -> Where {
-        Where::new(field, FilterOperator::StartsWith, FieldValue::from(text))
+        Where::new(field, FilterOperator::StartsWith, RowValue::from(text))
     }
 
     pub fn ends_with(field: &str, text: &str) -> Where {
-        Where::new(field, FilterOperator::EndsWith, FieldValue::from(text))
+        Where::new(field, FilterOperator::EndsWith, RowValue::from(text))
     }
 
     /// This condition in the `Or` group.
@@ -317,7 +320,7 @@ impl SortBy {
 pub const DEFAULT_FIND_MANY_LIMIT: u64 = 100;
 
 /// Better Auth's `findMany` arguments (`where`, `sortBy`, `limit`, `offset`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FindMany {
     pub filter: Vec<Where>,
     pub sort_by: Option<SortBy>,

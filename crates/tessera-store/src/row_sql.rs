@@ -14,12 +14,12 @@ use time::OffsetDateTime;
 use crate::ddl::quote;
 use crate::list_users::like_pattern;
 use crate::queries::{date_as_epoch_ms, select_list};
-use crate::row::{Connector, FieldValue, Row, SortBy, SortDirection, Where, WhereValue};
+use crate::row::{Connector, Row, RowValue, SortBy, SortDirection, Where, WhereValue};
 use crate::value::Value;
 use crate::{Dialect, FilterOperator, StoreError, StoreResult, TextOperator};
 
 /// One SQL text and its arguments, in placeholder order.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Statement {
     pub sql: String,
     pub args: Vec<Value>,
@@ -53,7 +53,7 @@ pub(crate) fn insert(
     let mut names = vec![];
     let mut args = vec![];
     for column in &table.columns {
-        let value = match row.get(column.name) {
+        let value = match row.get(&column.name) {
             Some(value) => value.clone(),
             None => default_of(column, now),
         };
@@ -64,7 +64,7 @@ pub(crate) fn insert(
             )));
         }
         args.push(typed(table, column, &value)?);
-        names.push(column.name);
+        names.push(column.name.as_str());
     }
     for (name, value) in legacy {
         names.push(name);
@@ -164,7 +164,7 @@ pub(crate) fn update(
             )));
         }
         args.push(typed(table, column, value)?);
-        assignments.push(format!("{} = ${}", quote(column.name), args.len()));
+        assignments.push(format!("{} = ${}", quote(&column.name), args.len()));
     }
     let mut sql = format!(
         "UPDATE {} SET {}{}",
@@ -186,8 +186,8 @@ pub(crate) fn compare_and_set(
     table: &Table,
     filter: &[Where],
     column: &str,
-    expected: &FieldValue,
-    new: &FieldValue,
+    expected: &RowValue,
+    new: &RowValue,
 ) -> StoreResult<Statement> {
     let mut guarded = filter.to_vec();
     guarded.push(Where::eq(column, expected.clone()));
@@ -217,27 +217,47 @@ fn check_columns(table: &Table, row: &Row) -> StoreResult<()> {
 }
 
 /// Better Auth's `defaultValue`, for a column a created row leaves out.
-fn default_of(column: &Column, now: OffsetDateTime) -> FieldValue {
-    match column.default {
-        ColumnDefault::Bool(b) => FieldValue::Bool(b),
-        ColumnDefault::Int(n) => FieldValue::Int(n),
-        ColumnDefault::Now => FieldValue::Date(now),
-        ColumnDefault::None | ColumnDefault::Computed => FieldValue::Null,
+fn default_of(column: &Column, now: OffsetDateTime) -> RowValue {
+    match &column.default {
+        ColumnDefault::Bool(b) => RowValue::Bool(*b),
+        ColumnDefault::Int(n) => RowValue::Int(*n),
+        ColumnDefault::Now => RowValue::Date(now),
+        ColumnDefault::Value(value) => from_config_value(value),
+        ColumnDefault::None | ColumnDefault::Computed => RowValue::Null,
+    }
+}
+
+/// A default declared in config, as a row value.
+fn from_config_value(value: &tessera_core::model::FieldValue) -> RowValue {
+    use tessera_core::model::FieldValue as Config;
+    match value {
+        Config::Null => RowValue::Null,
+        Config::String(s) => RowValue::Text(s.clone()),
+        Config::Boolean(b) => RowValue::Bool(*b),
+        Config::Date(t) => RowValue::Date(*t),
+        Config::Number(n) => match n.as_i64() {
+            Some(i) => RowValue::Int(i),
+            None => RowValue::Real(n.as_f64().unwrap_or_default()),
+        },
+        Config::Json(v) => RowValue::Json(v.clone()),
     }
 }
 
 /// `value` as the bound parameter of `column`'s type; NULL is typed too, which PostgreSQL needs.
 /// Dates keep Better Auth's millisecond precision, so both dialects store the same instant.
-fn typed(table: &Table, column: &Column, value: &FieldValue) -> StoreResult<Value> {
+fn typed(table: &Table, column: &Column, value: &RowValue) -> StoreResult<Value> {
     Ok(match (column.ty, value) {
-        (FieldType::String, FieldValue::Null) => Value::Text(None),
-        (FieldType::Boolean, FieldValue::Null) => Value::Bool(None),
-        (FieldType::Date, FieldValue::Null) => Value::Date(None),
-        (FieldType::Number | FieldType::BigNumber, FieldValue::Null) => Value::Int(None),
-        (FieldType::String, FieldValue::Text(s)) => Value::Text(Some(s.clone())),
-        (FieldType::Boolean, FieldValue::Bool(b)) => Value::Bool(Some(*b)),
-        (FieldType::Date, FieldValue::Date(t)) => Value::Date(Some(timefmt::truncate_ms(*t))),
-        (FieldType::Number | FieldType::BigNumber, FieldValue::Int(n)) => Value::Int(Some(*n)),
+        (FieldType::String, RowValue::Null) => Value::Text(None),
+        (FieldType::Boolean, RowValue::Null) => Value::Bool(None),
+        (FieldType::Date, RowValue::Null) => Value::Date(None),
+        (FieldType::Number | FieldType::BigNumber, RowValue::Null) => Value::Int(None),
+        (FieldType::String, RowValue::Text(s)) => Value::Text(Some(s.clone())),
+        (FieldType::Boolean, RowValue::Bool(b)) => Value::Bool(Some(*b)),
+        (FieldType::Date, RowValue::Date(t)) => Value::Date(Some(timefmt::truncate_ms(*t))),
+        (FieldType::Number | FieldType::BigNumber, RowValue::Int(n)) => Value::Int(Some(*n)),
+        (FieldType::Number, RowValue::Real(x)) => Value::Real(Some(*x)),
+        (FieldType::Json, RowValue::Null) => Value::Json(None),
+        (FieldType::Json, RowValue::Json(v)) => Value::Json(Some(v.clone())),
         (ty, other) => {
             return Err(StoreError::Schema(format!(
                 "{}.{} holds {}, not {}",
@@ -256,14 +276,15 @@ fn type_name(ty: FieldType) -> &'static str {
         FieldType::Boolean => "a boolean",
         FieldType::Date => "a date",
         FieldType::Number | FieldType::BigNumber => "a number",
+        FieldType::Json => "JSON",
     }
 }
 
 /// The column as conditions and sorts see it: on SQLite a date as epoch milliseconds.
 fn compared_column(dialect: Dialect, column: &Column) -> String {
     match (dialect, column.ty) {
-        (Dialect::Sqlite, FieldType::Date) => date_as_epoch_ms(column.name),
-        _ => quote(column.name),
+        (Dialect::Sqlite, FieldType::Date) => date_as_epoch_ms(&column.name),
+        _ => quote(&column.name),
     }
 }
 
@@ -272,7 +293,7 @@ fn compared_value(
     dialect: Dialect,
     table: &Table,
     column: &Column,
-    value: &FieldValue,
+    value: &RowValue,
 ) -> StoreResult<Value> {
     if value.is_null() {
         return Err(StoreError::Schema(format!(
@@ -359,7 +380,7 @@ fn condition_sql(
             return Ok(format!("{lhs} {operator} ({})", placeholders.join(", ")));
         }
         FilterOperator::Contains | FilterOperator::StartsWith | FilterOperator::EndsWith => {
-            let FieldValue::Text(text) = single()? else {
+            let RowValue::Text(text) = single()? else {
                 return Err(StoreError::Schema(format!(
                     "{:?} on {}.{} needs a text value",
                     condition.operator, table.name, column.name
@@ -382,8 +403,8 @@ fn condition_sql(
     };
     let value = single()?;
     match (condition.operator, value.is_null()) {
-        (FilterOperator::Eq, true) => Ok(format!("{} IS NULL", quote(column.name))),
-        (FilterOperator::Ne, true) => Ok(format!("{} IS NOT NULL", quote(column.name))),
+        (FilterOperator::Eq, true) => Ok(format!("{} IS NULL", quote(&column.name))),
+        (FilterOperator::Ne, true) => Ok(format!("{} IS NOT NULL", quote(&column.name))),
         _ => {
             let placeholder = bind(dialect, table, column, value, args)?;
             Ok(format!("{lhs} {comparison} {placeholder}"))
@@ -396,7 +417,7 @@ fn bind(
     dialect: Dialect,
     table: &Table,
     column: &Column,
-    value: &FieldValue,
+    value: &RowValue,
     args: &mut Vec<Value>,
 ) -> StoreResult<String> {
     args.push(compared_value(dialect, table, column, value)?);
@@ -518,8 +539,8 @@ mod tests {
     #[test]
     fn null_means_is_null_and_an_empty_in_matches_nothing() {
         let filter = [
-            Where::eq("slug", FieldValue::Null),
-            Where::ne("dueAt", FieldValue::Null),
+            Where::eq("slug", RowValue::Null),
+            Where::ne("dueAt", RowValue::Null),
             Where::is_in("text", Vec::<String>::new()),
             Where::not_in("id", Vec::<String>::new()),
             Where::is_in("count", [1, 2]),
@@ -533,7 +554,7 @@ mod tests {
         let message = schema_error(count(
             Dialect::Postgres,
             &note(),
-            &[Where::lt("count", FieldValue::Null)],
+            &[Where::lt("count", RowValue::Null)],
         ));
         assert!(
             message.contains("cannot be compared with NULL"),
@@ -599,8 +620,8 @@ mod tests {
             &note(),
             &[Where::eq("id", "n1")],
             "count",
-            &FieldValue::Int(4),
-            &FieldValue::Int(5),
+            &RowValue::Int(4),
+            &RowValue::Int(5),
         )
         .unwrap();
         assert_eq!(
@@ -615,7 +636,7 @@ mod tests {
             Dialect::Postgres,
             &note(),
             &[],
-            &Row::new().with("text", FieldValue::Null),
+            &Row::new().with("text", RowValue::Null),
             false,
         ));
         assert!(message.contains("cannot be set to NULL"), "{message}");

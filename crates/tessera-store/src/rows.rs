@@ -9,7 +9,7 @@ use tessera_core::schema::{self, Column, Table};
 use tessera_core::timefmt;
 
 use crate::db::{Shape, Target};
-use crate::row::{DEFAULT_FIND_MANY_LIMIT, FieldValue, FindMany, Row, Where};
+use crate::row::{DEFAULT_FIND_MANY_LIMIT, FindMany, Row, RowValue, Where};
 use crate::row_sql::{self, Statement};
 use crate::sql_store::SqlStore;
 use crate::value::{Cell, Value};
@@ -130,8 +130,8 @@ pub(crate) async fn compare_and_set(
     table: &str,
     filter: &[Where],
     column: &str,
-    expected: &FieldValue,
-    new: &FieldValue,
+    expected: &RowValue,
+    new: &RowValue,
 ) -> StoreResult<bool> {
     let table = row_sql::table(&store.tables, table)?;
     let statement =
@@ -160,19 +160,21 @@ async fn fetch(
                 .columns
                 .iter()
                 .zip(cells)
-                .map(|(column, cell)| (column.name, field_value(cell)))
+                .map(|(column, cell)| (column.name.to_string(), field_value(cell)))
                 .collect()
         })
         .collect())
 }
 
-fn field_value(cell: Cell) -> FieldValue {
+fn field_value(cell: Cell) -> RowValue {
     match cell {
-        Cell::Null => FieldValue::Null,
-        Cell::Text(s) => FieldValue::Text(s),
-        Cell::Bool(b) => FieldValue::Bool(b),
-        Cell::Int(n) => FieldValue::Int(n),
-        Cell::Date(t) => FieldValue::Date(t),
+        Cell::Null => RowValue::Null,
+        Cell::Text(s) => RowValue::Text(s),
+        Cell::Bool(b) => RowValue::Bool(b),
+        Cell::Int(n) => RowValue::Int(n),
+        Cell::Date(t) => RowValue::Date(t),
+        Cell::Real(x) => RowValue::Real(x),
+        Cell::Json(v) => RowValue::Json(v),
     }
 }
 
@@ -183,7 +185,8 @@ fn legacy_columns(store: &SqlStore, table: &Table, row: &Row) -> Vec<(&'static s
         .q
         .account
         .insert_columns
-        .contains(&schema::LEGACY_ACCOUNT_ISSUER);
+        .iter()
+        .any(|c| c.name == schema::LEGACY_ACCOUNT_ISSUER);
     match row.text("providerId") {
         Some(provider) if table.name == schema::ACCOUNT && has_issuer => vec![(
             schema::LEGACY_ACCOUNT_ISSUER,

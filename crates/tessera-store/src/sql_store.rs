@@ -15,9 +15,9 @@ use crate::db::{Db, Shape, Target};
 use crate::list_users::{self, ListUsersQuery};
 use crate::queries::{Queries, TableSql, assignments};
 use crate::record::{self, Fields};
-use crate::row::{FieldValue, FindMany, Row, Where};
+use crate::row::{FindMany, Row, RowValue, Where};
 use crate::rows;
-use crate::value::{Cell, Value};
+use crate::value::{Cell, Field, Value};
 use crate::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
 
 pub(crate) struct SqlStore {
@@ -38,7 +38,7 @@ fn shape(table: &TableSql) -> Shape<'_> {
 
 fn map_rows<T>(table: &TableSql, rows: &[Vec<Cell>], map: Mapper<T>) -> StoreResult<Vec<T>> {
     rows.iter()
-        .map(|cells| map(&Fields::new(table.name, &table.columns, cells)))
+        .map(|cells| map(&Fields::new(table, cells)))
         .collect()
 }
 
@@ -98,13 +98,14 @@ impl SqlStore {
     }
 }
 
-/// The `SET` list of a user patch; a column of a disabled plugin is refused.
-fn patch_assignments(
-    user: &TableSql,
+/// The `SET` list of a user patch; a column of a disabled plugin, or an additional field the
+/// schema does not declare, is refused.
+fn patch_assignments<'a>(
+    user: &'a TableSql,
     patch: &UserPatch,
-) -> StoreResult<Vec<(&'static str, Value)>> {
-    let mut sets: Vec<(&'static str, Value)> = vec![];
-    let mut set = |column: &'static str, value: Option<Value>| {
+) -> StoreResult<Vec<(&'a str, Value)>> {
+    let mut sets: Vec<(&'a str, Value)> = vec![];
+    let mut set = |column: &'a str, value: Option<Value>| {
         if let Some(value) = value {
             sets.push((column, value));
         }
@@ -135,6 +136,18 @@ fn patch_assignments(
         return Err(StoreError::Schema(format!(
             "user.{column} does not exist: its plugin is not enabled"
         )));
+    }
+    for (field, value) in patch.additional.iter() {
+        let column = user
+            .column(&field.name)
+            .filter(|c| c.additional)
+            .ok_or_else(|| {
+                StoreError::Schema(format!(
+                    "user.{} is not a configured additional field",
+                    field.name
+                ))
+            })?;
+        sets.push((column.name.as_str(), Value::from(Field::of(column, value))));
     }
     Ok(sets)
 }
@@ -373,12 +386,8 @@ impl Store for SqlStore {
                 table: q.session.name,
                 reason: "short joined row".to_owned(),
             })?;
-        let session = record::session(&Fields::new(
-            q.session.name,
-            &q.session.columns,
-            session_cells,
-        ))?;
-        let user = record::user(&Fields::new(q.user.name, &q.user.columns, user_cells))?;
+        let session = record::session(&Fields::new(&q.session, session_cells))?;
+        let user = record::user(&Fields::new(&q.user, user_cells))?;
         Ok(Some((session, user)))
     }
 
@@ -711,8 +720,8 @@ impl Store for SqlStore {
         table: &str,
         filter: &[Where],
         column: &str,
-        expected: &FieldValue,
-        new: &FieldValue,
+        expected: &RowValue,
+        new: &RowValue,
     ) -> StoreResult<bool> {
         rows::compare_and_set(self, table, filter, column, expected, new).await
     }

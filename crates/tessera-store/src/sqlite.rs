@@ -97,6 +97,9 @@ pub(crate) fn bind(query: Query<'_>, value: Value) -> Query<'_> {
         Value::Bool(b) => query.bind(b),
         Value::Date(t) => query.bind(t.map(timefmt::to_iso_ms)),
         Value::Int(n) => query.bind(n),
+        Value::Real(n) => query.bind(n),
+        // Better Auth's SQLite adapter has no JSON type: it stores `JSON.stringify(value)`.
+        Value::Json(v) => query.bind(v.map(|v| v.to_string())),
     }
 }
 
@@ -120,7 +123,7 @@ pub(crate) fn decode_row(row: &SqliteRow, shape: &[Column]) -> Result<Vec<Cell>,
 pub(crate) enum Stored<'a> {
     Null,
     Integer(i64),
-    Real,
+    Real(f64),
     Text(&'a str),
     Blob,
 }
@@ -134,7 +137,7 @@ fn stored(raw: SqliteValueRef<'_>) -> Result<Stored<'_>, String> {
         "INTEGER" => {
             Stored::Integer(<i64 as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?)
         }
-        "REAL" => Stored::Real,
+        "REAL" => Stored::Real(<f64 as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?),
         "TEXT" => Stored::Text(<&str as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?),
         _ => Stored::Blob,
     })
@@ -160,8 +163,18 @@ pub(crate) fn decode_cell(value: Stored<'_>, ty: FieldType) -> Result<Cell, Stri
             .map(Cell::Date)
             .ok_or_else(|| format!("date stored as {ms}")),
         (FieldType::Number | FieldType::BigNumber, Stored::Integer(n)) => Ok(Cell::Int(n)),
+        // A JavaScript number with a fraction, stored by SQLite's affinity rules as REAL.
+        (FieldType::Number, Stored::Real(n)) => Ok(Cell::Real(n)),
+        // Text that is not JSON is kept as a JSON string rather than refused: another writer may
+        // have stored a bare string.
+        (FieldType::Json, Stored::Text(s)) => {
+            Ok(Cell::Json(serde_json::from_str(s).unwrap_or_else(|_| {
+                serde_json::Value::String(s.to_owned())
+            })))
+        }
+        (FieldType::Json, Stored::Integer(n)) => Ok(Cell::Json(n.into())),
         (ty, Stored::Text(_)) => Err(format!("{ty:?} stored as TEXT")),
-        (ty, Stored::Real) => Err(format!("{ty:?} stored as REAL")),
+        (ty, Stored::Real(_)) => Err(format!("{ty:?} stored as REAL")),
         (ty, Stored::Blob) => Err(format!("{ty:?} stored as BLOB")),
     }
 }

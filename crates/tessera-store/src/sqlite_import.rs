@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use rusqlite::{CachedStatement, Connection, OpenFlags, TransactionBehavior};
 use tessera_core::model::{Account, TwoFactor, User};
+use tessera_core::schema::Column;
 
 use crate::queries::TableSql;
 use crate::record;
@@ -55,14 +56,14 @@ pub(crate) struct ImportWriter {
 /// value of each.
 pub(crate) struct RowInsert<T> {
     sql: String,
-    columns: Vec<&'static str>,
-    field: for<'a> fn(&'a T, &str) -> Option<Field<'a>>,
+    columns: Vec<Column>,
+    field: for<'a> fn(&'a T, &'a Column) -> Option<Field<'a>>,
 }
 
 impl<T> RowInsert<T> {
     pub(crate) fn new(
         table: &TableSql,
-        field: for<'a> fn(&'a T, &str) -> Option<Field<'a>>,
+        field: for<'a> fn(&'a T, &'a Column) -> Option<Field<'a>>,
     ) -> RowInsert<T> {
         RowInsert {
             sql: format!("{} ON CONFLICT DO NOTHING", table.insert),
@@ -89,8 +90,9 @@ impl<T> Prepared<'_, T> {
     /// Inserts `row` unless a row with one of its unique values exists; true if it went in.
     fn run(&mut self, row: &T) -> StoreResult<bool> {
         for (i, column) in self.insert.columns.iter().enumerate() {
-            let field = (self.insert.field)(row, column)
-                .ok_or_else(|| StoreError::Schema(format!("no value for column {column}")))?;
+            let field = (self.insert.field)(row, column).ok_or_else(|| {
+                StoreError::Schema(format!("no value for column {}", column.name))
+            })?;
             bind(&mut self.statement, i + 1, &field).map_err(sqlite_error)?;
         }
         Ok(self.statement.raw_execute().map_err(sqlite_error)? > 0)

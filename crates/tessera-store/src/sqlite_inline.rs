@@ -148,6 +148,8 @@ pub(crate) fn bind(
         Field::Text(s) => statement.raw_bind_parameter(index, s.as_deref()),
         Field::Bool(b) => statement.raw_bind_parameter(index, b.map(i64::from)),
         Field::Int(n) => statement.raw_bind_parameter(index, n),
+        Field::Real(n) => statement.raw_bind_parameter(index, n),
+        Field::Json(v) => statement.raw_bind_parameter(index, v.as_ref().map(|v| v.to_string())),
         Field::Date(None) => statement.raw_bind_parameter(index, None::<&str>),
         Field::Date(Some(t)) => {
             let mut text = [0; ISO_MS_LEN];
@@ -163,7 +165,7 @@ fn stored(value: ValueRef<'_>) -> Stored<'_> {
     match value {
         ValueRef::Null => Stored::Null,
         ValueRef::Integer(n) => Stored::Integer(n),
-        ValueRef::Real(_) => Stored::Real,
+        ValueRef::Real(n) => Stored::Real(n),
         // SQLite text that is not UTF-8 cannot be one of Better Auth's values.
         ValueRef::Text(bytes) => std::str::from_utf8(bytes).map_or(Stored::Blob, Stored::Text),
         ValueRef::Blob(_) => Stored::Blob,

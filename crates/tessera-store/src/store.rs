@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::list_users::ListUsersQuery;
-use crate::row::{FieldValue, FindMany, Row, Where};
+use crate::row::{FindMany, Row, RowValue, Where};
 use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
 use time::OffsetDateTime;
 
@@ -246,8 +246,8 @@ pub trait Store: Send + Sync + 'static {
         table: &str,
         filter: &[Where],
         column: &str,
-        expected: &FieldValue,
-        new: &FieldValue,
+        expected: &RowValue,
+        new: &RowValue,
     ) -> StoreResult<bool>;
 
     // ---- import

@@ -5,15 +5,20 @@
 
 use std::borrow::Cow;
 
+use tessera_core::model::FieldValue;
+use tessera_core::schema::{Column, ColumnDefault, FieldType};
 use time::OffsetDateTime;
 
-/// A bound parameter. `None` binds a typed NULL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A bound parameter. `None` binds a typed NULL (PostgreSQL checks a NULL's type against its
+/// column's, so a NULL for a `jsonb` column must be a JSON NULL).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {
     Text(Option<String>),
     Bool(Option<bool>),
     Date(Option<OffsetDateTime>),
     Int(Option<i64>),
+    Real(Option<f64>),
+    Json(Option<serde_json::Value>),
 }
 
 impl Value {
@@ -60,12 +65,14 @@ impl From<Option<i64>> for Value {
 
 /// A value read off a domain row without copying its text: what the importer's SQLite writer binds
 /// (SQLite copies bound text into its own reused buffer). [`Value`] is its owned form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Field<'a> {
     Text(Option<Cow<'a, str>>),
     Bool(Option<bool>),
     Date(Option<OffsetDateTime>),
     Int(Option<i64>),
+    Real(Option<f64>),
+    Json(Option<Cow<'a, serde_json::Value>>),
 }
 
 impl<'a> Field<'a> {
@@ -84,6 +91,8 @@ impl<'a> From<&'a Value> for Field<'a> {
             Value::Bool(b) => Field::Bool(*b),
             Value::Date(t) => Field::Date(*t),
             Value::Int(n) => Field::Int(*n),
+            Value::Real(n) => Field::Real(*n),
+            Value::Json(v) => Field::Json(v.as_ref().map(Cow::Borrowed)),
         }
     }
 }
@@ -95,6 +104,51 @@ impl From<Field<'_>> for Value {
             Field::Bool(b) => Value::Bool(b),
             Field::Date(t) => Value::Date(t),
             Field::Int(n) => Value::Int(n),
+            Field::Real(n) => Value::Real(n),
+            Field::Json(v) => Value::Json(v.map(Cow::into_owned)),
+        }
+    }
+}
+
+impl<'a> Field<'a> {
+    /// The NULL of a column of type `ty`.
+    pub(crate) fn null(ty: FieldType) -> Field<'a> {
+        match ty {
+            FieldType::String => Field::Text(None),
+            FieldType::Boolean => Field::Bool(None),
+            FieldType::Date => Field::Date(None),
+            FieldType::Number | FieldType::BigNumber => Field::Int(None),
+            FieldType::Json => Field::Json(None),
+        }
+    }
+
+    /// A schema-described field's value, bound as its column declares. A number that is not a
+    /// whole number binds as a float (SQLite stores it as REAL in an `integer` column, as Better
+    /// Auth's driver does).
+    pub(crate) fn of(column: &Column, value: &'a FieldValue) -> Field<'a> {
+        match value {
+            FieldValue::Null => Field::null(column.ty),
+            FieldValue::String(s) => Field::Text(Some(Cow::Borrowed(s))),
+            FieldValue::Number(n) => match n.as_i64() {
+                Some(i) => Field::Int(Some(i)),
+                None => Field::Real(n.as_f64()),
+            },
+            FieldValue::Boolean(b) => Field::Bool(Some(*b)),
+            FieldValue::Date(t) => Field::Date(Some(*t)),
+            FieldValue::Json(v) => Field::Json(Some(Cow::Borrowed(v))),
+        }
+    }
+
+    /// What an insert writes for a field the row does not carry: the column's configured default
+    /// (Better Auth's adapter fills `defaultValue` on every create), else NULL. `now` stands for
+    /// "now" (the row's creation time).
+    pub(crate) fn default_of(column: &'a Column, now: OffsetDateTime) -> Field<'a> {
+        match &column.default {
+            ColumnDefault::Value(value) => Field::of(column, value),
+            ColumnDefault::Now if column.ty == FieldType::Date => Field::Date(Some(now)),
+            ColumnDefault::Bool(b) => Field::Bool(Some(*b)),
+            ColumnDefault::Int(n) => Field::Int(Some(*n)),
+            _ => Field::null(column.ty),
         }
     }
 }
@@ -126,13 +180,16 @@ impl From<Option<i64>> for Field<'_> {
 }
 
 /// A decoded result column, already in the type the schema declares for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
     Null,
     Text(String),
     Bool(bool),
     Date(OffsetDateTime),
     Int(i64),
+    /// A number column holding a fraction (SQLite REAL, PostgreSQL float).
+    Real(f64),
+    Json(serde_json::Value),
 }
 
 /// Reads a boolean as any adapter may have stored it: 0/1 (Kysely, Drizzle), or text forms.

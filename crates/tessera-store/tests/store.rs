@@ -14,12 +14,12 @@ mod support;
 use std::sync::Arc;
 
 use support::*;
-use tessera_core::model::{Account, UserPatch};
+use tessera_core::model::{Account, FieldValue, UserPatch};
 use tessera_core::plugins::Plugins;
 use tessera_core::schema::{Column, ColumnDefault, Table};
 use tessera_core::timefmt;
 use tessera_store::ddl;
-use tessera_store::{Dialect, FieldValue, FindMany, OpenOptions, Row, SortBy, StoreError, Where};
+use tessera_store::{Dialect, FindMany, OpenOptions, Row, RowValue, SortBy, StoreError, Where};
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -745,9 +745,18 @@ fn notes(ns: &[u32]) -> Vec<String> {
     ns.iter().map(|n| id("note", *n)).collect()
 }
 
+/// Every plugin's columns, and these tables of plugins' own after Better Auth's.
+fn all_plugins_and(extra_tables: Vec<tessera_core::schema::Table>) -> tessera_core::schema::Schema {
+    tessera_core::schema::Schema {
+        plugins: Plugins::ALL,
+        extra_tables,
+        ..tessera_core::schema::Schema::default()
+    }
+}
+
 #[test]
 fn generate_creates_a_plugin_table_after_better_auths() {
-    let tables = tessera_store::all_tables(Plugins::ALL, &[test_note_table()]).unwrap();
+    let tables = tessera_store::all_tables(&all_plugins_and(vec![test_note_table()])).unwrap();
     let sql = ddl::generate_tables(Dialect::Sqlite, &tables);
     let statements = ddl::create_table_statements(Dialect::Sqlite, &tables);
     assert!(statements.contains(&r#"create table "testNote" ("id" text not null primary key, "userId" text not null references "user" ("id") on delete cascade, "text" text not null, "slug" text unique, "count" integer not null, "pinned" integer, "dueAt" date, "createdAt" date not null)"#.to_owned()), "{sql}");
@@ -759,12 +768,13 @@ fn generate_creates_a_plugin_table_after_better_auths() {
     assert_eq!(
         ddl::generate_tables(
             Dialect::Postgres,
-            &tessera_store::all_tables(Plugins::ALL, &[]).unwrap()
+            &tessera_store::all_tables(&all_plugins_and(vec![])).unwrap()
         ),
         ddl::generate(Dialect::Postgres, Plugins::ALL)
     );
 
-    let twice = tessera_store::all_tables(Plugins::ALL, &[test_note_table(), test_note_table()]);
+    let twice =
+        tessera_store::all_tables(&all_plugins_and(vec![test_note_table(), test_note_table()]));
     assert!(
         matches!(&twice, Err(StoreError::Schema(m)) if m.contains("testNote is declared twice")),
         "{twice:?}"
@@ -779,7 +789,7 @@ fn generate_creates_a_plugin_table_after_better_auths() {
         ..Column::string("organizationId")
     });
     assert!(
-        matches!(tessera_store::all_tables(Plugins::ALL, &[orphan]), Err(StoreError::Schema(m)) if m.contains("organization"))
+        matches!(tessera_store::all_tables(&all_plugins_and(vec![orphan])), Err(StoreError::Schema(m)) if m.contains("organization"))
     );
 }
 
@@ -808,7 +818,7 @@ db_test! {
         let columns: Vec<_> = created.iter().map(|(c, _)| c).collect();
         assert_eq!(columns, ["id", "userId", "text", "slug", "count", "pinned", "dueAt", "createdAt"]);
         assert_eq!((created.int("count"), created.bool("pinned")), (Some(0), Some(false)));
-        assert_eq!((created.get("slug"), created.get("dueAt")), (Some(&FieldValue::Null), Some(&FieldValue::Null)));
+        assert_eq!((created.get("slug"), created.get("dueAt")), (Some(&RowValue::Null), Some(&RowValue::Null)));
         assert!(created.date("createdAt").unwrap() >= before);
         assert_eq!(store.find_row(NOTE, &[Where::eq("id", "n1")]).await.unwrap(), Some(created));
 
@@ -819,7 +829,7 @@ db_test! {
 
     async fn find_rows_matches_each_operator(db) {
         let store = notes_store(db, 6).await;
-        store.create_row(NOTE, &note(7, 1).with("slug", FieldValue::Null)).await.unwrap();
+        store.create_row(NOTE, &note(7, 1).with("slug", RowValue::Null)).await.unwrap();
         let all: Vec<u32> = (1..=7).collect();
         let cases: Vec<(Where, Vec<u32>)> = vec![
             (Where::eq("text", "note 3"), vec![3]),
@@ -841,8 +851,8 @@ db_test! {
             (Where::eq("pinned", true), vec![2, 4, 6]),
             (Where::lt("dueAt", at(3_500)), vec![1, 2, 3]),
             (Where::eq("createdAt", at(4)), vec![4]),
-            (Where::eq("slug", FieldValue::Null), vec![7]),
-            (Where::ne("slug", FieldValue::Null), vec![1, 2, 3, 4, 5, 6]),
+            (Where::eq("slug", RowValue::Null), vec![7]),
+            (Where::ne("slug", RowValue::Null), vec![1, 2, 3, 4, 5, 6]),
         ];
         for (condition, expected) in cases {
             assert_eq!(note_ids(&*store, vec![condition.clone()]).await, notes(&expected), "{condition:?}");
@@ -895,9 +905,9 @@ db_test! {
         assert_eq!(store.count_rows(NOTE, &[Where::eq("pinned", true)]).await.unwrap(), 3);
 
         let one = [Where::eq("id", id("note", 1))];
-        let changes = Row::new().with("text", "edited").with("pinned", true).with("dueAt", FieldValue::Null);
+        let changes = Row::new().with("text", "edited").with("pinned", true).with("dueAt", RowValue::Null);
         let updated = store.update_row(NOTE, &one, &changes).await.unwrap().unwrap();
-        assert_eq!(updated, note(1, 1).with("text", "edited").with("pinned", true).with("dueAt", FieldValue::Null));
+        assert_eq!(updated, note(1, 1).with("text", "edited").with("pinned", true).with("dueAt", RowValue::Null));
         assert_eq!(store.find_row(NOTE, &one).await.unwrap(), Some(updated));
         assert_eq!(store.update_row(NOTE, &[Where::eq("id", "missing")], &changes).await.unwrap(), None);
         assert_eq!(store.update_row(NOTE, &[], &changes).await.unwrap(), None, "an empty filter updates nothing");
@@ -930,8 +940,8 @@ db_test! {
                     loop {
                         let row = store.find_row(NOTE, &this).await.unwrap().unwrap();
                         let seen = row.int("count").unwrap();
-                        let next = FieldValue::Int(seen + 1);
-                        if store.compare_and_set(NOTE, &this, "count", &FieldValue::Int(seen), &next).await.unwrap() {
+                        let next = RowValue::Int(seen + 1);
+                        if store.compare_and_set(NOTE, &this, "count", &RowValue::Int(seen), &next).await.unwrap() {
                             break;
                         }
                     }
@@ -945,10 +955,10 @@ db_test! {
         let row = store.find_row(NOTE, &this).await.unwrap().unwrap();
         assert_eq!(row.int("count"), Some(TASKS));
         // A stale expectation changes nothing; NULL is expected with IS NULL.
-        assert!(!store.compare_and_set(NOTE, &this, "count", &FieldValue::Int(0), &FieldValue::Int(1)).await.unwrap());
-        assert!(store.compare_and_set(NOTE, &this, "slug", &"slug-1".into(), &FieldValue::Null).await.unwrap());
-        assert!(store.compare_and_set(NOTE, &this, "slug", &FieldValue::Null, &"claimed".into()).await.unwrap());
-        assert!(!store.compare_and_set(NOTE, &this, "slug", &FieldValue::Null, &"again".into()).await.unwrap());
+        assert!(!store.compare_and_set(NOTE, &this, "count", &RowValue::Int(0), &RowValue::Int(1)).await.unwrap());
+        assert!(store.compare_and_set(NOTE, &this, "slug", &"slug-1".into(), &RowValue::Null).await.unwrap());
+        assert!(store.compare_and_set(NOTE, &this, "slug", &RowValue::Null, &"claimed".into()).await.unwrap());
+        assert!(!store.compare_and_set(NOTE, &this, "slug", &RowValue::Null, &"again".into()).await.unwrap());
         assert_eq!(store.find_row(NOTE, &this).await.unwrap().unwrap().text("slug"), Some("claimed"));
     }
 
@@ -986,7 +996,7 @@ db_test! {
         assert_eq!(message, "testNote.pinned holds a boolean, not text");
         let message = schema_error(store.create_row(NOTE, &Row::new().with("id", "n9").with("userId", id("user", 1))).await.map(drop));
         assert!(message.contains("testNote.text is required"), "{message}");
-        let message = schema_error(store.update_rows(NOTE, &one, &Row::new().with("text", FieldValue::Null)).await.map(drop));
+        let message = schema_error(store.update_rows(NOTE, &one, &Row::new().with("text", RowValue::Null)).await.map(drop));
         assert!(message.contains("testNote.text is required"), "{message}");
         let message = schema_error(store.update_rows(NOTE, &one, &Row::new()).await.map(drop));
         assert!(message.contains("at least one column"), "{message}");
@@ -1164,5 +1174,185 @@ async fn import_throughput() {
             db.dialect,
             f64::from(total) / secs
         );
+    }
+}
+
+// ---- additional fields declared in config (`user.additional_fields`, `session.additional_fields`)
+
+/// The declaration real Better Auth generated the `*-additional.sql` fixtures from, read as
+/// Tessera's config.
+fn declared_schema() -> tessera_core::schema::Schema {
+    let file = serde_json::from_str(&fixture("additional-fields.json")).unwrap();
+    tessera_core::config::load(file, &[], 2).unwrap().schema()
+}
+
+fn with_fields(
+    columns: &[Arc<tessera_core::schema::Column>],
+    values: &[(&str, tessera_core::model::FieldValue)],
+) -> tessera_core::model::FieldValues {
+    let mut fields = tessera_core::model::FieldValues::defaults(columns, T0);
+    for (name, value) in values {
+        let column = columns.iter().find(|c| c.name == *name).unwrap();
+        fields.set(Arc::clone(column), value.clone());
+    }
+    fields
+}
+
+#[test]
+fn generate_with_additional_fields_is_byte_identical_to_better_auth_output() {
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        let expected = fixture(&format!("{}-additional.sql", dialect_name(dialect)));
+        assert_eq!(
+            ddl::generate(dialect, declared_schema()),
+            expected,
+            "{dialect:?}"
+        );
+    }
+}
+
+db_test! {
+    async fn migrate_adds_declared_fields_to_a_database_with_rows_as_better_auth_does(db) {
+        let core = db.store(Plugins::NONE).await;
+        core.create_user(&core_user(1), &[]).await.unwrap();
+        drop(core);
+
+        let schema = declared_schema();
+        let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let better_auth = fixture(&format!("{}-core-to-additional.sql", dialect_name(db.dialect)));
+        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        assert!(tessera_store::migrate(&db.url, schema.clone()).await.unwrap().is_up_to_date());
+
+        let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+        let found = store.find_user_by_id(&id("user", 1)).await.unwrap().unwrap();
+        // `add column … default` fills the existing row where Better Auth emits one.
+        assert_eq!(found.additional.get("karma"), Some(&FieldValue::Number(10.into())));
+        assert_eq!(found.additional.get("newsletter"), Some(&FieldValue::Boolean(false)));
+        assert_eq!(found.additional.get("age"), Some(&FieldValue::Null));
+    }
+
+    async fn additional_fields_round_trip_through_every_read_and_write(db) {
+        let schema = declared_schema();
+        tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let store = tessera_store::open(&db.url, schema.clone(), OpenOptions::default()).await.unwrap();
+
+        // SQLite keeps a fraction in an `integer` column (REAL); PostgreSQL's `integer` rounds it.
+        let age = match db.dialect {
+            Dialect::Sqlite => FieldValue::Number(serde_json::Number::from_f64(41.5).unwrap()),
+            Dialect::Postgres => FieldValue::Number(41.into()),
+        };
+        let mut alice = core_user(1);
+        alice.additional = with_fields(&schema.user_fields, &[
+            ("favoriteColor", FieldValue::String("green".into())),
+            ("age", age.clone()),
+            ("birthday", FieldValue::Date(at(-86_400_000))),
+            ("preferences", FieldValue::Json(serde_json::json!({"theme": "dark", "tags": [1, "two", null]}))),
+            ("nickname", FieldValue::String("ally".into())),
+        ]);
+        store.create_user(&alice, &[credential(1)]).await.unwrap();
+        assert_eq!(store.find_user_by_id(&alice.id).await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_email(&alice.email).await.unwrap(), Some(alice.clone()));
+
+        let mut s = session(1, 1, 60_000);
+        s.additional = with_fields(&schema.session_fields, &[("device", FieldValue::String("cli".into()))]);
+        store.create_session(&s).await.unwrap();
+        assert_eq!(store.find_session_and_user(&s.token).await.unwrap(), Some((s.clone(), alice.clone())));
+        assert_eq!(store.list_active_sessions(&alice.id, at(0)).await.unwrap(), [s.clone()]);
+
+        // A session written without its fields gets each default, as Better Auth's adapter fills it.
+        let bare = session(1, 2, 60_000);
+        store.create_session(&bare).await.unwrap();
+        let (found, _) = store.find_session_and_user(&bare.token).await.unwrap().unwrap();
+        assert_eq!(found.additional.get("device"), Some(&FieldValue::String("unknown".into())));
+
+        let patch = UserPatch {
+            additional: [("favoriteColor", FieldValue::Null), ("preferences", FieldValue::Json(serde_json::json!([true])))]
+                .into_iter()
+                .map(|(name, value)| (Arc::clone(schema.user_fields.iter().find(|c| c.name == name).unwrap()), value))
+                .collect(),
+            ..UserPatch::default()
+        };
+        let updated = store.update_user(&alice.id, &patch, at(5)).await.unwrap().unwrap();
+        let mut expected = alice.clone();
+        expected.updated_at = at(5);
+        expected.additional = with_fields(&schema.user_fields, &[
+            ("favoriteColor", FieldValue::Null),
+            ("age", age.clone()),
+            ("birthday", FieldValue::Date(at(-86_400_000))),
+            ("preferences", FieldValue::Json(serde_json::json!([true]))),
+            ("nickname", FieldValue::String("ally".into())),
+        ]);
+        assert_eq!(updated, expected);
+
+        // The importer writes defaults for what its rows do not carry, and reads everything back.
+        store.insert_import_batch(batch(vec![core_user(2)], vec![credential(2)], vec![])).await.unwrap();
+        let imported = store.find_imported_rows(&[&id("user", 2)]).await.unwrap();
+        let mut bob = core_user(2);
+        bob.additional = with_fields(&schema.user_fields, &[]);
+        assert_eq!(imported.users, [bob]);
+
+        // A unique field conflicts like the plugins' unique columns do.
+        let mut clash = core_user(3);
+        clash.additional = with_fields(&schema.user_fields, &[("nickname", FieldValue::String("ally".into()))]);
+        match store.create_user(&clash, &[]).await {
+            Err(StoreError::Conflict(column)) => assert_eq!(column, "nickname"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    async fn additional_fields_are_stored_as_better_auth_stores_them(db) {
+        let schema = declared_schema();
+        tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let store = tessera_store::open(&db.url, schema.clone(), OpenOptions::default()).await.unwrap();
+        let mut alice = core_user(1);
+        alice.additional = with_fields(&schema.user_fields, &[
+            ("birthday", FieldValue::Date(at(0))),
+            ("preferences", FieldValue::Json(serde_json::json!({"a": [1, 2]}))),
+        ]);
+        store.create_user(&alice, &[]).await.unwrap();
+        let cell = |column: &str| {
+            let cast = if db.dialect == Dialect::Postgres { "::text" } else { "" };
+            format!(r#"select "{column}"{cast} from "user""#)
+        };
+        let (json, date, boolean) = match db.dialect {
+            // SQLite: JSON.stringify, ISO-8601 with milliseconds, 0/1.
+            Dialect::Sqlite => (r#"{"a":[1,2]}"#, "2026-11-27T14:29:52.004Z", "0"),
+            Dialect::Postgres => (r#"{"a": [1, 2]}"#, "2026-11-27 14:29:52.004+00", "false"),
+        };
+        assert_eq!(db.scalar(&cell("preferences")).await.as_deref(), Some(json));
+        assert_eq!(db.scalar(&cell("birthday")).await.as_deref(), Some(date));
+        if db.dialect == Dialect::Sqlite {
+            assert_eq!(db.scalar(r#"select cast("newsletter" as text) from "user""#).await.as_deref(), Some(boolean));
+            assert_eq!(db.scalar(r#"select typeof("karma") from "user""#).await.as_deref(), Some("integer"));
+        } else {
+            assert_eq!(db.scalar(&cell("newsletter")).await.as_deref(), Some(boolean));
+        }
+        assert_eq!(db.scalar(&cell("favoriteColor")).await.as_deref(), Some("blue"));
+    }
+
+    async fn rows_written_by_another_writer_are_read_by_type(db) {
+        let schema = declared_schema();
+        tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        // As Better Auth writes them: JSON as text (SQLite) or jsonb, a whole number, 1/true.
+        let (newsletter, preferences) = match db.dialect {
+            Dialect::Sqlite => ("1", r#"'{"x":null}'"#),
+            Dialect::Postgres => ("true", r#"'{"x":null}'::jsonb"#),
+        };
+        let now = match db.dialect {
+            Dialect::Sqlite => "'2026-11-27T14:29:52.004Z'",
+            Dialect::Postgres => "'2026-11-27T14:29:52.004Z'::timestamptz",
+        };
+        db.exec(&format!(
+            r#"insert into "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt", "newsletter", "karma", "preferences", "age")
+               values ('u1', 'U', 'u@example.com', {newsletter}, {now}, {now}, {newsletter}, 3, {preferences}, 7)"#
+        )).await;
+        let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+        let u = store.find_user_by_id("u1").await.unwrap().unwrap();
+        assert_eq!(u.additional.get("newsletter"), Some(&FieldValue::Boolean(true)));
+        assert_eq!(u.additional.get("karma"), Some(&FieldValue::Number(3.into())));
+        assert_eq!(u.additional.get("age"), Some(&FieldValue::Number(7.into())));
+        assert_eq!(u.additional.get("preferences"), Some(&FieldValue::Json(serde_json::json!({"x": null}))));
+        assert_eq!(u.additional.get("favoriteColor"), Some(&FieldValue::Null));
+        let names: Vec<&str> = u.additional.iter().map(|(c, _)| c.name.as_str()).collect();
+        assert_eq!(names, ["favoriteColor", "age", "newsletter", "birthday", "preferences", "nickname", "karma"]);
     }
 }

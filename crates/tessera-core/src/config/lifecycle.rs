@@ -123,6 +123,8 @@ pub struct FileEmailVerification {
 pub struct FileUser {
     pub change_email: Option<FileChangeEmail>,
     pub delete_user: Option<FileDeleteUser>,
+    /// Read by `config::fields`, which takes it out before the rest is loaded here.
+    pub additional_fields: Option<super::FileFields>,
 }
 
 #[derive(Debug, Default, Deserialize)]

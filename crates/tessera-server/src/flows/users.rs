@@ -5,21 +5,29 @@
 
 use serde_json::{Map, Value};
 use tessera_core::crypto::random;
-use tessera_core::model::{Account, User};
+use tessera_core::model::{Account, FieldValues, User};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, codes};
 use crate::plugins::SignUpRoute;
 use crate::state::AppState;
 
 /// A new user as Better Auth's sign-up writes it: a fresh id, unverified, with each enabled
-/// plugin's defaults. Nothing is written yet.
+/// plugin's defaults and every configured additional field at its default. Nothing is written yet.
 pub(crate) fn draft(state: &AppState, name: String, email: String, image: Option<String>) -> User {
     let mut user = User::new(random::generate_id(32), name, email, false, now_ms());
     user.image = image;
+    user.additional = FieldValues::defaults(&state.config.user_fields, user.created_at);
     state.registry.user_defaults(&mut user);
     user
+}
+
+/// The additional fields a request gave, over the new user's defaults.
+pub(crate) fn overlay(user: &mut User, given: FieldValues) {
+    for (column, value) in given.into_iter() {
+        user.additional.set(column, value);
+    }
 }
 
 /// How one route creates a user.
@@ -57,14 +65,24 @@ pub(crate) async fn create(
     match state.store.create_user(user, &accounts).await {
         Ok(()) => Ok(()),
         Err(StoreError::Conflict(column)) => Err(conflict(state, &column, new.email_taken)),
+        // A constraint refused the row (e.g. NULL for a configured NOT NULL field): Better Auth's
+        // insert fails, and it answers as for any failed insert.
+        Err(e @ StoreError::Database(_)) if !e.is_unavailable() => {
+            tracing::info!(error = %e, "user insert refused");
+            Err(codes::failed_to_create_user())
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// A unique-constraint refusal: the email's answer, a plugin's for its column, else a logged 500.
+/// A unique-constraint refusal: the email's answer, a plugin's for its column, Better Auth's
+/// failed insert for a configured unique field, else a logged 500.
 pub(crate) fn conflict(state: &AppState, column: &str, email_taken: fn() -> ApiError) -> ApiError {
     if column == "email" {
         return email_taken();
+    }
+    if state.config.user_fields.iter().any(|c| c.name == column) {
+        return codes::failed_to_create_user();
     }
     match state.registry.conflict_error(column) {
         Some(plugin_error) => plugin_error,

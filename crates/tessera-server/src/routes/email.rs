@@ -3,9 +3,11 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::json;
+use tessera_core::timefmt::now_ms;
 
 use crate::body::{FormOrJson, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
+use crate::fields;
 use crate::flows::credential::{authenticate, check_password_length};
 use crate::flows::links;
 use crate::flows::sign_in::finish_sign_in;
@@ -48,6 +50,13 @@ pub async fn sign_up(
         codes::invalid_callback_url,
     )?;
     check_password_length(&state, &password)?;
+    // Configured fields first: Better Auth checks them before the plugins' fields.
+    let additional = fields::parse(
+        &state.config.user_fields,
+        &body,
+        fields::Action::Create,
+        now_ms(),
+    )?;
     state.registry.refuse_protected_fields(&body)?;
 
     let email = email.to_lowercase();
@@ -58,7 +67,8 @@ pub async fn sign_up(
             // anyway so the answer takes as long as a real sign-up.
             state.hasher.hash(password).await?;
             tracing::info!(outcome = "existing-email", "sign-up answered generically");
-            let synthetic = users::draft(&state, name, email, image);
+            let mut synthetic = users::draft(&state, name, email, image);
+            users::overlay(&mut synthetic, additional);
             return Ok(Reply::json(json!({
                 "token": null,
                 "user": wire::user(&synthetic, state.plugins()),
@@ -67,6 +77,7 @@ pub async fn sign_up(
         return Err(codes::user_already_exists_use_another_email());
     }
     let mut user = users::draft(&state, name, email, image);
+    users::overlay(&mut user, additional);
     users::create(
         &state,
         &mut user,

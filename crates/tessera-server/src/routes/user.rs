@@ -8,8 +8,8 @@ use tessera_core::timefmt::now_ms;
 
 use crate::body::{Body, Validator};
 use crate::error::{ApiError, codes};
+use crate::fields;
 use crate::flows::credential::{check_credential, check_password_length};
-use crate::flows::users;
 use crate::reply::Reply;
 use crate::session;
 use crate::state::AppState;
@@ -24,6 +24,13 @@ pub async fn update_user(
     if body.contains_key("email") {
         return Err(codes::email_can_not_be_updated());
     }
+    // Configured fields first: Better Auth checks them before the plugins' fields.
+    let additional = fields::parse(
+        &state.config.user_fields,
+        &body,
+        fields::Action::Update,
+        now_ms(),
+    )?;
     // `emailVerified` is silently ignored, as Better Auth does; plugin fields without a default
     // are refused.
     state.registry.refuse_protected_fields(&body)?;
@@ -38,13 +45,18 @@ pub async fn update_user(
     let mut patch = UserPatch {
         name,
         image,
+        additional,
         ..UserPatch::default()
     };
     let plugin_changed = state
         .registry
         .before_update_user(&state, &body, &current.user, &mut patch)
         .await?;
-    if patch.name.is_none() && patch.image.is_none() && !plugin_changed {
+    if patch.name.is_none()
+        && patch.image.is_none()
+        && patch.additional.is_empty()
+        && !plugin_changed
+    {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
             "No fields to update",
@@ -59,11 +71,10 @@ pub async fn update_user(
         Ok(None) => return Err(ApiError::internal()),
         // Two users racing for one username: the loser hears what the pre-check would have said.
         Err(tessera_store::StoreError::Conflict(column)) => {
-            return Err(users::conflict(
-                &state,
-                &column,
-                codes::user_already_exists_use_another_email,
-            ));
+            return Err(match state.registry.conflict_error(&column) {
+                Some(plugin_error) => plugin_error,
+                None => tessera_store::StoreError::Conflict(column).into(),
+            });
         }
         Err(e) => return Err(e.into()),
     }

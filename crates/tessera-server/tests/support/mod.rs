@@ -80,7 +80,7 @@ impl TestApp {
             extra_tables: own_plugins.iter().flat_map(|p| p.tables()).collect(),
             ..OpenOptions::default()
         };
-        let store = tessera_store::open(&config.database_url, plugins, options)
+        let store = tessera_store::open(&config.database_url, config.schema(), options)
             .await
             .expect("open store");
         let state =

@@ -297,6 +297,7 @@ pub fn session(user_n: u32, n: u32, expires_in_ms: i64) -> Session {
         user_agent: Some("test".to_owned()),
         user_id: id("user", user_n),
         impersonated_by: None,
+        additional: Default::default(),
     }
 }
 

@@ -80,6 +80,7 @@ pub async fn impersonate_user(
         ),
         user_id: target.id.clone(),
         impersonated_by: Some(current.user.id.clone()),
+        additional: tessera_core::model::FieldValues::defaults(&state.config.session_fields, now),
     };
     state.store.create_session(&impersonation).await?;
 
