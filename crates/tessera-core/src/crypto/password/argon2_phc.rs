@@ -61,6 +61,16 @@ pub struct Parsed<'a> {
 pub fn parse(stored: &str) -> Result<Parsed<'_>, Reason> {
     let variant = variant(stored).ok_or("not an argon2i/argon2id PHC string")?;
     let hash = PasswordHash::new(stored).map_err(|_| "not a valid PHC string")?;
+    // The argon2 crate multiplies `p` by its minimum memory per lane before checking it, which
+    // overflows (a panic under overflow checks) for `p` near 2^32: bound it first (found by
+    // fuzzing: `$argon2id$v=19$p=4294967295`).
+    if hash
+        .params
+        .get_decimal("p")
+        .is_some_and(|p| p > MAX_ARGON2_PARALLELISM)
+    {
+        return Err(OVER_ARGON2_PARALLELISM);
+    }
     let params = Params::try_from(&hash).map_err(|_| "argon2 parameters are invalid")?;
     let caps = caps();
     if params.m_cost() > caps.argon2_memory_kib {
@@ -145,6 +155,16 @@ mod tests {
         assert!(parse(&with(&"A".repeat(88), "19")).is_err(), "66 bytes");
         assert!(parse(&with("c29tZXNhbHQ", "20")).is_err(), "version 0x14");
         assert!(verify(&with("c29tZXNhbHQ", "19"), "x").is_ok());
+    }
+
+    #[test]
+    fn a_parallelism_near_two_to_the_32_is_refused_without_a_panic() {
+        for stored in [
+            "$argon2id$v=19$p=4294967295",
+            "$argon2id$v=19$m=16,t=1,p=4294967295$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo",
+        ] {
+            assert!(parse(stored).is_err(), "{stored}");
+        }
     }
 
     #[test]
