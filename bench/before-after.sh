@@ -57,7 +57,7 @@ start() {
     [[ -n $cookie ]] || cookie="$c"
   done
   [[ -n $cookie ]] || { log "$tag: sign-up gave no session cookie"; kill "$server"; exit 1; }
-  printf '%s' "$cookie" >"$out/$tag.cookie"
+  printf "%s" "$cookie" >"$out/$tag.cookie"
 }
 
 record() {
