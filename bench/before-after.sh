@@ -38,7 +38,8 @@ password="correct horse battery staple"
 printf 'rep\tbinary\tfigure\trps\tp99_ms\n' >"$out/runs.tsv"
 field() { sed -n 's/^BENCH-RESULT //p' "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
 
-# Starts BIN on DATABASE_URL, seeds 32 users, and prints the first one's session cookie.
+# Starts BIN on DATABASE_URL, seeds 32 users, and sets `cookie` to the first one's session cookie
+# (kept in memory: a session token is never written to the results).
 start() {
   local bin="$1" database_url="$2" tag="$3"
   export TESSERA_DATABASE_URL="$database_url" TESSERA_LISTEN="127.0.0.1:$port" \
@@ -48,7 +49,7 @@ start() {
   "$bin" serve >"$out/$tag-server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "listening on " "$out/$tag-server.log" && break; sleep 0.1; done
-  local cookie=""
+  cookie=""
   for i in $(seq 0 31); do
     local c
     c="$(curl -sf -D - -o /dev/null -H 'content-type: application/json' -H "origin: $url" \
@@ -57,7 +58,6 @@ start() {
     [[ -n $cookie ]] || cookie="$c"
   done
   [[ -n $cookie ]] || { log "$tag: sign-up gave no session cookie"; kill "$server"; exit 1; }
-  printf "%s" "$cookie" >"$out/$tag.cookie"
 }
 
 record() {
@@ -72,7 +72,6 @@ for (( rep = 1; rep <= reps; rep++ )); do
     tag="$rep-$name-sqlite"
     log "rep $rep, $name: SQLite"
     start "$bin" "sqlite://$dir/t.db" "$tag"
-    cookie="$(cat "$out/$tag.cookie")"
     wrk -t2 -c32 -d3s -s "$bench/lua/get-session.lua" "$url" -- /api/auth "$cookie" >/dev/null
     wrk -t2 -c32 -d"${duration}s" -s "$bench/lua/get-session.lua" "$url" -- /api/auth "$cookie" \
       >"$out/$tag-get-session.log"
@@ -88,7 +87,6 @@ for (( rep = 1; rep <= reps; rep++ )); do
       tag="$rep-$name-postgres"
       log "rep $rep, $name: PostgreSQL"
       start "$bin" "postgres://postgres@127.0.0.1:5432/$db" "$tag"
-      cookie="$(cat "$out/$tag.cookie")"
       wrk -t2 -c32 -d3s -s "$bench/lua/get-session.lua" "$url" -- /api/auth "$cookie" >/dev/null
       wrk -t2 -c32 -d"${duration}s" -s "$bench/lua/get-session.lua" "$url" -- /api/auth "$cookie" \
         >"$out/$tag-get-session.log"
