@@ -314,9 +314,12 @@ async fn spend_challenge_attempt(state: &AppState, challenge: &Challenge) -> Res
     let used: u32 = row.value.parse().unwrap_or(ATTEMPTS_PER_CODE);
     if used >= ATTEMPTS_PER_CODE {
         state.store.delete_verification(&row.id).await?;
-        if let Some(c) = state.store.find_verification(&challenge.identifier).await? {
-            state.store.delete_verification(&c.id).await?;
-        }
+        // A challenge already consumed by a winning guess (whose clean-up of this counter has not
+        // landed yet) is answered as consumed, not as exhausted.
+        let Some(c) = state.store.find_verification(&challenge.identifier).await? else {
+            return Err(invalid_two_factor_cookie());
+        };
+        state.store.delete_verification(&c.id).await?;
         let names = &state.cookies;
         return Err(too_many_attempts().with_cookies(vec![names.expire(&names.two_factor)]));
     }
