@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tessera_core::config::Config;
 use tessera_core::model::UserPatch;
+use tessera_core::plugins::admin::ROLE;
 
 /// Sets a user's role (e.g. `admin`), found by email.
 pub async fn set_role(cfg: &Config, email: &str, role: &str) -> anyhow::Result<ExitCode> {
@@ -21,10 +22,7 @@ pub async fn set_role(cfg: &Config, email: &str, role: &str) -> anyhow::Result<E
         eprintln!("no user with that email");
         return Ok(ExitCode::from(1));
     };
-    let patch = UserPatch {
-        role: Some(Some(role.to_owned())),
-        ..UserPatch::default()
-    };
+    let patch = UserPatch::default().with(&ROLE, role);
     store
         .update_user(&user.id, &patch, tessera_core::timefmt::now_ms())
         .await

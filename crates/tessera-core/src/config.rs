@@ -490,6 +490,23 @@ pub fn load(
 }
 
 impl Config {
+    /// The fields a user row carries beyond the core columns: the enabled plugins', then the
+    /// configured ones, in schema order.
+    pub fn user_columns(&self) -> Vec<std::sync::Arc<crate::schema::Column>> {
+        crate::plugins::user_fields(self.plugins)
+            .cloned()
+            .chain(self.user_fields.iter().cloned())
+            .collect()
+    }
+
+    /// The same for a session row.
+    pub fn session_columns(&self) -> Vec<std::sync::Arc<crate::schema::Column>> {
+        crate::plugins::session_fields(self.plugins)
+            .cloned()
+            .chain(self.session_fields.iter().cloned())
+            .collect()
+    }
+
     /// The database schema this configuration describes: the enabled plugins' tables and columns
     /// and the configured additional fields.
     pub fn schema(&self) -> crate::schema::Schema {

@@ -1,12 +1,11 @@
 //! The rows Better Auth keeps, as domain types. These never go to the wire directly: the server has
 //! its own wire types, so a field cannot leak by accident.
 //!
-//! Plugin columns are `Option`: `None` both when the plugin is off (the column does not exist) and
-//! when the column holds NULL, which Better Auth treats the same way.
-//!
-//! Columns declared in config (`user.additional_fields`, `session.additional_fields`) are not struct
-//! fields: they travel in [`FieldValues`], an ordered map whose keys and types the schema describes
-//! (see [`crate::schema::Column::additional`]).
+//! `User` and `Session` hold Better Auth's core columns as struct fields. Every other column (a
+//! plugin's, or one declared in config) is not a struct field: it travels in [`FieldValues`], an
+//! ordered map whose keys and types the schema describes (see [`crate::schema::Column::additional`]).
+//! Each plugin's spec (`crate::plugins::<name>`) has typed accessors for its own fields; an absent
+//! field reads as `None`, as does a NULL one, which Better Auth treats the same way.
 
 use std::sync::Arc;
 
@@ -52,12 +51,52 @@ impl FieldValue {
     }
 }
 
+impl From<String> for FieldValue {
+    fn from(s: String) -> FieldValue {
+        FieldValue::String(s)
+    }
+}
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> FieldValue {
+        FieldValue::String(s.to_owned())
+    }
+}
+impl From<bool> for FieldValue {
+    fn from(b: bool) -> FieldValue {
+        FieldValue::Boolean(b)
+    }
+}
+impl From<OffsetDateTime> for FieldValue {
+    fn from(t: OffsetDateTime) -> FieldValue {
+        FieldValue::Date(t)
+    }
+}
+/// `None` is NULL.
+impl<T: Into<FieldValue>> From<Option<T>> for FieldValue {
+    fn from(value: Option<T>) -> FieldValue {
+        value.map_or(FieldValue::Null, Into::into)
+    }
+}
+
 /// The schema-described fields of one row, in schema order. Each value is keyed by its schema
 /// column, shared with the schema (so a row costs no allocation for it): what the field is called,
 /// its type, and whether answers carry it (`returned`) travel with the value. A field the row does
 /// not carry is absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct FieldValues(Vec<(Arc<Column>, FieldValue)>);
+
+/// Two rows' fields are equal when every field reads the same: order aside, and an absent field
+/// reading as NULL (as every accessor reads it).
+impl PartialEq for FieldValues {
+    fn eq(&self, other: &FieldValues) -> bool {
+        let reads_same = |a: &FieldValues, b: &FieldValues| {
+            a.0.iter()
+                .all(|(c, v)| b.get(&c.name).unwrap_or(&FieldValue::Null) == v)
+        };
+        reads_same(self, other) && reads_same(other, self)
+    }
+}
+impl Eq for FieldValues {}
 
 impl FieldValues {
     pub fn new() -> FieldValues {
@@ -81,6 +120,16 @@ impl FieldValues {
     }
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
         self.0.iter().find(|(c, _)| c.name == name).map(|(_, v)| v)
+    }
+    /// The field `name` as text; `None` when absent, NULL or of another type.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(FieldValue::as_str)
+    }
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        self.get(name).and_then(FieldValue::as_bool)
+    }
+    pub fn date(&self, name: &str) -> Option<OffsetDateTime> {
+        self.get(name).and_then(FieldValue::as_date)
     }
     /// Replaces the value of `column`'s field, or appends it.
     pub fn set(&mut self, column: Arc<Column>, value: FieldValue) {
@@ -127,25 +176,14 @@ pub struct User {
     pub image: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-    // admin
-    pub role: Option<String>,
-    pub banned: Option<bool>,
-    pub ban_reason: Option<String>,
-    pub ban_expires: Option<OffsetDateTime>,
-    // two-factor
-    pub two_factor_enabled: Option<bool>,
-    // username
-    pub username: Option<String>,
-    pub display_username: Option<String>,
-    // phone-number
-    pub phone_number: Option<String>,
-    pub phone_number_verified: Option<bool>,
-    /// The configured additional fields (`user.additional_fields`), in schema order.
+    /// Every column beyond the core ones: the enabled plugins' fields, then the configured
+    /// additional fields (`user.additional_fields`), in schema order.
     pub additional: FieldValues,
 }
 
 impl User {
-    /// A user with every plugin column unset, as core sign-up creates it before plugins fill defaults.
+    /// A user with no field beyond the core ones: on insert, each schema field it does not carry
+    /// takes its column's default.
     pub fn new(
         id: String,
         name: String,
@@ -161,15 +199,6 @@ impl User {
             image: None,
             created_at: now,
             updated_at: now,
-            role: None,
-            banned: None,
-            ban_reason: None,
-            ban_expires: None,
-            two_factor_enabled: None,
-            username: None,
-            display_username: None,
-            phone_number: None,
-            phone_number_verified: None,
             additional: FieldValues::new(),
         }
     }
@@ -185,9 +214,8 @@ pub struct Session {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub user_id: String,
-    // admin
-    pub impersonated_by: Option<String>,
-    /// The configured additional fields (`session.additional_fields`), in schema order.
+    /// Every column beyond the core ones: the enabled plugins' fields, then the configured
+    /// additional fields (`session.additional_fields`), in schema order.
     pub additional: FieldValues,
 }
 
@@ -286,15 +314,18 @@ pub struct UserPatch {
     pub email: Option<String>,
     pub email_verified: Option<bool>,
     pub image: Option<Option<String>>,
-    pub role: Option<Option<String>>,
-    pub banned: Option<Option<bool>>,
-    pub ban_reason: Option<Option<String>>,
-    pub ban_expires: Option<Option<OffsetDateTime>>,
-    pub two_factor_enabled: Option<Option<bool>>,
-    pub username: Option<Option<String>>,
-    pub display_username: Option<Option<String>>,
-    pub phone_number: Option<Option<String>>,
-    pub phone_number_verified: Option<Option<bool>>,
-    /// Additional fields to write; a field not in the map is left alone.
+    /// Plugin and configured fields to write; a field not in the map is left alone.
     pub additional: FieldValues,
+}
+
+impl UserPatch {
+    /// The patch with `column`'s field set to `value` as well.
+    pub fn with(mut self, column: &Arc<Column>, value: impl Into<FieldValue>) -> UserPatch {
+        self.additional.set(Arc::clone(column), value.into());
+        self
+    }
+    /// The value this patch writes to the field `name`, if it writes one.
+    pub fn field(&self, name: &str) -> Option<&FieldValue> {
+        self.additional.get(name)
+    }
 }

@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::model::FieldValue;
-use crate::plugins::Plugins;
+use crate::plugins::{self, Plugins};
 
 pub const USER: &str = "user";
 pub const SESSION: &str = "session";
@@ -181,7 +181,7 @@ pub struct Column {
     /// Better Auth's `returned`: false keeps the field out of every answer.
     pub returned: bool,
     /// Held in the row's [`FieldValues`](crate::model::FieldValues) rather than a struct field:
-    /// the columns declared in config.
+    /// plugins' columns on `user` and `session`, and the columns declared in config.
     pub additional: bool,
 }
 
@@ -268,6 +268,17 @@ impl Column {
     }
     pub fn default(mut self, default: ColumnDefault) -> Column {
         self.default = default;
+        self
+    }
+    /// Carried in the row's [`FieldValues`](crate::model::FieldValues), not a struct field: every
+    /// plugin's column on `user` and `session`.
+    pub const fn in_fields(mut self) -> Column {
+        self.additional = true;
+        self
+    }
+    /// Better Auth's `input: false`.
+    pub const fn no_input(mut self) -> Column {
+        self.input = false;
         self
     }
 
@@ -389,29 +400,7 @@ fn user(plugins: Plugins) -> Table {
             .required()
             .default(ColumnDefault::Now),
     ];
-    if plugins.admin {
-        columns.extend([
-            Column::string("role"),
-            Column::boolean("banned").default(ColumnDefault::Bool(false)),
-            Column::string("banReason"),
-            Column::date("banExpires"),
-        ]);
-    }
-    if plugins.two_factor {
-        columns.push(Column::boolean("twoFactorEnabled").default(ColumnDefault::Bool(false)));
-    }
-    if plugins.username {
-        columns.extend([
-            Column::string("username").unique().sortable(),
-            Column::string("displayUsername"),
-        ]);
-    }
-    if plugins.phone_number {
-        columns.extend([
-            Column::string("phoneNumber").unique().sortable(),
-            Column::boolean("phoneNumberVerified"),
-        ]);
-    }
+    columns.extend(plugins::user_fields(plugins).map(|c| Column::clone(c)));
     Table {
         name: USER,
         order: Some(1),
@@ -433,9 +422,7 @@ fn session(plugins: Plugins) -> Table {
         Column::string("userAgent"),
         Column::user_id(),
     ];
-    if plugins.admin {
-        columns.push(Column::string("impersonatedBy"));
-    }
+    columns.extend(plugins::session_fields(plugins).map(|c| Column::clone(c)));
     Table {
         name: SESSION,
         order: Some(2),

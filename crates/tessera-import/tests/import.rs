@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use support::{Db, export, export_with, secrets};
 use tessera_core::crypto::password::{VerifyContext, verify};
 use tessera_core::model::{CREDENTIAL_PROVIDER, UserPatch};
+use tessera_core::plugins::accessors::*;
 use tessera_import::clerk::apply::{apply, dry_run};
 use tessera_import::clerk::generate::GenerateOptions;
 use tessera_import::clerk::issue::IssueKind;
@@ -164,10 +165,10 @@ async fn check_known_passwords(
             }
             "username" => {
                 db.store
-                    .find_user_by_username(&identifier.to_lowercase())
+                    .find_user_by_field("username", &identifier.to_lowercase())
                     .await
             }
-            _ => db.store.find_user_by_phone_number(identifier).await,
+            _ => db.store.find_user_by_field("phoneNumber", identifier).await,
         }
         .unwrap()
         .unwrap_or_else(|| panic!("{clerk_id} not found by {with}"));
@@ -360,8 +361,8 @@ async fn an_email_taken_in_the_database_is_a_reported_conflict(db: Db) {
     }
     let mut native = planned.unwrap();
     native.id = "native-user-1".to_owned();
-    native.username = None;
-    native.phone_number = None;
+    native.set_username(None);
+    native.set_phone_number(None);
     db.store.create_user(&native, &[]).await.unwrap();
 
     let summary = apply(

@@ -116,8 +116,10 @@ pub async fn create(
                 .to_owned(),
         ),
         user_id: user.id.clone(),
-        impersonated_by: None,
-        additional: tessera_core::model::FieldValues::defaults(&state.config.session_fields, now),
+        additional: tessera_core::model::FieldValues::defaults(
+            &state.config.session_columns(),
+            now,
+        ),
     };
     state.store.create_session(&session).await?;
     let cookies = session_cookies(state, &session.token, dont_remember);

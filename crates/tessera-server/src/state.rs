@@ -51,11 +51,14 @@ impl AppState {
 
     /// Builds the state with plugins of the caller's own after the configured ones (an embedding
     /// app's, or a test's): each is one `Plugin` value, and nothing under `src/` names it.
+    /// Their columns on `user` and `session` must be in the schema `store` was opened with
+    /// ([`Registry::adopt_fields`] on the config first).
     pub fn with_plugins(
-        config: Config,
+        mut config: Config,
         store: Arc<dyn Store>,
         plugins: Vec<Arc<dyn Plugin>>,
     ) -> Result<AppState, String> {
+        Registry::adopt_fields(&mut config, &plugins);
         let limiter = MemoryRateLimit::with_capacity(config.rate_limit.max_entries);
         AppState::build(config, store, Arc::new(limiter), plugins)
     }

@@ -17,6 +17,8 @@ use support::{Browser, Response, TestApp, for_each_store};
 use tessera_core::crypto::signed;
 use tessera_core::model::UserPatch;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::admin;
 use tessera_core::timefmt::now_ms;
 use time::Duration;
 
@@ -36,10 +38,7 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 }
 
 async fn set_role(app: &TestApp, id: &str, role: &str) {
-    let patch = UserPatch {
-        role: Some(Some(role.to_owned())),
-        ..UserPatch::default()
-    };
+    let patch = UserPatch::default().with(&admin::ROLE, role.to_owned());
     app.store
         .update_user(id, &patch, now_ms())
         .await
@@ -184,7 +183,7 @@ async fn without_a_session_every_admin_route_answers_401_with_an_empty_body() {
         }
         let user = app.store.find_user_by_id(&bob).await.unwrap().unwrap();
         assert_eq!(
-            (user.name.as_str(), user.banned),
+            (user.name.as_str(), user.banned()),
             ("Bob", Some(false)),
             "nothing changed"
         );
@@ -250,7 +249,7 @@ async fn users_without_the_admin_role_are_refused_with_better_auths_403s() {
             "Better Auth's key order"
         );
         let admin_row = app.store.find_user_by_id(&admin_id).await.unwrap().unwrap();
-        assert_eq!((admin_row.role.as_deref(), admin_row.banned), (Some("admin"), Some(false)));
+        assert_eq!((admin_row.role(), admin_row.banned()), (Some("admin"), Some(false)));
     })
     .await;
 }
@@ -416,7 +415,7 @@ async fn create_user_writes_the_user_and_a_credential_only_with_a_password() {
         assert_eq!(erin["banExpires"], "2031-01-01T00:00:00.000Z");
         assert_eq!(erin["role"], "viewer");
         let stored = app.store.find_user_by_id("erin-chosen-id").await.unwrap().unwrap();
-        assert_eq!(stored.ban_reason.as_deref(), Some("spam"));
+        assert_eq!(stored.ban_reason(), Some("spam"));
     })
     .await;
 }
@@ -717,10 +716,7 @@ async fn an_expired_ban_lifts_itself_at_the_next_sign_in() {
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         // An hour passes.
-        let patch = UserPatch {
-            ban_expires: Some(Some(now_ms() - Duration::seconds(1))),
-            ..UserPatch::default()
-        };
+        let patch = UserPatch::default().with(&admin::BAN_EXPIRES, now_ms() - Duration::seconds(1));
         app.store
             .update_user(&bob_id, &patch, now_ms())
             .await
@@ -730,7 +726,11 @@ async fn an_expired_ban_lifts_itself_at_the_next_sign_in() {
         bob.sign_in("bob@example.com", PASSWORD).await;
         let user = app.store.find_user_by_id(&bob_id).await.unwrap().unwrap();
         assert_eq!(
-            (user.banned, user.ban_reason, user.ban_expires),
+            (
+                user.banned(),
+                user.ban_reason().map(str::to_owned),
+                user.ban_expires()
+            ),
             (Some(false), None, None)
         );
     })

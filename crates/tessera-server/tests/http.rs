@@ -13,7 +13,10 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{Browser, TestApp, for_each_store, for_each_store_configured};
+use tessera_core::model::FieldValue;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::admin;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -589,10 +592,7 @@ async fn update_user_changes_name_and_image_only() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(
-            (user.role.as_deref(), user.email_verified),
-            (Some("user"), false)
-        );
+        assert_eq!((user.role(), user.email_verified), (Some("user"), false));
     })
     .await;
 }
@@ -948,11 +948,11 @@ async fn banned_users_cannot_sign_in_until_the_ban_expires() {
             .await
             .unwrap()
             .unwrap();
-        let ban = |expires: Option<time::OffsetDateTime>| tessera_core::model::UserPatch {
-            banned: Some(Some(true)),
-            ban_reason: Some(Some("spam".into())),
-            ban_expires: Some(expires),
-            ..Default::default()
+        let ban = |expires: Option<time::OffsetDateTime>| {
+            tessera_core::model::UserPatch::default()
+                .with(&admin::BANNED, true)
+                .with(&admin::BAN_REASON, "spam")
+                .with(&admin::BAN_EXPIRES, FieldValue::from(expires))
         };
         let now = tessera_core::timefmt::now_ms();
         app.store
@@ -988,7 +988,10 @@ async fn banned_users_cannot_sign_in_until_the_ban_expires() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!((user.banned, user.ban_reason), (Some(false), None));
+        assert_eq!(
+            (user.banned(), user.ban_reason().map(str::to_owned)),
+            (Some(false), None)
+        );
     })
     .await;
 }

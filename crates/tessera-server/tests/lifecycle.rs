@@ -18,6 +18,7 @@ use support::{
 use tessera_core::config::Config;
 use tessera_core::crypto::jwt;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::two_factor;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -95,10 +96,8 @@ async fn a_reset_link_sets_a_new_password_once_and_keeps_two_factor_required() {
             .await
             .unwrap()
             .unwrap();
-        let patch = tessera_core::model::UserPatch {
-            two_factor_enabled: Some(Some(true)),
-            ..Default::default()
-        };
+        let patch =
+            tessera_core::model::UserPatch::default().with(&two_factor::TWO_FACTOR_ENABLED, true);
         app.store
             .update_user(&user.id, &patch, tessera_core::timefmt::now_ms())
             .await

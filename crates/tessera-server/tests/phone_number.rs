@@ -12,6 +12,8 @@
 mod support;
 
 use std::sync::Arc;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::{admin, phone_number, two_factor};
 
 use serde_json::{Value, json};
 use support::{
@@ -75,11 +77,9 @@ fn wrong(code: &str) -> String {
 async fn user_with_phone(app: &TestApp, email: &str, phone: &str, verified: bool) -> User {
     Browser::new(app).sign_up(email, PASSWORD).await;
     let user = app.store.find_user_by_email(email).await.unwrap().unwrap();
-    let patch = UserPatch {
-        phone_number: Some(Some(phone.into())),
-        phone_number_verified: Some(Some(verified)),
-        ..Default::default()
-    };
+    let patch = UserPatch::default()
+        .with(&phone_number::PHONE_NUMBER, phone)
+        .with(&phone_number::PHONE_NUMBER_VERIFIED, verified);
     app.store
         .update_user(&user.id, &patch, now_ms())
         .await
@@ -259,7 +259,7 @@ async fn verifying_a_known_number_marks_it_verified_and_can_skip_the_session() {
         );
         assert!(r.set_cookie("better-auth.session_token").is_none());
         let stored = app.store.find_user_by_id(&user.id).await.unwrap().unwrap();
-        assert_eq!(stored.phone_number_verified, Some(true));
+        assert_eq!(stored.phone_number_verified(), Some(true));
         assert!(
             app.store
                 .list_active_sessions(&user.id, now_ms())
@@ -354,7 +354,7 @@ async fn wrong_missing_and_expired_codes() {
         );
         assert!(
             app.store
-                .find_user_by_phone_number(PHONE)
+                .find_user_by_field("phoneNumber", PHONE)
                 .await
                 .unwrap()
                 .is_none(),
@@ -464,7 +464,7 @@ async fn a_burst_of_wrong_codes_gets_exactly_the_three_tries() {
         assert_ne!(r.status, 200, "the right code comes too late");
         assert!(
             app.store
-                .find_user_by_phone_number(PHONE)
+                .find_user_by_field("phoneNumber", PHONE)
                 .await
                 .unwrap()
                 .is_none()
@@ -549,7 +549,7 @@ async fn update_phone_number_sets_the_callers_number_once_verified() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (user.phone_number.as_deref(), user.phone_number_verified),
+            (user.phone_number(), user.phone_number_verified()),
             (Some(PHONE), Some(true))
         );
 
@@ -587,7 +587,7 @@ async fn update_phone_number_sets_the_callers_number_once_verified() {
         );
         assert!(
             app.store
-                .find_user_by_phone_number("+15550111")
+                .find_user_by_field("phoneNumber", "+15550111")
                 .await
                 .unwrap()
                 .is_none()
@@ -650,7 +650,7 @@ async fn sign_in_by_phone_number() {
             false,
             now,
         );
-        nopass.phone_number = Some("+15550122".into());
+        nopass.set_phone_number(Some("+15550122".into()));
         app.store.create_user(&nopass, &[]).await.unwrap();
 
         let invalid = (
@@ -691,10 +691,7 @@ async fn sign_in_by_phone_number() {
 async fn banned_and_two_factor_users_get_no_session_from_phone_sign_in() {
     for_each_store(Plugins::ALL, |app| async move {
         let banned = user_with_phone(&app, "rex@example.com", PHONE, true).await;
-        let ban = UserPatch {
-            banned: Some(Some(true)),
-            ..Default::default()
-        };
+        let ban = UserPatch::default().with(&admin::BANNED, true);
         app.store
             .update_user(&banned.id, &ban, now_ms())
             .await
@@ -709,10 +706,7 @@ async fn banned_and_two_factor_users_get_no_session_from_phone_sign_in() {
         assert!(r.set_cookie("better-auth.session_token").is_none());
 
         let guarded = user_with_phone(&app, "sue@example.com", "+15550133", true).await;
-        let on = UserPatch {
-            two_factor_enabled: Some(Some(true)),
-            ..Default::default()
-        };
+        let on = UserPatch::default().with(&two_factor::TWO_FACTOR_ENABLED, true);
         app.store
             .update_user(&guarded.id, &on, now_ms())
             .await
@@ -910,7 +904,7 @@ async fn the_number_is_set_only_by_verification() {
         let r = b.post("/api/auth/update-user", json!({"phoneNumberVerified": true})).await;
         assert_eq!(code_of(&r), (400, json!("FIELD_NOT_ALLOWED")));
         let user = app.store.find_user_by_email("uma@example.com").await.unwrap().unwrap();
-        assert_eq!((user.name.as_str(), user.phone_number), ("Uma", None));
+        assert_eq!((user.name.as_str(), user.phone_number().map(str::to_owned)), ("Uma", None));
     })
     .await;
 }
@@ -938,7 +932,7 @@ async fn verification_sign_up_refuses_protected_fields_and_takes_a_username() {
             );
             assert!(
                 app.store
-                    .find_user_by_phone_number(PHONE)
+                    .find_user_by_field("phoneNumber", PHONE)
                     .await
                     .unwrap()
                     .is_none()
@@ -998,7 +992,7 @@ async fn without_sign_up_on_verification_an_unknown_number_is_refused_and_nothin
         );
         assert!(
             app.store
-                .find_user_by_phone_number(PHONE)
+                .find_user_by_field("phoneNumber", PHONE)
                 .await
                 .unwrap()
                 .is_none()

@@ -1,8 +1,9 @@
 //! A plugin that exists only in this test: invite-only sign-up. It is registered from here with
 //! `AppState::with_plugins`, without a line under `src/`, and so proves that a plugin is one unit:
-//! its table is migrated and used through the store's row API (no new `Store` method), its routes
-//! are served, its sign-up hook runs on the one path that creates users, its error code is
-//! answered as Better Auth answers a plugin's `$ERROR_CODES`, and its rate-limit rule applies.
+//! its table is migrated and used through the store's row API (no new `Store` method), its column
+//! on `user` is migrated, written by its hook, refused as input and returned, its routes are
+//! served, its sign-up hook runs on the one path that creates users, its error code is answered as
+//! Better Auth answers a plugin's `$ERROR_CODES`, and its rate-limit rule applies.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,7 +14,7 @@
 
 mod support;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use axum::extract::State;
@@ -33,6 +34,11 @@ use tessera_store::{Row, Where};
 
 const INVITE: &str = "OPEN-SESAME";
 const TABLE: &str = "testInvite";
+
+/// `user.invitedWith`: the code a user signed up with. Set by the plugin's hook only
+/// (`input: false`), returned with the user.
+static INVITED_WITH: LazyLock<Arc<Column>> =
+    LazyLock::new(|| Arc::new(Column::string("invitedWith").no_input().in_fields()));
 
 /// `testInvite`: an invite code and how many sign-ups it still admits.
 fn invite_table() -> Table {
@@ -98,7 +104,7 @@ async fn check_invite(
 }
 
 /// Takes one use of the code, by compare-and-set so concurrent sign-ups never share the last one.
-async fn spend_invite(state: &AppState, code: Option<&Value>) -> Result<(), ApiError> {
+async fn spend_invite(state: &AppState, code: Option<&Value>) -> Result<String, ApiError> {
     let code = code
         .and_then(Value::as_str)
         .ok_or_else(invalid_invite_code)?;
@@ -125,7 +131,7 @@ async fn spend_invite(state: &AppState, code: Option<&Value>) -> Result<(), ApiE
             .await
             .map_err(store_error)?;
         if spent {
-            return Ok(());
+            return Ok(code.to_owned());
         }
     }
 }
@@ -142,6 +148,10 @@ impl Plugin for InviteOnly {
         vec![invite_table()]
     }
 
+    fn user_fields(&self) -> Vec<Arc<Column>> {
+        vec![Arc::clone(&INVITED_WITH)]
+    }
+
     fn router(&self) -> Router<AppState> {
         Router::new()
             .route("/invite/create", post(create_invite))
@@ -153,12 +163,14 @@ impl Plugin for InviteOnly {
         state: &AppState,
         route: SignUpRoute,
         body: &Map<String, Value>,
-        _user: &mut User,
+        user: &mut User,
     ) -> Result<(), ApiError> {
-        match route {
-            SignUpRoute::Email => spend_invite(state, body.get("inviteCode")).await,
-            _ => Ok(()),
+        if route != SignUpRoute::Email {
+            return Ok(());
         }
+        let code = spend_invite(state, body.get("inviteCode")).await?;
+        user.additional.set(Arc::clone(&INVITED_WITH), code.into());
+        Ok(())
     }
 
     fn rate_limit_rule(&self, route: &str) -> Option<Rule> {
@@ -249,6 +261,35 @@ async fn sign_up_runs_the_plugins_hook_and_writes_nothing_when_it_refuses() {
             .unwrap()
             .and_then(|row| row.int("usesLeft"));
         assert_eq!(left, Some(0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_plugins_column_on_user_is_written_by_its_hook_returned_and_refused_as_input() {
+    for_each_store_with_own_plugins(Plugins::NONE, |_| {}, invite_only, |app| async move {
+        let b = Browser::new(&app);
+        create(&b, INVITE, 2).await;
+        let forged = json!({
+            "name": "Mallory", "email": "mallory@example.com", "password": "correct horse battery",
+            "inviteCode": INVITE, "invitedWith": "SOMETHING-ELSE",
+        });
+        let r = b.post("/api/auth/sign-up/email", forged).await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(r.json()["code"], "FIELD_NOT_ALLOWED");
+
+        let body = json!({
+            "name": "Ada", "email": "ada@example.com", "password": "correct horse battery",
+            "inviteCode": INVITE,
+        });
+        let r = b.post("/api/auth/sign-up/email", body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["user"]["invitedWith"], INVITE);
+        let session = b.get("/api/auth/get-session").await;
+        assert_eq!(session.json()["user"]["invitedWith"], INVITE);
+        // The column is real: migrated onto `user` and read back by the store.
+        let stored = app.store.find_user_by_email("ada@example.com").await.unwrap().unwrap();
+        assert_eq!(stored.additional.text("invitedWith"), Some(INVITE));
     })
     .await;
 }

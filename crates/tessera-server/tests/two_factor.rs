@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use support::{Browser, Outbox, TestApp, for_each_store, for_each_store_with_outbox};
 use tessera_core::crypto::totp::TotpSecret;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::{admin, phone_number, two_factor, username};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -67,7 +69,7 @@ async fn enrolled(app: &TestApp, email: &str) -> (Browser, TotpSecret, Vec<Strin
     let secret = secret_from_uri(uri);
     let user = app.store.find_user_by_email(email).await.unwrap().unwrap();
     assert_eq!(
-        user.two_factor_enabled,
+        user.two_factor_enabled(),
         Some(false),
         "not on until the first code"
     );
@@ -91,7 +93,7 @@ async fn enrolled(app: &TestApp, email: &str) -> (Browser, TotpSecret, Vec<Strin
     let row = app.store.find_two_factor(&user.id).await.unwrap().unwrap();
     assert_eq!(row.verified, Some(true));
     let user = app.store.find_user_by_id(&user.id).await.unwrap().unwrap();
-    assert_eq!(user.two_factor_enabled, Some(true));
+    assert_eq!(user.two_factor_enabled(), Some(true));
     assert!(!row.secret.contains(&secret.base32()), "stored encrypted");
     (b, secret, codes)
 }
@@ -554,10 +556,8 @@ async fn an_imported_base32_secret_accepts_the_users_authenticator_codes() {
             })
             .await
             .unwrap();
-        let patch = tessera_core::model::UserPatch {
-            two_factor_enabled: Some(Some(true)),
-            ..Default::default()
-        };
+        let patch =
+            tessera_core::model::UserPatch::default().with(&two_factor::TWO_FACTOR_ENABLED, true);
         app.store
             .update_user(&user.id, &patch, tessera_core::timefmt::now_ms())
             .await
@@ -623,10 +623,7 @@ async fn admin_browser(app: &TestApp) -> Browser {
         .unwrap()
         .unwrap()
         .id;
-    let patch = tessera_core::model::UserPatch {
-        role: Some(Some("admin".into())),
-        ..Default::default()
-    };
+    let patch = tessera_core::model::UserPatch::default().with(&admin::ROLE, "admin");
     app.store
         .update_user(&id, &patch, tessera_core::timefmt::now_ms())
         .await
@@ -636,13 +633,11 @@ async fn admin_browser(app: &TestApp) -> Browser {
 
 /// Gives the user a username and a phone number, so each password sign-in can be tried.
 async fn reachable_by_every_sign_in(app: &TestApp, user_id: &str, username: &str, phone: &str) {
-    let patch = tessera_core::model::UserPatch {
-        username: Some(Some(username.into())),
-        display_username: Some(Some(username.into())),
-        phone_number: Some(Some(phone.into())),
-        phone_number_verified: Some(Some(true)),
-        ..Default::default()
-    };
+    let patch = tessera_core::model::UserPatch::default()
+        .with(&username::USERNAME, username)
+        .with(&username::DISPLAY_USERNAME, username)
+        .with(&phone_number::PHONE_NUMBER, phone)
+        .with(&phone_number::PHONE_NUMBER_VERIFIED, true);
     app.store
         .update_user(user_id, &patch, tessera_core::timefmt::now_ms())
         .await
@@ -739,12 +734,10 @@ async fn an_expired_ban_lifts_and_the_two_factor_challenge_follows_as_usual() {
             .await;
         assert_eq!(r.status, 403, "banned for the hour");
         // The hour passes.
-        let patch = tessera_core::model::UserPatch {
-            ban_expires: Some(Some(
-                tessera_core::timefmt::now_ms() - time::Duration::seconds(1),
-            )),
-            ..Default::default()
-        };
+        let patch = tessera_core::model::UserPatch::default().with(
+            &admin::BAN_EXPIRES,
+            tessera_core::timefmt::now_ms() - time::Duration::seconds(1),
+        );
         app.store
             .update_user(&id, &patch, tessera_core::timefmt::now_ms())
             .await
@@ -753,7 +746,11 @@ async fn an_expired_ban_lifts_and_the_two_factor_challenge_follows_as_usual() {
         let b = challenged(&app, "paroled@example.com").await;
         let user = app.store.find_user_by_id(&id).await.unwrap().unwrap();
         assert_eq!(
-            (user.banned, user.ban_reason, user.ban_expires),
+            (
+                user.banned(),
+                user.ban_reason().map(str::to_owned),
+                user.ban_expires()
+            ),
             (Some(false), None, None),
             "the expired ban is lifted at the password step"
         );
@@ -786,7 +783,7 @@ async fn otp_only_user(app: &TestApp, outbox: &Outbox, email: &str) -> String {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let user = app.store.find_user_by_email(email).await.unwrap().unwrap();
-    assert_eq!(user.two_factor_enabled, Some(true));
+    assert_eq!(user.two_factor_enabled(), Some(true));
     assert!(app.store.find_two_factor(&user.id).await.unwrap().is_none());
     user.id
 }

@@ -12,6 +12,8 @@
 mod support;
 
 use std::sync::Arc;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::admin;
 
 use serde_json::{Value, json};
 use support::{Browser, Response, TestApp, for_each_store};
@@ -57,8 +59,8 @@ async fn sign_up_stores_the_username_lowercased_and_the_display_username_as_type
         assert_eq!(r.json()["user"]["username"], "ada.lovelace_1");
         assert_eq!(r.json()["user"]["displayUsername"], "Ada.Lovelace_1");
         let user = user_by_email(&app, "ada@example.com").await;
-        assert_eq!(user.username.as_deref(), Some("ada.lovelace_1"));
-        assert_eq!(user.display_username.as_deref(), Some("Ada.Lovelace_1"));
+        assert_eq!(user.username(), Some("ada.lovelace_1"));
+        assert_eq!(user.display_username(), Some("Ada.Lovelace_1"));
 
         let r = sign_up(
             &Browser::new(&app),
@@ -68,9 +70,9 @@ async fn sign_up_stores_the_username_lowercased_and_the_display_username_as_type
         .await;
         assert_eq!(r.status, 200, "{}", r.text());
         let user = user_by_email(&app, "bob@example.com").await;
-        assert_eq!(user.username.as_deref(), Some("bob"));
+        assert_eq!(user.username(), Some("bob"));
         assert_eq!(
-            user.display_username.as_deref(),
+            user.display_username(),
             Some("Bobby Tables ✓"),
             "displayUsername is free text"
         );
@@ -100,7 +102,7 @@ async fn a_lone_display_username_becomes_the_username_when_it_would_pass_as_one(
         assert_eq!(r.status, 200, "{}", r.text());
         let user = user_by_email(&app, "dee@example.com").await;
         assert_eq!(
-            (user.username.as_deref(), user.display_username.as_deref()),
+            (user.username(), user.display_username()),
             (Some("deedee"), Some("DeeDee"))
         );
 
@@ -113,7 +115,7 @@ async fn a_lone_display_username_becomes_the_username_when_it_would_pass_as_one(
         assert_eq!(r.status, 200, "{}", r.text());
         let user = user_by_email(&app, "eve@example.com").await;
         assert_eq!(
-            (user.username.as_deref(), user.display_username.as_deref()),
+            (user.username(), user.display_username()),
             (None, Some("Eve Online"))
         );
 
@@ -247,7 +249,7 @@ async fn racing_sign_ups_for_one_username_get_one_account_and_never_a_500() {
         );
         assert!(
             app.store
-                .find_user_by_username("contested")
+                .find_user_by_field("username", "contested")
                 .await
                 .unwrap()
                 .is_some()
@@ -279,7 +281,7 @@ async fn update_user_sets_changes_and_clears_the_username() {
         assert_eq!((r.status, r.json()), (200, json!({"status": true})));
         let user = user_by_email(&app, "fay@example.com").await;
         assert_eq!(
-            (user.username.as_deref(), user.display_username.as_deref()),
+            (user.username(), user.display_username()),
             (Some("fay.wray"), None),
             "update-user does not default displayUsername"
         );
@@ -298,7 +300,7 @@ async fn update_user_sets_changes_and_clears_the_username() {
         );
         let user = user_by_email(&app, "fay@example.com").await;
         assert_eq!(
-            (user.username.as_deref(), user.display_username.as_deref()),
+            (user.username(), user.display_username()),
             (Some("fay.wray"), Some("Fay W."))
         );
 
@@ -319,10 +321,7 @@ async fn update_user_sets_changes_and_clears_the_username() {
             assert_eq!((r.status, error(&r).1), (400, json!(code)), "{body}");
         }
         assert_eq!(
-            user_by_email(&app, "fay@example.com")
-                .await
-                .username
-                .as_deref(),
+            user_by_email(&app, "fay@example.com").await.username(),
             Some("fay.wray")
         );
 
@@ -334,7 +333,13 @@ async fn update_user_sets_changes_and_clears_the_username() {
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         let user = user_by_email(&app, "fay@example.com").await;
-        assert_eq!((user.username, user.display_username), (None, None));
+        assert_eq!(
+            (
+                user.username().map(str::to_owned),
+                user.display_username().map(str::to_owned)
+            ),
+            (None, None)
+        );
     })
     .await;
 }
@@ -446,7 +451,7 @@ async fn sign_in_by_username_refusals() {
             true,
             now,
         );
-        nopass.username = Some("nopass".into());
+        nopass.set_username(Some("nopass".into()));
         app.store.create_user(&nopass, &[]).await.unwrap();
 
         let invalid = (
@@ -506,10 +511,7 @@ async fn banned_users_cannot_sign_in_by_username() {
             200
         );
         let user = user_by_email(&app, "ivy@example.com").await;
-        let ban = UserPatch {
-            banned: Some(Some(true)),
-            ..Default::default()
-        };
+        let ban = UserPatch::default().with(&admin::BANNED, true);
         app.store
             .update_user(&user.id, &ban, tessera_core::timefmt::now_ms())
             .await

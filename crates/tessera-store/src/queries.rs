@@ -19,26 +19,21 @@ pub(crate) struct TableSql {
     /// The columns an insert writes: the schema's, plus legacy columns that must be filled.
     pub insert_columns: Vec<Column>,
     pub insert: String,
-    /// The configured additional fields: where each is in `columns`, and the schema's column that
-    /// keys its value in a row.
+    /// The columns held in a row's `FieldValues` (plugins' and configured fields): where each is
+    /// in `columns`, and the column that keys its value in a row.
     pub additional: Vec<(usize, Arc<Column>)>,
 }
 
 impl TableSql {
-    fn new(
-        dialect: Dialect,
-        table: Table,
-        extra_insert_columns: &[Column],
-        additional: &[Arc<Column>],
-    ) -> TableSql {
+    fn new(dialect: Dialect, table: Table, extra_insert_columns: &[Column]) -> TableSql {
         let mut insert_columns = table.columns.clone();
         insert_columns.extend_from_slice(extra_insert_columns);
-        let additional = additional
+        let additional = table
+            .columns
             .iter()
-            .filter_map(|field| {
-                let position = table.columns.iter().position(|c| c.name == field.name)?;
-                Some((position, Arc::clone(field)))
-            })
+            .enumerate()
+            .filter(|(_, c)| c.additional)
+            .map(|(position, c)| (position, Arc::new(c.clone())))
             .collect();
         TableSql {
             name: table.name,
@@ -52,10 +47,6 @@ impl TableSql {
 
     pub(crate) fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
-    }
-
-    pub(crate) fn has_column(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c.name == name)
     }
 
     /// `SELECT <columns> FROM "t" WHERE <condition>`.
@@ -78,8 +69,8 @@ pub(crate) struct Queries {
 
     pub user_by_id: String,
     pub user_by_email: String,
-    pub user_by_username: Option<String>,
-    pub user_by_phone_number: Option<String>,
+    /// A user by one of its unique fields beyond the core ones (a plugin's, e.g. `username`).
+    pub user_by_field: Vec<(String, String)>,
     /// Children first: Better Auth relies on ON DELETE CASCADE, but a database created by another
     /// adapter may lack the foreign keys.
     pub delete_user: Vec<String>,
@@ -144,17 +135,12 @@ impl Queries {
         } else {
             vec![]
         };
-        let user = TableSql::new(dialect, table(schema::USER)?, &[], &schema.user_fields);
-        let session = TableSql::new(
-            dialect,
-            table(schema::SESSION)?,
-            &[],
-            &schema.session_fields,
-        );
-        let account = TableSql::new(dialect, table(schema::ACCOUNT)?, &issuer, &[]);
-        let verification = TableSql::new(dialect, table(schema::VERIFICATION)?, &[], &[]);
+        let user = TableSql::new(dialect, table(schema::USER)?, &[]);
+        let session = TableSql::new(dialect, table(schema::SESSION)?, &[]);
+        let account = TableSql::new(dialect, table(schema::ACCOUNT)?, &issuer);
+        let verification = TableSql::new(dialect, table(schema::VERIFICATION)?, &[]);
         let two_factor = if plugins.two_factor {
-            Some(TableSql::new(dialect, table(schema::TWO_FACTOR)?, &[], &[]))
+            Some(TableSql::new(dialect, table(schema::TWO_FACTOR)?, &[]))
         } else {
             None
         };
@@ -196,12 +182,15 @@ impl Queries {
             dialect,
             user_by_id: user.select_where(r#""id" = $1"#),
             user_by_email: user.select_where(r#""email" = $1"#),
-            user_by_username: plugins
-                .username
-                .then(|| user.select_where(r#""username" = $1"#)),
-            user_by_phone_number: plugins
-                .phone_number
-                .then(|| user.select_where(r#""phoneNumber" = $1"#)),
+            user_by_field: user
+                .columns
+                .iter()
+                .filter(|c| c.additional && c.unique)
+                .map(|c| {
+                    let sql = user.select_where(&format!("{} = $1", quote(&c.name)));
+                    (c.name.to_string(), sql)
+                })
+                .collect(),
             delete_user,
 
             credential_account: account.select_where(&credential),
@@ -357,7 +346,7 @@ mod tests {
         let core = Queries::new(Dialect::Sqlite, &Plugins::NONE.into(), false).unwrap();
         assert!(!core.session_and_user.contains("impersonatedBy"));
         assert!(!core.session_and_user.contains("role"));
-        assert!(core.user_by_username.is_none());
+        assert!(core.user_by_field.is_empty());
         let all = Queries::new(Dialect::Postgres, &Plugins::ALL.into(), true).unwrap();
         assert!(all.session_and_user.contains(r#"s."impersonatedBy""#));
         assert!(all.session_and_user.contains(r#"u."phoneNumberVerified""#));

@@ -1,8 +1,9 @@
-//! Domain rows ↔ columns, by column name, written once for both dialects. A column the enabled
-//! plugins do not have is simply absent: reading it gives `None`, and writing a value to it is refused.
+//! Domain rows ↔ columns, by column name, written once for both dialects. Only Better Auth's core
+//! columns are named here.
 //!
-//! Columns marked [`Column::additional`] (declared in config) are not named here: reading walks the
-//! schema into the row's [`FieldValues`], writing looks each one up there, typed by its column.
+//! Columns marked [`Column::additional`] (a plugin's, or declared in config) are not: reading walks
+//! the schema into the row's [`FieldValues`], writing looks each one up there, typed by its column,
+//! and a field the row does not carry takes its column's default on insert.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -112,15 +113,6 @@ pub(crate) fn user(f: &Fields<'_>) -> StoreResult<User> {
         image: f.opt_text("image")?,
         created_at: f.date("createdAt")?,
         updated_at: f.date("updatedAt")?,
-        role: f.opt_text("role")?,
-        banned: f.opt_bool("banned")?,
-        ban_reason: f.opt_text("banReason")?,
-        ban_expires: f.opt_date("banExpires")?,
-        two_factor_enabled: f.opt_bool("twoFactorEnabled")?,
-        username: f.opt_text("username")?,
-        display_username: f.opt_text("displayUsername")?,
-        phone_number: f.opt_text("phoneNumber")?,
-        phone_number_verified: f.opt_bool("phoneNumberVerified")?,
         additional: f.additional()?,
     })
 }
@@ -169,15 +161,6 @@ pub(crate) fn user_field<'a>(u: &'a User, column: &'a Column) -> Option<Field<'a
         "image" => Field::opt_text(&u.image),
         "createdAt" => u.created_at.into(),
         "updatedAt" => u.updated_at.into(),
-        "role" => Field::opt_text(&u.role),
-        "banned" => u.banned.into(),
-        "banReason" => Field::opt_text(&u.ban_reason),
-        "banExpires" => u.ban_expires.into(),
-        "twoFactorEnabled" => u.two_factor_enabled.into(),
-        "username" => Field::opt_text(&u.username),
-        "displayUsername" => Field::opt_text(&u.display_username),
-        "phoneNumber" => Field::opt_text(&u.phone_number),
-        "phoneNumberVerified" => u.phone_number_verified.into(),
         _ => return additional_field(&u.additional, column, u.created_at),
     })
 }
@@ -192,7 +175,6 @@ pub(crate) fn session(f: &Fields<'_>) -> StoreResult<Session> {
         ip_address: f.opt_text("ipAddress")?,
         user_agent: f.opt_text("userAgent")?,
         user_id: f.text("userId")?,
-        impersonated_by: f.opt_text("impersonatedBy")?,
         additional: f.additional()?,
     })
 }
@@ -207,7 +189,6 @@ pub(crate) fn session_value(s: &Session, column: &Column) -> Option<Value> {
         "ipAddress" => s.ip_address.clone().into(),
         "userAgent" => s.user_agent.clone().into(),
         "userId" => Value::text(&s.user_id),
-        "impersonatedBy" => s.impersonated_by.clone().into(),
         _ => return additional_field(&s.additional, column, s.created_at).map(Value::from),
     })
 }

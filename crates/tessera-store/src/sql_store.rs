@@ -73,11 +73,6 @@ impl SqlStore {
             .ok_or_else(|| StoreError::Schema("the two-factor plugin is not enabled".to_owned()))
     }
 
-    fn plugin_query<'a>(&self, sql: &'a Option<String>, plugin: &str) -> StoreResult<&'a str> {
-        sql.as_deref()
-            .ok_or_else(|| StoreError::Schema(format!("the {plugin} plugin is not enabled")))
-    }
-
     /// The user's verifications for `identifier`, newest first by `createdAt`.
     async fn verifications_newest_first(
         &self,
@@ -98,8 +93,8 @@ impl SqlStore {
     }
 }
 
-/// The `SET` list of a user patch; a column of a disabled plugin, or an additional field the
-/// schema does not declare, is refused.
+/// The `SET` list of a user patch; a field the schema does not declare (a disabled plugin's, say) is
+/// refused.
 fn patch_assignments<'a>(
     user: &'a TableSql,
     patch: &UserPatch,
@@ -114,36 +109,13 @@ fn patch_assignments<'a>(
     set("email", patch.email.clone().map(Value::from));
     set("emailVerified", patch.email_verified.map(Value::from));
     set("image", patch.image.clone().map(Value::from));
-    set("role", patch.role.clone().map(Value::from));
-    set("banned", patch.banned.map(Value::from));
-    set("banReason", patch.ban_reason.clone().map(Value::from));
-    set("banExpires", patch.ban_expires.map(Value::from));
-    set(
-        "twoFactorEnabled",
-        patch.two_factor_enabled.map(Value::from),
-    );
-    set("username", patch.username.clone().map(Value::from));
-    set(
-        "displayUsername",
-        patch.display_username.clone().map(Value::from),
-    );
-    set("phoneNumber", patch.phone_number.clone().map(Value::from));
-    set(
-        "phoneNumberVerified",
-        patch.phone_number_verified.map(Value::from),
-    );
-    if let Some((column, _)) = sets.iter().find(|(c, _)| !user.has_column(c)) {
-        return Err(StoreError::Schema(format!(
-            "user.{column} does not exist: its plugin is not enabled"
-        )));
-    }
     for (field, value) in patch.additional.iter() {
         let column = user
             .column(&field.name)
             .filter(|c| c.additional)
             .ok_or_else(|| {
                 StoreError::Schema(format!(
-                    "user.{} is not a configured additional field",
+                    "user.{} does not exist: its plugin is not enabled, or it is not configured",
                     field.name
                 ))
             })?;
@@ -187,21 +159,16 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        let sql = self.plugin_query(&self.q.user_by_username, "username")?;
-        self.first(&self.q.user, sql, vec![Value::text(username)], record::user)
+    async fn find_user_by_field(&self, column: &str, value: &str) -> StoreResult<Option<User>> {
+        let sql = self
+            .q
+            .user_by_field
+            .iter()
+            .find(|(name, _)| name == column)
+            .map(|(_, sql)| sql.as_str())
+            .ok_or_else(|| StoreError::Schema(format!("user.{column} is not a unique field")))?;
+        self.first(&self.q.user, sql, vec![Value::text(value)], record::user)
             .await
-    }
-
-    async fn find_user_by_phone_number(&self, phone_number: &str) -> StoreResult<Option<User>> {
-        let sql = self.plugin_query(&self.q.user_by_phone_number, "phone-number")?;
-        self.first(
-            &self.q.user,
-            sql,
-            vec![Value::text(phone_number)],
-            record::user,
-        )
-        .await
     }
 
     async fn update_user(

@@ -87,8 +87,9 @@ pub trait Store: Send + Sync + 'static {
     async fn find_user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
     /// `email` must already be lowercased.
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
-    async fn find_user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
-    async fn find_user_by_phone_number(&self, phone_number: &str) -> StoreResult<Option<User>>;
+    /// A user by a unique field beyond the core columns (a plugin's, such as `username`); a
+    /// schema error when the schema has no such unique field.
+    async fn find_user_by_field(&self, column: &str, value: &str) -> StoreResult<Option<User>>;
     /// Applies the patch and sets `updatedAt`; returns the updated user, `None` if no such user.
     async fn update_user(
         &self,

@@ -12,6 +12,8 @@
 mod support;
 
 use std::sync::Arc;
+use tessera_core::plugins::accessors::*;
+use tessera_core::plugins::{admin, username};
 
 use support::*;
 use tessera_core::model::{Account, FieldValue, UserPatch};
@@ -125,10 +127,10 @@ db_test! {
         let all = db.open(Plugins::ALL).await;
         let user = all.find_user_by_id(&id("user", 1)).await.unwrap().unwrap();
         // The boolean defaults that `add column` carries fill the existing row.
-        assert_eq!(user.banned, Some(false));
-        assert_eq!(user.two_factor_enabled, Some(false));
-        assert_eq!(user.role, None);
-        assert_eq!(user.phone_number_verified, None);
+        assert_eq!(user.banned(), Some(false));
+        assert_eq!(user.two_factor_enabled(), Some(false));
+        assert_eq!(user.role(), None);
+        assert_eq!(user.phone_number_verified(), None);
         assert_eq!(user.email, core_user(1).email);
     }
 
@@ -212,8 +214,8 @@ db_test! {
 
         assert_eq!(store.find_user_by_id(&alice.id).await.unwrap(), Some(alice.clone()));
         assert_eq!(store.find_user_by_email("user1@example.com").await.unwrap(), Some(alice.clone()));
-        assert_eq!(store.find_user_by_username("user1").await.unwrap(), Some(alice.clone()));
-        assert_eq!(store.find_user_by_phone_number("+15550000001").await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_field("username", "user1").await.unwrap(), Some(alice.clone()));
+        assert_eq!(store.find_user_by_field("phoneNumber", "+15550000001").await.unwrap(), Some(alice.clone()));
         assert_eq!(store.find_user_by_email("nobody@example.com").await.unwrap(), None);
         assert_eq!(store.find_credential_account(&alice.id).await.unwrap(), Some(credential(1)));
     }
@@ -222,8 +224,8 @@ db_test! {
         let store = db.store(Plugins::NONE).await;
         store.create_user(&core_user(1), &[]).await.unwrap();
         assert_eq!(store.find_user_by_id(&id("user", 1)).await.unwrap(), Some(core_user(1)));
-        assert!(matches!(store.find_user_by_username("user1").await, Err(StoreError::Schema(_))));
-        let patch = UserPatch { role: Some(Some("admin".into())), ..UserPatch::default() };
+        assert!(matches!(store.find_user_by_field("username", "user1").await, Err(StoreError::Schema(_))));
+        let patch = UserPatch::default().with(&admin::ROLE, "admin");
         assert!(matches!(store.update_user(&id("user", 1), &patch, at(5)).await, Err(StoreError::Schema(_))));
         assert!(matches!(store.find_two_factor(&id("user", 1)).await, Err(StoreError::Schema(_))));
         let tables = match db.dialect {
@@ -236,26 +238,18 @@ db_test! {
     async fn update_user_writes_the_patch_and_updated_at(db) {
         let store = db.store(Plugins::ALL).await;
         store.create_user(&user(1), &[]).await.unwrap();
-        let patch = UserPatch {
-            name: Some("Renamed".into()),
-            image: Some(Some("https://example.com/a.png".into())),
-            banned: Some(Some(true)),
-            ban_reason: Some(Some("spam".into())),
-            ban_expires: Some(Some(at(86_400_000))),
-            username: Some(None),
-            ..UserPatch::default()
-        };
+        let patch = UserPatch { name: Some("Renamed".into()), image: Some(Some("https://example.com/a.png".into())), ..UserPatch::default() }.with(&admin::BANNED, true).with(&admin::BAN_REASON, "spam").with(&admin::BAN_EXPIRES, at(86_400_000)).with(&username::USERNAME, FieldValue::Null);
         let updated = store.update_user(&id("user", 1), &patch, at(1_000)).await.unwrap().unwrap();
-        let expected = tessera_core::model::User {
+        let mut expected = tessera_core::model::User {
             name: "Renamed".into(),
             image: Some("https://example.com/a.png".into()),
-            banned: Some(true),
-            ban_reason: Some("spam".into()),
-            ban_expires: Some(at(86_400_000)),
-            username: None,
             updated_at: at(1_000),
             ..user(1)
         };
+        expected.set_banned(Some(true));
+        expected.set_ban_reason(Some("spam".into()));
+        expected.set_ban_expires(Some(at(86_400_000)));
+        expected.set_username(None);
         assert_eq!(updated, expected);
         assert_eq!(store.find_user_by_id(&id("user", 1)).await.unwrap(), Some(expected));
         assert_eq!(store.update_user("missing", &patch, at(1)).await.unwrap(), None);
@@ -274,8 +268,8 @@ db_test! {
             other => panic!("expected a conflict, got {other:?}"),
         };
         assert_eq!(conflict(store.create_user(&clash(|u| u.email = user(1).email), &[]).await), "email");
-        assert_eq!(conflict(store.create_user(&clash(|u| u.username = user(1).username), &[]).await), "username");
-        assert_eq!(conflict(store.create_user(&clash(|u| u.phone_number = user(1).phone_number), &[]).await), "phoneNumber");
+        assert_eq!(conflict(store.create_user(&clash(|u| u.set_username(user(1).username().map(str::to_owned))), &[]).await), "username");
+        assert_eq!(conflict(store.create_user(&clash(|u| u.set_phone_number(user(1).phone_number().map(str::to_owned))), &[]).await), "phoneNumber");
         assert_eq!(conflict(store.create_user(&clash(|u| u.id = user(1).id), &[]).await), "id");
         // The failed create left no half-written user behind.
         store.create_user(&user(2), &[credential(2)]).await.unwrap();
@@ -310,10 +304,10 @@ fn crowd() -> Vec<tessera_core::model::User> {
         .map(|n| {
             let mut u = user(n);
             if n.is_multiple_of(3) {
-                u.role = Some("admin".into());
+                u.set_role(Some("admin".into()));
             }
             if n.is_multiple_of(4) {
-                u.banned = Some(true);
+                u.set_banned(Some(true));
             }
             u
         })
@@ -379,10 +373,10 @@ db_test! {
         };
 
         let cases: Vec<(tessera_store::ListUsersQuery, Vec<String>)> = vec![
-            (filter("role", Op::Eq, V::Text("admin".into())), matching(&|u| u.role.as_deref() == Some("admin"))),
-            (filter("role", Op::Ne, V::Text("admin".into())), matching(&|u| u.role.as_deref() != Some("admin"))),
-            (filter("banned", Op::Eq, V::Bool(true)), matching(&|u| u.banned == Some(true))),
-            (filter("banned", Op::Eq, V::Text("false".into())), matching(&|u| u.banned == Some(false))),
+            (filter("role", Op::Eq, V::Text("admin".into())), matching(&|u| u.role() == Some("admin"))),
+            (filter("role", Op::Ne, V::Text("admin".into())), matching(&|u| u.role() != Some("admin"))),
+            (filter("banned", Op::Eq, V::Bool(true)), matching(&|u| u.banned() == Some(true))),
+            (filter("banned", Op::Eq, V::Text("false".into())), matching(&|u| u.banned() == Some(false))),
             (filter("createdAt", Op::Gt, V::Text(timefmt::to_iso_ms(at(9)))), matching(&|u| u.created_at > at(9))),
             (filter("createdAt", Op::Lte, V::Number(timefmt::to_epoch_ms(at(2)) as f64)), matching(&|u| u.created_at <= at(2))),
             (filter("username", Op::In, V::List(vec![V::Text("user2".into()), V::Text("user5".into())])), vec![id("user", 2), id("user", 5)]),
@@ -477,7 +471,7 @@ db_test! {
         let store = db.store(Plugins::ALL).await;
         store.create_user(&user(1), &[]).await.unwrap();
         let mut s = session(1, 1, 60_000);
-        s.impersonated_by = Some(id("user", 9));
+        s.set_impersonated_by(Some(id("user", 9)));
         store.create_session(&s).await.unwrap();
 
         assert_eq!(store.find_session_and_user(&s.token).await.unwrap(), Some((s.clone(), user(1))));
@@ -666,7 +660,7 @@ db_test! {
         assert_eq!(user.email, "uma@example.com");
         assert!(user.email_verified);
         assert_eq!(user.updated_at, timefmt::parse_date("2026-11-27T14:30:01.120Z").unwrap());
-        assert_eq!((user.banned, user.two_factor_enabled, user.phone_number_verified), (Some(false), Some(true), None));
+        assert_eq!((user.banned(), user.two_factor_enabled(), user.phone_number_verified()), (Some(false), Some(true), None));
         assert_eq!(session.expires_at, timefmt::parse_date("2026-12-04T14:29:52.010Z").unwrap());
         assert_eq!(session.ip_address.as_deref(), Some(""));
         let account = store.find_credential_account(&user.id).await.unwrap().unwrap();

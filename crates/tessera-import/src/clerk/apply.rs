@@ -23,6 +23,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::model::{CREDENTIAL_PROVIDER, User};
+use tessera_core::plugins::phone_number::PHONE_NUMBER;
+use tessera_core::plugins::phone_number::PhoneNumberUser;
+use tessera_core::plugins::username::USERNAME;
+use tessera_core::plugins::username::UsernameUser;
 use tessera_store::{BatchOutcome, Dialect, ImportBatch, Store, StoreError};
 
 /// Users per transaction on SQLite. A commit writes every page the batch touched to the WAL, and
@@ -469,14 +473,17 @@ async fn explain_conflict(store: &dyn Store, user: &User) -> Result<Fate, StoreE
     ) {
         return Ok(Fate::Conflict(issue));
     }
-    if let Some(username) = &user.username
-        && let Some(issue) = holder(store.find_user_by_username(username).await?, "username")
+    if let Some(username) = user.username()
+        && let Some(issue) = holder(
+            store.find_user_by_field(&USERNAME.name, username).await?,
+            "username",
+        )
     {
         return Ok(Fate::Conflict(issue));
     }
-    if let Some(phone) = &user.phone_number
+    if let Some(phone) = user.phone_number()
         && let Some(issue) = holder(
-            store.find_user_by_phone_number(phone).await?,
+            store.find_user_by_field(&PHONE_NUMBER.name, phone).await?,
             "phone number",
         )
     {

@@ -15,6 +15,8 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use tessera_core::crypto::symmetric::Secrets;
+use tessera_core::plugins::phone_number::PhoneNumberUser;
+use tessera_core::plugins::username::UsernameUser;
 
 /// The files of one import.
 #[derive(Debug, Clone)]
@@ -271,11 +273,8 @@ impl Claims {
         let user = &plan.user;
         let f = &self.fingerprints;
         let email = f.of(&user.email);
-        let username = user.username.as_deref().map(|u| f.of(u));
-        let phone = user
-            .phone_number
-            .as_deref()
-            .map(|p| f.of(&cells::phone_key(p)));
+        let username = user.username().map(|u| f.of(u));
+        let phone = user.phone_number().map(|p| f.of(&cells::phone_key(p)));
         let conflict = |kind: IssueKind, what: &str, owner: &str| {
             Issue::new(
                 kind,

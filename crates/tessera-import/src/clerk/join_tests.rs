@@ -9,6 +9,7 @@ use super::*;
 use crate::clerk::generate::{GenerateOptions, GenerateStats, generate_to_dir};
 use std::collections::BTreeMap;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::accessors::*;
 
 const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
 
@@ -76,7 +77,7 @@ fn imports_what_the_generator_says_and_rejects_every_fault() {
         stats.expected_two_factors
     );
     assert_eq!(
-        count(&|u| usize::from(u.user.banned == Some(true))),
+        count(&|u| usize::from(u.user.banned() == Some(true))),
         stats.expected_banned
     );
 

@@ -26,6 +26,10 @@ use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::crypto::totp::TotpSecret;
 use tessera_core::model::{Account, TwoFactor, User};
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::admin::AdminUser;
+use tessera_core::plugins::phone_number::PhoneNumberUser;
+use tessera_core::plugins::two_factor::TwoFactorUser;
+use tessera_core::plugins::username::UsernameUser;
 use tessera_core::timefmt;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -447,10 +451,10 @@ impl Mapping<'_> {
             .and_then(|u| u.image_url.as_deref())
             .and_then(cells::text);
         if plugins.admin {
-            user.role = Some(DEFAULT_ROLE.to_owned());
-            user.banned = Some(banned);
-            user.ban_reason = banned.then(|| BAN_REASON.to_owned());
-            user.ban_expires = None;
+            user.set_role(Some(DEFAULT_ROLE.to_owned()));
+            user.set_banned(Some(banned));
+            user.set_ban_reason(banned.then(|| BAN_REASON.to_owned()));
+            user.set_ban_expires(None);
         }
         self.phone(&mut user, phones);
         self.username(&mut user, username);
@@ -532,7 +536,7 @@ impl Mapping<'_> {
             None => None,
         };
         if plugins.two_factor {
-            user.two_factor_enabled = Some(two_factor.is_some());
+            user.set_two_factor_enabled(Some(two_factor.is_some()));
         }
 
         Ok(UserPlan {
@@ -583,8 +587,8 @@ impl Mapping<'_> {
                 );
             }
             if self.options.plugins.phone_number {
-                user.phone_number = Some(primary.value);
-                user.phone_number_verified = Some(primary.verified);
+                user.set_phone_number(Some(primary.value));
+                user.set_phone_number_verified(Some(primary.verified));
             } else {
                 self.warn(
                     IssueKind::PhonePluginDisabled,
@@ -624,8 +628,8 @@ impl Mapping<'_> {
                 "stored, but Better Auth's default username rules (3 to 30 of a-z 0-9 _ .) refuse it at sign-in",
             );
         }
-        user.username = Some(display.to_lowercase());
-        user.display_username = Some(display);
+        user.set_username(Some(display.to_lowercase()));
+        user.set_display_username(Some(display));
     }
 
     fn password(

@@ -134,12 +134,12 @@ fn maps_a_password_user_as_better_auth_stores_it() {
     assert_eq!(user.created_at, datetime!(2023-11-14 22:13:20 UTC));
     assert!(plan.dated_by_clerk);
     assert_eq!(user.updated_at, datetime!(2023-11-14 22:15:00 UTC));
-    assert_eq!(user.role.as_deref(), Some("user"));
-    assert_eq!(user.banned, Some(false));
-    assert_eq!(user.ban_expires, None);
-    assert_eq!(user.two_factor_enabled, Some(false));
-    assert_eq!(user.username, None);
-    assert_eq!(user.phone_number, None);
+    assert_eq!(user.role(), Some("user"));
+    assert_eq!(user.banned(), Some(false));
+    assert_eq!(user.ban_expires(), None);
+    assert_eq!(user.two_factor_enabled(), Some(false));
+    assert_eq!(user.username(), None);
+    assert_eq!(user.phone_number(), None);
     assert_eq!(plan.accounts.len(), 1);
     let credential = &plan.accounts[0];
     assert_eq!(credential.provider_id, "credential");
@@ -209,15 +209,15 @@ fn a_ban_has_no_expiry_and_a_lockout_is_not_a_ban() {
     locked.user.locked = true;
     locked.user.lockout_expires_in_seconds = Some(900);
     let plan = import(Some(&row("user_1")), InSnapshot::Found(&locked));
-    assert_eq!(plan.user.banned, Some(false));
-    assert_eq!(plan.user.ban_expires, None);
+    assert_eq!(plan.user.banned(), Some(false));
+    assert_eq!(plan.user.ban_expires(), None);
 
     let mut banned = api("user_1");
     banned.user.banned = true;
     let plan = import(Some(&row("user_1")), InSnapshot::Found(&banned));
-    assert_eq!(plan.user.banned, Some(true));
-    assert_eq!(plan.user.ban_expires, None);
-    assert_eq!(plan.user.ban_reason.as_deref(), Some(BAN_REASON));
+    assert_eq!(plan.user.banned(), Some(true));
+    assert_eq!(plan.user.ban_expires(), None);
+    assert_eq!(plan.user.ban_reason(), Some(BAN_REASON));
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn totp_becomes_an_encrypted_base32_secret_and_no_backup_codes() {
         format!("base32:{TOTP}")
     );
     assert_eq!(secrets().decrypt(&two_factor.backup_codes).unwrap(), "[]");
-    assert_eq!(plan.user.two_factor_enabled, Some(true));
+    assert_eq!(plan.user.two_factor_enabled(), Some(true));
     assert!(kinds(&plan).contains(&IssueKind::BackupCodesNotMigrated));
     assert!(plan.extras.backup_codes_not_migrated);
 }
@@ -263,7 +263,7 @@ fn a_secret_clerk_says_is_off_is_not_imported() {
     let api = api("user_1");
     let plan = import(Some(&r), InSnapshot::Found(&api));
     assert!(plan.two_factor.is_none());
-    assert_eq!(plan.user.two_factor_enabled, Some(false));
+    assert_eq!(plan.user.two_factor_enabled(), Some(false));
     assert_eq!(kinds(&plan), vec![IssueKind::TotpDisabledInSnapshot]);
 }
 
@@ -294,7 +294,7 @@ fn totp_without_the_plugin_is_a_warning() {
         panic!("rejected")
     };
     assert!(plan.two_factor.is_none());
-    assert_eq!(plan.user.two_factor_enabled, None);
+    assert_eq!(plan.user.two_factor_enabled(), None);
     assert_eq!(kinds(&plan), vec![IssueKind::TwoFactorPluginDisabled]);
 }
 
@@ -311,8 +311,8 @@ fn a_phone_only_user_gets_an_unverified_placeholder_email() {
         email::placeholder("user_Phone", email::PLACEHOLDER_DOMAIN)
     );
     assert!(!plan.user.email_verified);
-    assert_eq!(plan.user.phone_number.as_deref(), Some("+15550100"));
-    assert_eq!(plan.user.phone_number_verified, Some(true));
+    assert_eq!(plan.user.phone_number(), Some("+15550100"));
+    assert_eq!(plan.user.phone_number_verified(), Some(true));
     assert!(kinds(&plan).contains(&IssueKind::PlaceholderEmail));
 }
 
@@ -323,8 +323,8 @@ fn usernames_are_lowercased_and_displayed_as_written() {
     r.verified_emails.clear();
     r.username = Some("Ada_L".to_owned());
     let plan = import(Some(&r), InSnapshot::NoSnapshot);
-    assert_eq!(plan.user.username.as_deref(), Some("ada_l"));
-    assert_eq!(plan.user.display_username.as_deref(), Some("Ada_L"));
+    assert_eq!(plan.user.username(), Some("ada_l"));
+    assert_eq!(plan.user.display_username(), Some("Ada_L"));
     assert!(plan.user.email.ends_with(email::PLACEHOLDER_DOMAIN));
 }
 
@@ -518,8 +518,8 @@ fn a_user_only_in_the_snapshot_is_imported_without_password() {
     assert_eq!(plan.user.id, "user_2");
     assert!(plan.accounts.is_empty());
     assert!(plan.two_factor.is_none());
-    assert_eq!(plan.user.username.as_deref(), Some("grace"));
-    assert_eq!(plan.user.phone_number.as_deref(), Some("+15550101"));
+    assert_eq!(plan.user.username(), Some("grace"));
+    assert_eq!(plan.user.phone_number(), Some("+15550101"));
     assert_eq!(plan.location.and_then(|l| l.index), Some(7));
     assert_eq!(kinds(&plan), vec![IssueKind::OnlyInSnapshot]);
 }
@@ -572,8 +572,8 @@ fn what_better_auth_cannot_hold_goes_to_the_extras() {
     let Planned::Import(plan) = plan_with(Some(&r), InSnapshot::Found(&api), plugins) else {
         panic!("rejected")
     };
-    assert_eq!(plan.user.username, None);
-    assert_eq!(plan.user.phone_number, None);
+    assert_eq!(plan.user.username(), None);
+    assert_eq!(plan.user.phone_number(), None);
     assert_eq!(plan.extras.username.as_deref(), Some("ada"));
     assert_eq!(plan.extras.additional_phones.len(), 2);
     assert_eq!(plan.extras.external_id.as_deref(), Some("legacy-1"));

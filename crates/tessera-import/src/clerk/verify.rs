@@ -16,6 +16,10 @@ use std::fmt;
 use std::time::Instant;
 use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::model::{Account, TwoFactor, User};
+use tessera_core::plugins::admin::AdminUser;
+use tessera_core::plugins::phone_number::PhoneNumberUser;
+use tessera_core::plugins::two_factor::TwoFactorUser;
+use tessera_core::plugins::username::UsernameUser;
 use tessera_store::{ImportedRows, Store};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -236,22 +240,25 @@ fn differing_columns(planned: &User, stored: &User, dated: bool) -> Vec<&'static
         "createdAt",
         !dated || planned.created_at == stored.created_at,
     );
-    check("role", planned.role == stored.role);
-    check("banned", planned.banned == stored.banned);
-    check("banExpires", planned.ban_expires == stored.ban_expires);
+    check("role", planned.role() == stored.role());
+    check("banned", planned.banned() == stored.banned());
+    check("banExpires", planned.ban_expires() == stored.ban_expires());
     check(
         "twoFactorEnabled",
-        planned.two_factor_enabled == stored.two_factor_enabled,
+        planned.two_factor_enabled() == stored.two_factor_enabled(),
     );
-    check("username", planned.username == stored.username);
+    check("username", planned.username() == stored.username());
     check(
         "displayUsername",
-        planned.display_username == stored.display_username,
+        planned.display_username() == stored.display_username(),
     );
-    check("phoneNumber", planned.phone_number == stored.phone_number);
+    check(
+        "phoneNumber",
+        planned.phone_number() == stored.phone_number(),
+    );
     check(
         "phoneNumberVerified",
-        planned.phone_number_verified == stored.phone_number_verified,
+        planned.phone_number_verified() == stored.phone_number_verified(),
     );
     columns
 }

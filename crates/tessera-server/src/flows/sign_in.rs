@@ -66,7 +66,7 @@ pub async fn finish_sign_in(
     if let Some(url) = &callback_url {
         out.insert("url".into(), Value::String(url.clone()));
     }
-    out.insert("user".into(), wire::user(user, state.plugins()));
+    out.insert("user".into(), wire::user(user));
     let mut reply = Reply::json(Value::Object(out)).cookies(cookies);
     if let Some(url) = callback_url {
         reply = reply.header(header::LOCATION, url);

@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub(crate) fn draft(state: &AppState, name: String, email: String, image: Option<String>) -> User {
     let mut user = User::new(random::generate_id(32), name, email, false, now_ms());
     user.image = image;
-    user.additional = FieldValues::defaults(&state.config.user_fields, user.created_at);
+    user.additional = FieldValues::defaults(&state.config.user_columns(), user.created_at);
     state.registry.user_defaults(&mut user);
     user
 }

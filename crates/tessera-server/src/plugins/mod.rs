@@ -23,7 +23,7 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use tessera_core::config::Config;
 use tessera_core::model::{Session, User, UserPatch};
-use tessera_core::schema::Table;
+use tessera_core::schema::{Column, Table};
 
 use crate::body::is_truthy;
 use crate::error::{ApiError, codes};
@@ -64,6 +64,20 @@ pub trait Plugin: Send + Sync + 'static {
     /// (`tessera_store::OpenOptions::extra_tables`); the plugin reads and writes them through the
     /// store's row API.
     fn tables(&self) -> Vec<Table> {
+        Vec::new()
+    }
+
+    /// Columns the plugin adds to `user` (Better Auth's `schema.user.fields`), each marked
+    /// [`Column::in_fields`]. They are migrated, accepted in sign-up and update-user bodies when
+    /// `input`, and returned when `returned`, exactly as configured additional fields are; the
+    /// plugin reads and writes them through the user's field map. (The built-in plugins declare
+    /// theirs in `tessera_core::plugins`, so that the importer sees them too.)
+    fn user_fields(&self) -> Vec<Arc<Column>> {
+        Vec::new()
+    }
+
+    /// Columns the plugin adds to `session`.
+    fn session_fields(&self) -> Vec<Arc<Column>> {
         Vec::new()
     }
 
@@ -181,6 +195,23 @@ impl Registry {
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn Plugin> {
         self.plugins.iter().map(|p| p.as_ref())
+    }
+
+    /// Adds the plugins' columns on `user` and `session` to `config`, ahead of the configured
+    /// fields (Better Auth merges plugin schemas before `additionalFields`), so that the schema,
+    /// the body parser and the wire all see them. A column already there is not added twice.
+    pub fn adopt_fields(config: &mut Config, plugins: &[Arc<dyn Plugin>]) {
+        fn adopt(into: &mut Vec<Arc<Column>>, fields: Vec<Arc<Column>>) {
+            let new: Vec<_> = fields
+                .into_iter()
+                .filter(|f| !into.iter().any(|c| c.name == f.name))
+                .collect();
+            into.splice(0..0, new);
+        }
+        for plugin in plugins.iter().rev() {
+            adopt(&mut config.user_fields, plugin.user_fields());
+            adopt(&mut config.session_fields, plugin.session_fields());
+        }
     }
 
     /// Every plugin's own tables, in registry order.

@@ -71,7 +71,7 @@ pub async fn sign_up(
             users::overlay(&mut synthetic, additional);
             return Ok(Reply::json(json!({
                 "token": null,
-                "user": wire::user(&synthetic, state.plugins()),
+                "user": wire::user(&synthetic),
             })));
         }
         return Err(codes::user_already_exists_use_another_email());
@@ -109,7 +109,7 @@ pub async fn sign_up(
     if require_verification {
         return Ok(Reply::json(json!({
             "token": null,
-            "user": wire::user(&user, state.plugins()),
+            "user": wire::user(&user),
         })));
     }
 
@@ -117,7 +117,7 @@ pub async fn sign_up(
     let created = session::create(&state, &user, dont_remember, &headers).await?;
     Ok(Reply::json(json!({
         "token": created.session.token,
-        "user": wire::user(&user, state.plugins()),
+        "user": wire::user(&user),
     }))
     .cookies(created.cookies))
 }

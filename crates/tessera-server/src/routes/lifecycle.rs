@@ -441,7 +441,7 @@ async fn change_email_link(
         .unwrap_or_default();
     Ok(link_done(
         callback,
-        json!({"status": true, "user": wire::user(&updated, state.plugins())}),
+        json!({"status": true, "user": wire::user(&updated)}),
         cookies,
     ))
 }

@@ -61,7 +61,7 @@ pub async fn get_session(
         cookies = session::session_cookies(&state, &session.token, false);
     }
     Ok(no_store(
-        Reply::json(wire::session_and_user(&session, &user, state.plugins())).cookies(cookies),
+        Reply::json(wire::session_and_user(&session, &user)).cookies(cookies),
     ))
 }
 
@@ -94,11 +94,10 @@ pub async fn list_sessions(
         .store
         .list_active_sessions(&current.user.id, now_ms())
         .await?;
-    let plugins = state.plugins();
     let list: Vec<Value> = sessions
         .iter()
         .filter(|s| state.registry.lists_session(s))
-        .map(|s| wire::session(s, plugins))
+        .map(wire::session)
         .collect();
     Ok(Reply::json(Value::Array(list)))
 }

@@ -121,18 +121,17 @@ pub async fn change_password(
         .await?;
     tracing::info!(user_id = %user.id, "password changed");
 
-    let plugins = state.plugins();
     if revoke_other_sessions == Some(true) {
         state.store.delete_user_sessions(&user.id, None).await?;
         let created = session::create(&state, &user, current.dont_remember, &headers).await?;
         return Ok(Reply::json(json!({
             "token": created.session.token,
-            "user": wire::user(&user, plugins),
+            "user": wire::user(&user),
         }))
         .cookies(created.cookies));
     }
     Ok(Reply::json(
-        json!({ "token": null, "user": wire::user(&user, plugins) }),
+        json!({ "token": null, "user": wire::user(&user) }),
     ))
 }
 

@@ -75,6 +75,7 @@ impl TestApp {
     ) -> TestApp {
         let mut config = test_config(plugins, url);
         adjust(&mut config);
+        tessera_server::plugins::Registry::adopt_fields(&mut config, &own_plugins);
         let options = OpenOptions {
             migrate: true,
             extra_tables: own_plugins.iter().flat_map(|p| p.tables()).collect(),

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tessera_core::plugins::accessors::*;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
@@ -235,26 +236,20 @@ pub fn user(n: u32) -> User {
         n.is_multiple_of(2),
         at(i64::from(n)),
     );
-    user.role = Some("user".to_owned());
-    user.banned = Some(false);
-    user.two_factor_enabled = Some(false);
-    user.username = Some(format!("user{n}"));
-    user.display_username = Some(format!("User{n}"));
-    user.phone_number = Some(format!("+1555{n:07}"));
-    user.phone_number_verified = Some(false);
+    user.set_role(Some("user".to_owned()));
+    user.set_banned(Some(false));
+    user.set_two_factor_enabled(Some(false));
+    user.set_username(Some(format!("user{n}")));
+    user.set_display_username(Some(format!("User{n}")));
+    user.set_phone_number(Some(format!("+1555{n:07}")));
+    user.set_phone_number_verified(Some(false));
     user
 }
 
 /// The user as a store without plugins keeps it.
 pub fn core_user(n: u32) -> User {
     User {
-        role: None,
-        banned: None,
-        two_factor_enabled: None,
-        username: None,
-        display_username: None,
-        phone_number: None,
-        phone_number_verified: None,
+        additional: Default::default(),
         ..user(n)
     }
 }
@@ -296,7 +291,6 @@ pub fn session(user_n: u32, n: u32, expires_in_ms: i64) -> Session {
         ip_address: Some("127.0.0.1".to_owned()),
         user_agent: Some("test".to_owned()),
         user_id: id("user", user_n),
-        impersonated_by: None,
         additional: Default::default(),
     }
 }

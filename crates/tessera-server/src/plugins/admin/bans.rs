@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use tessera_core::model::UserPatch;
+use tessera_core::plugins::admin::{BAN_EXPIRES, BAN_REASON, BANNED, lifted_ban};
 use tessera_core::timefmt::now_ms;
 use time::{Duration, OffsetDateTime};
 
@@ -76,22 +77,17 @@ pub async fn ban_user(
     if user_id == current.user.id {
         return Err(codes::cannot_ban_yourself());
     }
-    let patch = UserPatch {
-        banned: Some(Some(true)),
-        ban_reason: Some(Some(
-            reason
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| DEFAULT_BAN_REASON.to_owned()),
-        )),
-        ban_expires: Some(ban_expiry(now_ms(), expires_in)?),
-        ..UserPatch::default()
-    };
+    let reason = reason
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| DEFAULT_BAN_REASON.to_owned());
+    let patch = UserPatch::default()
+        .with(&BANNED, true)
+        .with(&BAN_REASON, reason)
+        .with(&BAN_EXPIRES, ban_expiry(now_ms(), expires_in)?);
     let user = write(&state, &user_id, &patch).await?;
     let revoked = state.store.delete_user_sessions(&user_id, None).await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user_id, revoked, "admin: user banned");
-    Ok(Reply::json(
-        json!({ "user": wire::user(&user, state.plugins()) }),
-    ))
+    Ok(Reply::json(json!({ "user": wire::user(&user) })))
 }
 
 /// `POST /admin/unban-user`: clears the ban, its reason and its expiry.
@@ -115,17 +111,10 @@ pub async fn unban_user(
     )
     .await?;
     find_user(&state, &user_id).await?;
-    let patch = UserPatch {
-        banned: Some(Some(false)),
-        ban_reason: Some(None),
-        ban_expires: Some(None),
-        ..UserPatch::default()
-    };
+    let patch = lifted_ban();
     let user = write(&state, &user_id, &patch).await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user_id, "admin: user unbanned");
-    Ok(Reply::json(
-        json!({ "user": wire::user(&user, state.plugins()) }),
-    ))
+    Ok(Reply::json(json!({ "user": wire::user(&user) })))
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use axum::Router;
 use axum::http::StatusCode;
-use tessera_core::model::{Session, User, UserPatch};
+use tessera_core::model::{Session, User};
+use tessera_core::plugins::admin::{AdminSession, AdminUser, lifted_ban};
 use tessera_core::timefmt::now_ms;
 use time::OffsetDateTime;
 
@@ -34,25 +35,20 @@ impl Plugin for AdminPlugin {
         &["role", "banReason", "banExpires"]
     }
 
+    /// The role comes from a hook, as in Better Auth (the column has no default).
     fn user_defaults(&self, user: &mut User) {
-        user.role = Some("user".to_owned());
-        user.banned = Some(false);
+        user.set_role(Some("user".to_owned()));
     }
 
     /// A live ban refuses; an expired one lifts.
     async fn before_session_create(&self, state: &AppState, user: &User) -> Result<(), ApiError> {
-        if user.banned != Some(true) {
+        if user.banned() != Some(true) {
             return Ok(());
         }
         let now = OffsetDateTime::now_utc();
-        match user.ban_expires {
+        match user.ban_expires() {
             Some(expires) if expires <= now => {
-                let patch = UserPatch {
-                    banned: Some(Some(false)),
-                    ban_reason: Some(None),
-                    ban_expires: Some(None),
-                    ..UserPatch::default()
-                };
+                let patch = lifted_ban();
                 state.store.update_user(&user.id, &patch, now_ms()).await?;
                 Ok(())
             }
@@ -66,6 +62,6 @@ impl Plugin for AdminPlugin {
 
     /// An admin's impersonation session is not the user's own.
     fn lists_session(&self, session: &Session) -> bool {
-        session.impersonated_by.is_none()
+        session.impersonated_by().is_none()
     }
 }

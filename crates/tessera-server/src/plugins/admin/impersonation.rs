@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use tessera_core::crypto::{random, signed};
 use tessera_core::model::Session;
+use tessera_core::plugins::admin::{AdminSession, AdminUser};
 use tessera_core::timefmt::now_ms;
 use time::Duration;
 
@@ -51,8 +52,8 @@ pub async fn impersonate_user(
     )
     .await?;
     let target = find_user(&state, &user_id).await?;
-    if access::is_admin_role(target.role.as_deref())
-        && !access::can(current.user.role.as_deref(), "user", "impersonate-admins")
+    if access::is_admin_role(target.role())
+        && !access::can(current.user.role(), "user", "impersonate-admins")
     {
         return Err(codes::cannot_impersonate_admins());
     }
@@ -64,7 +65,7 @@ pub async fn impersonate_user(
         .await?;
 
     let now = now_ms();
-    let impersonation = Session {
+    let mut impersonation = Session {
         id: random::generate_id(32),
         expires_at: now + Duration::seconds(IMPERSONATION_SECONDS),
         token: random::generate_id(32),
@@ -79,9 +80,12 @@ pub async fn impersonate_user(
                 .to_owned(),
         ),
         user_id: target.id.clone(),
-        impersonated_by: Some(current.user.id.clone()),
-        additional: tessera_core::model::FieldValues::defaults(&state.config.session_fields, now),
+        additional: tessera_core::model::FieldValues::defaults(
+            &state.config.session_columns(),
+            now,
+        ),
     };
+    impersonation.set_impersonated_by(Some(current.user.id.clone()));
     state.store.create_session(&impersonation).await?;
 
     // Better Auth's order: the admin's cookies expired, admin_session set, then the new session.
@@ -100,10 +104,9 @@ pub async fn impersonate_user(
         user_id = %target.id,
         "admin: impersonation started"
     );
-    let plugins = state.plugins();
     Ok(Reply::json(json!({
-        "session": wire::session(&impersonation, plugins),
-        "user": wire::user(&target, plugins),
+        "session": wire::session(&impersonation),
+        "user": wire::user(&target),
     }))
     .cookies(set_cookies))
 }
@@ -152,7 +155,7 @@ pub async fn stop_impersonating(
 ) -> Result<Reply, ApiError> {
     check_optional_body(&headers, &body)?;
     let current = caller(&state, &headers).await?;
-    let Some(admin_id) = current.session.impersonated_by.clone() else {
+    let Some(admin_id) = current.session.impersonated_by().map(str::to_owned) else {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
             "You are not impersonating anyone",
@@ -194,10 +197,9 @@ pub async fn stop_impersonating(
         user_id = %current.user.id,
         "admin: impersonation stopped"
     );
-    let plugins = state.plugins();
     Ok(Reply::json(json!({
-        "session": wire::session(&admin_session, plugins),
-        "user": wire::user(&admin_session_user, plugins),
+        "session": wire::session(&admin_session),
+        "user": wire::user(&admin_session_user),
     }))
     .cookies(set_cookies))
 }

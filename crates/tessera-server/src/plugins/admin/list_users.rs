@@ -158,11 +158,10 @@ pub async fn list_users(
             return Ok(nothing());
         }
     };
-    let plugins = state.plugins();
     let mut out = Map::new();
     out.insert(
         "users".into(),
-        Value::Array(users.iter().map(|u| wire::user(u, plugins)).collect()),
+        Value::Array(users.iter().map(wire::user).collect()),
     );
     out.insert("total".into(), json!(total));
     if let Some(n) = list_query.limit {

@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tessera_core::model::User;
+use tessera_core::plugins::admin::AdminUser;
 
 use crate::body::{Body, type_name};
 use crate::error::{ApiError, codes as base_codes};
@@ -82,7 +83,7 @@ fn require(
     action: &str,
     denied: fn() -> ApiError,
 ) -> Result<(), ApiError> {
-    if access::can(current.user.role.as_deref(), resource, action) {
+    if access::can(current.user.role(), resource, action) {
         Ok(())
     } else {
         tracing::info!(
@@ -167,6 +168,6 @@ async fn has_permission(
         ));
     };
     let current = caller(&state, &headers).await?;
-    let success = access::has_permission(current.user.role.as_deref(), &permissions);
+    let success = access::has_permission(current.user.role(), &permissions);
     Ok(Reply::json(json!({ "error": null, "success": success })))
 }

@@ -38,13 +38,12 @@ pub async fn list_user_sessions(
         codes::not_allowed_to_list_users_sessions,
     )
     .await?;
-    let plugins = state.plugins();
     let sessions: Vec<Value> = state
         .store
         .list_active_sessions(&user_id, EVERY_SESSION)
         .await?
         .iter()
-        .map(|s| wire::session(s, plugins))
+        .map(wire::session)
         .collect();
     Ok(Reply::json(json!({ "sessions": sessions })))
 }

@@ -1,5 +1,5 @@
 //! The `data` record of admin create-user and update-user: the user columns of the enabled
-//! plugins, each read as its column's type, then the plugins' database-hook rules that Better Auth
+//! plugins and the configured fields, each read as its column's type, then the plugins' database-hook rules that Better Auth
 //! also runs on admin writes (username checked and lowercased, a phone number kept only when
 //! marked verified). Keys that name no column are ignored, as Better Auth's adapter drops them.
 //!
@@ -7,7 +7,9 @@
 //! with a validation error instead of whatever the database would make of it.
 
 use serde_json::{Map, Value};
-use tessera_core::model::{User, UserPatch};
+use tessera_core::model::{FieldValue, User, UserPatch};
+use tessera_core::plugins::admin::ROLE;
+use tessera_core::schema::{Column, FieldType};
 use tessera_core::timefmt;
 use time::OffsetDateTime;
 
@@ -68,6 +70,24 @@ impl Reader<'_> {
         self.read(key, nullable, "boolean", Value::as_bool)
     }
 
+    /// A field of `column`'s type; `null` is NULL.
+    fn field(&mut self, column: &Column) -> Option<FieldValue> {
+        let key = column.name.as_str();
+        let value = match column.ty {
+            FieldType::String => self.text(key, true)?.into(),
+            FieldType::Boolean => self.flag(key, true)?.into(),
+            FieldType::Date => self.date(key, true)?.into(),
+            FieldType::Number | FieldType::BigNumber => self
+                .read(key, true, "number", |v| v.as_number().cloned())?
+                .map_or(FieldValue::Null, FieldValue::Number),
+            FieldType::Json => match self.data.get(key)? {
+                Value::Null => FieldValue::Null,
+                v => FieldValue::Json(v.clone()),
+            },
+        };
+        Some(value)
+    }
+
     /// An ISO date string or epoch milliseconds, as `new Date(value)` would take either.
     fn date(&mut self, key: &str, nullable: bool) -> Option<Option<OffsetDateTime>> {
         self.read(key, nullable, "date", |v| match v {
@@ -80,7 +100,6 @@ impl Reader<'_> {
 
 /// Reads the columns `data` may set for the enabled plugins.
 pub fn read(state: &AppState, data: &Map<String, Value>) -> Result<Fields, ApiError> {
-    let plugins = state.plugins();
     let mut r = Reader {
         data,
         errors: Vec::new(),
@@ -93,22 +112,18 @@ pub fn read(state: &AppState, data: &Map<String, Value>) -> Result<Fields, ApiEr
             name: r.text("name", false).flatten(),
             email_verified: r.flag("emailVerified", false).flatten(),
             image: r.text("image", true),
-            banned: r.flag("banned", true),
-            ban_reason: r.text("banReason", true),
-            ban_expires: r.date("banExpires", true),
             ..UserPatch::default()
         },
     };
-    if plugins.two_factor {
-        fields.patch.two_factor_enabled = r.flag("twoFactorEnabled", true);
-    }
-    if plugins.username {
-        fields.patch.username = r.text("username", true);
-        fields.patch.display_username = r.text("displayUsername", true);
-    }
-    if plugins.phone_number {
-        fields.patch.phone_number = r.text("phoneNumber", true);
-        fields.patch.phone_number_verified = r.flag("phoneNumberVerified", true);
+    // Every field beyond the core columns, by its schema type: the plugins' and the configured
+    // ones. `role` is the route's own.
+    for column in state.config.user_columns() {
+        if column.name == ROLE.name {
+            continue;
+        }
+        if let Some(value) = r.field(&column) {
+            fields.patch.additional.set(column, value);
+        }
     }
     if r.errors.is_empty() {
         Ok(fields)
@@ -143,21 +158,10 @@ pub fn apply_to_new_user(fields: Fields, user: &mut User) {
     if let Some(v) = patch.email_verified {
         user.email_verified = v;
     }
-    macro_rules! nullable {
-        ($($field:ident),*) => {
-            $(if let Some(v) = patch.$field { user.$field = v; })*
-        };
+    if let Some(v) = patch.image {
+        user.image = v;
     }
-    nullable!(
-        image,
-        role,
-        banned,
-        ban_reason,
-        ban_expires,
-        two_factor_enabled,
-        username,
-        display_username,
-        phone_number,
-        phone_number_verified
-    );
+    for (column, value) in patch.additional {
+        user.additional.set(column, value);
+    }
 }

@@ -4,9 +4,12 @@
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use tessera_core::crypto::password::{LengthError, check_length};
 use tessera_core::crypto::random;
+
 use tessera_core::model::{Account, User, UserPatch};
+use tessera_core::plugins::admin::{AdminUser, ROLE};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
 
@@ -91,7 +94,7 @@ pub async fn create_user(
     }
 
     let mut user = users::draft(&state, name, email, None);
-    user.role = Some(role);
+    user.set_role(Some(role));
     let id = fields.id.clone().unwrap_or_else(|| user.id.clone());
     state
         .registry
@@ -111,9 +114,7 @@ pub async fn create_user(
     )
     .await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user.id, "admin: user created");
-    Ok(Reply::json(
-        json!({ "user": wire::user(&user, state.plugins()) }),
-    ))
+    Ok(Reply::json(json!({ "user": wire::user(&user) })))
 }
 
 /// `GET /admin/get-user?id=…`: the bare user.
@@ -138,7 +139,7 @@ pub async fn get_user(
     )
     .await?;
     let user = find_user(&state, &id).await?;
-    Ok(Reply::json(wire::user(&user, state.plugins())))
+    Ok(Reply::json(wire::user(&user)))
 }
 
 /// `POST /admin/update-user`: `data` laid over the user, each sensitive field behind its own
@@ -222,7 +223,9 @@ pub async fn update_user(
     find_user(&state, &user_id).await?;
     let mut patch = fields.patch;
     patch.email = email;
-    patch.role = role.map(Some);
+    if let Some(role) = role {
+        patch.additional.set(Arc::clone(&ROLE), role.into());
+    }
     state
         .registry
         .before_user_write(&state, &mut patch, false, &user_id)
@@ -232,7 +235,7 @@ pub async fn update_user(
         state.store.delete_user_sessions(&user_id, None).await?;
     }
     tracing::info!(admin_id = %current.user.id, user_id = %user_id, banned = bans, "admin: user updated");
-    Ok(Reply::json(wire::user(&updated, state.plugins())))
+    Ok(Reply::json(wire::user(&updated)))
 }
 
 /// Applies a patch to an existing user, with Better Auth's answers for a taken email or username.
@@ -275,15 +278,10 @@ pub async fn set_role(
     )
     .await?;
     find_user(&state, &user_id).await?;
-    let patch = UserPatch {
-        role: Some(Some(role)),
-        ..UserPatch::default()
-    };
+    let patch = UserPatch::default().with(&ROLE, role);
     let user = write(&state, &user_id, &patch).await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user_id, "admin: role set");
-    Ok(Reply::json(
-        json!({ "user": wire::user(&user, state.plugins()) }),
-    ))
+    Ok(Reply::json(json!({ "user": wire::user(&user) })))
 }
 
 /// `POST /admin/remove-user`: the user's sessions, then the user (accounts go with it).

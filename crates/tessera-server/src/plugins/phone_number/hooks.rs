@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use axum::Router;
 use serde_json::{Map, Value};
-use tessera_core::model::{User, UserPatch};
+use std::sync::Arc;
+
+use tessera_core::model::{FieldValue, User, UserPatch};
+use tessera_core::plugins::phone_number::{PHONE_NUMBER, PHONE_NUMBER_VERIFIED};
 
 use crate::error::ApiError;
 use crate::plugins::{Plugin, SignUpRoute};
@@ -72,13 +75,20 @@ impl Plugin for PhoneNumberPlugin {
         creating: bool,
         _target: &str,
     ) -> Result<(), ApiError> {
-        let verified = patch.phone_number_verified == Some(Some(true));
-        match &patch.phone_number {
-            Some(Some(_)) if creating && !verified => {
-                patch.phone_number = Some(None);
-                patch.phone_number_verified = Some(Some(false));
+        let verified = patch.field(&PHONE_NUMBER_VERIFIED.name) == Some(&FieldValue::Boolean(true));
+        let unverified = |patch: &mut UserPatch| {
+            patch
+                .additional
+                .set(Arc::clone(&PHONE_NUMBER_VERIFIED), false.into());
+        };
+        match patch.field(&PHONE_NUMBER.name) {
+            Some(FieldValue::Null) => unverified(patch),
+            Some(_) if creating && !verified => {
+                patch
+                    .additional
+                    .set(Arc::clone(&PHONE_NUMBER), FieldValue::Null);
+                unverified(patch);
             }
-            Some(None) => patch.phone_number_verified = Some(Some(false)),
             _ => {}
         }
         Ok(())

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tessera_core::crypto::ct::constant_time_eq;
 use tessera_core::crypto::random::{self, Alphabet};
 use tessera_core::model::{Account, User, UserPatch, Verification};
+use tessera_core::plugins::phone_number::{PHONE_NUMBER, PHONE_NUMBER_VERIFIED, PhoneNumberUser};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
 use time::Duration;
@@ -289,12 +290,13 @@ pub async fn verify(
         return set_callers_number(&state, &headers, phone_number).await;
     }
 
-    let user = match state.store.find_user_by_phone_number(&phone_number).await? {
+    let user = match state
+        .store
+        .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
+        .await?
+    {
         Some(user) => {
-            let patch = UserPatch {
-                phone_number_verified: Some(Some(true)),
-                ..UserPatch::default()
-            };
+            let patch = UserPatch::default().with(&PHONE_NUMBER_VERIFIED, true);
             let user = state
                 .store
                 .update_user(&user.id, &patch, now_ms())
@@ -320,14 +322,14 @@ pub async fn verify(
         return Ok(Reply::json(json!({
             "status": true,
             "token": null,
-            "user": wire::user(&user, state.plugins()),
+            "user": wire::user(&user),
         })));
     }
     let created = session::create(&state, &user, false, &headers).await?;
     Ok(Reply::json(json!({
         "status": true,
         "token": created.session.token,
-        "user": wire::user(&user, state.plugins()),
+        "user": wire::user(&user),
     }))
     .cookies(created.cookies))
 }
@@ -348,17 +350,15 @@ async fn set_callers_number(
     };
     if state
         .store
-        .find_user_by_phone_number(&phone_number)
+        .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
         .await?
         .is_some()
     {
         return Err(phone_number_exists());
     }
-    let patch = UserPatch {
-        phone_number: Some(Some(phone_number)),
-        phone_number_verified: Some(Some(true)),
-        ..UserPatch::default()
-    };
+    let patch = UserPatch::default()
+        .with(&PHONE_NUMBER, phone_number)
+        .with(&PHONE_NUMBER_VERIFIED, true);
     let user = match state
         .store
         .update_user(&current.user.id, &patch, now_ms())
@@ -375,7 +375,7 @@ async fn set_callers_number(
     Ok(Reply::json(json!({
         "status": true,
         "token": current.session.token,
-        "user": wire::user(&user, state.plugins()),
+        "user": wire::user(&user),
     })))
 }
 
@@ -390,8 +390,8 @@ async fn sign_up_by_phone(
     state.registry.refuse_protected_fields(body)?;
     let mut user = users::draft(state, phone_number.clone(), String::new(), None);
     user.email = format!("{}@{PLACEHOLDER_EMAIL_DOMAIN}", user.id.to_lowercase());
-    user.phone_number = Some(phone_number);
-    user.phone_number_verified = Some(true);
+    user.set_phone_number(Some(phone_number));
+    user.set_phone_number_verified(Some(true));
     users::create(
         state,
         &mut user,
@@ -426,7 +426,11 @@ pub async fn sign_in(
     if password.chars().count() > state.config.password.max_length {
         return Err(codes::password_too_long());
     }
-    let Some(user) = state.store.find_user_by_phone_number(&phone_number).await? else {
+    let Some(user) = state
+        .store
+        .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
+        .await?
+    else {
         // Better Auth answers at once here; the dummy hash keeps an unknown number as slow as a
         // wrong password (security requirement A4).
         state.hasher.verify_dummy(password).await?;
@@ -460,7 +464,7 @@ pub async fn sign_in(
         Opened::Challenge(reply) => Ok(reply),
         Opened::Session { created, cookies } => Ok(Reply::json(json!({
             "token": created.session.token,
-            "user": wire::user(&user, state.plugins()),
+            "user": wire::user(&user),
         }))
         .cookies(cookies)),
     }
@@ -479,7 +483,10 @@ pub async fn request_password_reset(
     let Some(phone_number) = phone_number else {
         return Err(ApiError::internal());
     };
-    let user = state.store.find_user_by_phone_number(&phone_number).await?;
+    let user = state
+        .store
+        .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
+        .await?;
     let code = issue_otp(&state, reset_identifier(&phone_number)).await?;
     if let (Some(user), Some(sender)) = (user, state.sender.clone()) {
         // Sent after the answer, so that a known number is answered as fast as an unknown one;
@@ -518,7 +525,11 @@ pub async fn reset_password(
     };
     check_password_length(&state, &new_password)?;
     spend_otp(&state, &reset_identifier(&phone_number), &otp).await?;
-    let Some(user) = state.store.find_user_by_phone_number(&phone_number).await? else {
+    let Some(user) = state
+        .store
+        .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
+        .await?
+    else {
         return Err(err(
             StatusCode::BAD_REQUEST,
             "UNEXPECTED_ERROR",

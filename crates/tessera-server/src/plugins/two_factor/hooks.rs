@@ -29,10 +29,6 @@ impl Plugin for TwoFactorPlugin {
         route.starts_with("/two-factor/").then_some(STRICT)
     }
 
-    fn user_defaults(&self, user: &mut User) {
-        user.two_factor_enabled = Some(false);
-    }
-
     async fn after_first_factor(
         &self,
         state: &AppState,

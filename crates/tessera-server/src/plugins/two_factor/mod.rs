@@ -15,6 +15,7 @@ use tessera_core::crypto::random::{self, Alphabet};
 use tessera_core::crypto::totp::TotpSecret;
 use tessera_core::crypto::{backup_codes, signed};
 use tessera_core::model::{Session, TwoFactor, User, UserPatch, Verification};
+use tessera_core::plugins::two_factor::{TWO_FACTOR_ENABLED, TwoFactorUser};
 use tessera_core::timefmt::{now_ms, to_epoch_ms};
 use time::{Duration, OffsetDateTime};
 
@@ -105,7 +106,7 @@ pub(crate) async fn sign_in_gate(
     dont_remember: bool,
     headers: &HeaderMap,
 ) -> Result<Gate, ApiError> {
-    if user.two_factor_enabled != Some(true) {
+    if user.two_factor_enabled() != Some(true) {
         return Ok(Gate::Proceed(Vec::new()));
     }
     // Better Auth's ban check runs before its two-factor hook: a banned user learns only that
@@ -524,7 +525,7 @@ async fn complete_sign_in(
     tracing::info!(user_id = %user.id, "two-factor sign-in completed");
     Ok(Reply::json(json!({
         "token": created.session.token,
-        "user": wire::user(user, state.plugins()),
+        "user": wire::user(user),
     }))
     .cookies(cookies))
 }
@@ -608,7 +609,7 @@ async fn enable(
 
     let existing = state.store.find_two_factor(&user.id).await?;
     if existing.as_ref().is_some_and(|t| t.verified != Some(false))
-        && user.two_factor_enabled == Some(true)
+        && user.two_factor_enabled() == Some(true)
     {
         return Err(err(
             StatusCode::BAD_REQUEST,
@@ -645,10 +646,7 @@ async fn enable(
 }
 
 async fn set_enabled(state: &AppState, user: &User, enabled: bool) -> Result<User, ApiError> {
-    let patch = UserPatch {
-        two_factor_enabled: Some(Some(enabled)),
-        ..UserPatch::default()
-    };
+    let patch = UserPatch::default().with(&TWO_FACTOR_ENABLED, enabled);
     state
         .store
         .update_user(&user.id, &patch, now_ms())
@@ -747,7 +745,7 @@ async fn verify_totp(
             complete_sign_in(&state, &challenge, trust_device, &headers).await
         }
         Mode::Session(current) => {
-            if two_factor.verified == Some(false) || user.two_factor_enabled != Some(true) {
+            if two_factor.verified == Some(false) || user.two_factor_enabled() != Some(true) {
                 let verified = TwoFactor {
                     verified: Some(true),
                     ..two_factor
@@ -760,13 +758,13 @@ async fn verify_totp(
                 // the user as it was before this call.
                 return Ok(Reply::json(json!({
                     "token": current.session.token,
-                    "user": wire::user(&user, state.plugins()),
+                    "user": wire::user(&user),
                 }))
                 .cookies(cookies));
             }
             Ok(Reply::json(json!({
                 "token": current.session.token,
-                "user": wire::user(&user, state.plugins()),
+                "user": wire::user(&user),
             })))
         }
     }
@@ -916,14 +914,14 @@ async fn verify_otp(
         Mode::Session(current) => {
             let mut user = user;
             let mut cookies = Vec::new();
-            if user.two_factor_enabled != Some(true) {
+            if user.two_factor_enabled() != Some(true) {
                 user = set_enabled(&state, &user, true).await?;
                 let (_, rotated) = rotate_session(&state, &current, &user, &headers).await?;
                 cookies = rotated;
             }
             Ok(Reply::json(json!({
                 "token": current.session.token,
-                "user": wire::user(&user, state.plugins()),
+                "user": wire::user(&user),
             }))
             .cookies(cookies))
         }
@@ -990,14 +988,14 @@ async fn verify_backup_code(
                     .await?;
                 return Ok(Reply::json(json!({
                     "token": null,
-                    "user": wire::user(&user, state.plugins()),
+                    "user": wire::user(&user),
                 })));
             }
             complete_sign_in(&state, &challenge, trust_device, &headers).await
         }
         Mode::Session(current) => Ok(Reply::json(json!({
             "token": current.session.token,
-            "user": wire::user(&user, state.plugins()),
+            "user": wire::user(&user),
         }))),
     }
 }
@@ -1009,7 +1007,7 @@ async fn generate_backup_codes(
 ) -> Result<Reply, ApiError> {
     let current = session::require(&state, &headers).await?;
     let password = password_from(&body)?;
-    if current.user.two_factor_enabled != Some(true) {
+    if current.user.two_factor_enabled() != Some(true) {
         return Err(err(
             StatusCode::BAD_REQUEST,
             "TWO_FACTOR_NOT_ENABLED",

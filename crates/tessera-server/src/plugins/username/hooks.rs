@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use axum::Router;
 use serde_json::{Map, Value};
-use tessera_core::model::{User, UserPatch};
+use std::sync::Arc;
+
+use tessera_core::model::{FieldValue, User, UserPatch};
+use tessera_core::plugins::username::{DISPLAY_USERNAME, USERNAME};
 
 use crate::error::ApiError;
 use crate::plugins::{Plugin, SignUpRoute};
@@ -60,7 +63,7 @@ impl Plugin for UsernamePlugin {
         creating: bool,
         target: &str,
     ) -> Result<(), ApiError> {
-        let Some(Some(raw)) = patch.username.clone() else {
+        let Some(FieldValue::String(raw)) = patch.field(&USERNAME.name).cloned() else {
             return Ok(());
         };
         if raw.is_empty() {
@@ -68,15 +71,25 @@ impl Plugin for UsernamePlugin {
         }
         super::check_for_write(&raw)?;
         let normalized = raw.to_lowercase();
-        if let Some(holder) = state.store.find_user_by_username(&normalized).await?
+        if let Some(holder) = state
+            .store
+            .find_user_by_field(&USERNAME.name, &normalized)
+            .await?
             && holder.id != target
         {
             return Err(super::username_taken());
         }
-        patch.username = Some(Some(normalized));
-        let display_given = matches!(&patch.display_username, Some(Some(d)) if !d.is_empty());
+        patch
+            .additional
+            .set(Arc::clone(&USERNAME), normalized.into());
+        let display_given = patch
+            .field(&DISPLAY_USERNAME.name)
+            .and_then(FieldValue::as_str)
+            .is_some_and(|d| !d.is_empty());
         if creating && !display_given {
-            patch.display_username = Some(Some(raw));
+            patch
+                .additional
+                .set(Arc::clone(&DISPLAY_USERNAME), raw.into());
         }
         Ok(())
     }

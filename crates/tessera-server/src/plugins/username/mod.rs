@@ -7,7 +7,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
-use tessera_core::model::{User, UserPatch};
+use std::sync::Arc;
+
+use tessera_core::model::{FieldValue, User, UserPatch};
+use tessera_core::plugins::username::{DISPLAY_USERNAME, USERNAME, UsernameUser};
 
 use crate::body::{Body, Validator};
 use crate::error::{ApiError, codes};
@@ -140,7 +143,10 @@ async fn claimable(
 ) -> Result<String, ApiError> {
     check(username).map_err(|r| refusal_error(StatusCode::BAD_REQUEST, r))?;
     let normalized = normalize(username);
-    if let Some(holder) = state.store.find_user_by_username(&normalized).await?
+    if let Some(holder) = state
+        .store
+        .find_user_by_field(&USERNAME.name, &normalized)
+        .await?
         && Some(holder.id.as_str()) != current_user_id
     {
         return Err(username_taken());
@@ -170,11 +176,11 @@ async fn fill_new_user(
     };
     match username {
         Some(raw) => {
-            user.username = Some(claimable(state, &raw, None).await?);
+            user.set_username(Some(claimable(state, &raw, None).await?));
             // An empty displayUsername is falsy to Better Auth and so falls back too.
-            user.display_username = Some(display.filter(|d| !d.is_empty()).unwrap_or(raw));
+            user.set_display_username(Some(display.filter(|d| !d.is_empty()).unwrap_or(raw)));
         }
-        None => user.display_username = display,
+        None => user.set_display_username(display),
     }
     Ok(())
 }
@@ -213,22 +219,29 @@ async fn on_update_user(
     })? {
         Field::Absent => {}
         Field::Null => {
-            patch.username = Some(None);
+            patch
+                .additional
+                .set(Arc::clone(&USERNAME), FieldValue::Null);
             changed = true;
         }
         Field::Text(raw) => {
-            patch.username = Some(Some(claimable(state, &raw, Some(&current.id)).await?));
+            let username = claimable(state, &raw, Some(&current.id)).await?;
+            patch.additional.set(Arc::clone(&USERNAME), username.into());
             changed = true;
         }
     }
     match field(body, "displayUsername", invalid_display_username)? {
         Field::Absent => {}
         Field::Null => {
-            patch.display_username = Some(None);
+            patch
+                .additional
+                .set(Arc::clone(&DISPLAY_USERNAME), FieldValue::Null);
             changed = true;
         }
         Field::Text(display) => {
-            patch.display_username = Some(Some(display));
+            patch
+                .additional
+                .set(Arc::clone(&DISPLAY_USERNAME), display.into());
             changed = true;
         }
     }
@@ -265,7 +278,7 @@ pub async fn sign_in(
 
     let Some(user) = state
         .store
-        .find_user_by_username(&normalize(&username))
+        .find_user_by_field(&USERNAME.name, &normalize(&username))
         .await?
     else {
         state.hasher.verify_dummy(password).await?;
@@ -301,7 +314,7 @@ pub async fn is_username_available(
     check(&username).map_err(|r| refusal_error(StatusCode::UNPROCESSABLE_ENTITY, r))?;
     let taken = state
         .store
-        .find_user_by_username(&normalize(&username))
+        .find_user_by_field(&USERNAME.name, &normalize(&username))
         .await?
         .is_some();
     Ok(Reply::json(json!({ "available": !taken })))

@@ -338,7 +338,7 @@ pub async fn sign_in_social(
             Ok(Reply::json(json!({
                 "redirect": false,
                 "token": created.session.token,
-                "user": wire::user(&user, app.plugins()),
+                "user": wire::user(&user),
             }))
             .cookies(created.cookies))
         }

@@ -1,6 +1,39 @@
-//! The Better Auth plugins Tessera knows. A disabled plugin adds no route and no column.
+//! The Better Auth plugins Tessera knows, as data: each one's fields on `user` and `session` (with
+//! typed accessors) in its own module. A disabled plugin adds no route and no column.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::schema::Column;
+
+pub mod admin;
+pub mod phone_number;
+pub mod two_factor;
+pub mod username;
+
+/// The enabled plugins' columns on `user`, in the order of the reference DDL.
+pub fn user_fields(plugins: Plugins) -> impl Iterator<Item = &'static Arc<Column>> {
+    let admin = plugins.admin.then(admin::user_fields);
+    let two_factor = plugins.two_factor.then(two_factor::user_fields);
+    let username = plugins.username.then(username::user_fields);
+    let phone = plugins.phone_number.then(phone_number::user_fields);
+    admin
+        .into_iter()
+        .flatten()
+        .chain(two_factor.into_iter().flatten())
+        .chain(username.into_iter().flatten())
+        .chain(phone.into_iter().flatten())
+}
+
+/// The enabled plugins' columns on `session`.
+pub fn session_fields(plugins: Plugins) -> impl Iterator<Item = &'static Arc<Column>> {
+    plugins
+        .admin
+        .then(admin::session_fields)
+        .into_iter()
+        .flatten()
+}
 
 /// Which plugins are switched on. Config names them as Better Auth does: `admin`, `two-factor`,
 /// `username`, `phone-number`.
@@ -78,4 +111,13 @@ pub fn ids_in_order<'a>(
         }
     }
     Ok(ids)
+}
+
+/// Every built-in plugin's typed accessors, for code that reads several plugins' fields (the
+/// importer, tests).
+pub mod accessors {
+    pub use super::admin::{AdminSession, AdminUser};
+    pub use super::phone_number::PhoneNumberUser;
+    pub use super::two_factor::TwoFactorUser;
+    pub use super::username::UsernameUser;
 }
