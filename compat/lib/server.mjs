@@ -32,7 +32,7 @@ export function newSecret() {
  * @param {object} opts
  * @param {"better-auth"|"tessera"} [opts.kind]  default: COMPAT_TARGET
  * @param {string} opts.db                      database URL (sqlite://… or postgres://…)
- * @param {string[]} [opts.plugins]             subset of admin, two-factor, username, phone-number
+ * @param {string[]} [opts.plugins]             subset of admin, two-factor, username, phone-number, organization
  * @param {string} [opts.secret]                default: a fresh random secret
  * @param {boolean} [opts.rateLimit]            default true (production behaviour)
  * @param {boolean} [opts.migrate]              default true
@@ -40,6 +40,10 @@ export function newSecret() {
  * @param {object} [opts.fields]               additional fields, in Tessera's config shape:
  *                                             {user: {additional_fields: {name: {type, required,
  *                                             default, input, returned, unique}}}, session: {…}}
+ * @param {object} [opts.organization]         Tessera's `[organization]` table (snake_case keys, e.g.
+ *                                             {membership_limit: 3, teams: {enabled: true},
+ *                                             roles: {auditor: {member: ["read"]}}}); Better Auth
+ *                                             gets it as TESSERA_ORGANIZATION (server/options.mjs)
  * @param {number} [opts.port]                 a port chosen beforehand (e.g. registered at an OAuth provider)
  */
 export async function startServer(opts) {
@@ -71,6 +75,7 @@ async function startOnce(opts, port) {
     TESSERA_OUTBOX: outbox,
   };
   if (opts.fields) shared.TESSERA_ADDITIONAL_FIELDS = JSON.stringify(opts.fields);
+  if (opts.organization) shared.TESSERA_ORGANIZATION = JSON.stringify(opts.organization);
   const env = { ...baseEnv(), ...shared, ...(opts.env ?? {}) };
 
   let command;
@@ -83,10 +88,13 @@ async function startOnce(opts, port) {
     const bin = tesseraBin();
     if (!existsSync(bin)) throw new Error(`Tessera binary not found at ${bin} (build it, or set TESSERA_BIN)`);
     Object.assign(env, { TESSERA_DATABASE_URL: opts.db, TESSERA_LISTEN: `127.0.0.1:${port}`, NODE_ENV: "production" });
-    if (opts.fields) {
+    if (opts.fields || opts.organization) {
       // Tessera reads declarations from its config file: the same ones, written as TOML.
       const config = join(dir, "tessera.toml");
-      writeFileSync(config, fieldsToml(opts.fields));
+      const parts = [];
+      if (opts.fields) parts.push(fieldsToml(opts.fields));
+      if (opts.organization) parts.push(tablesToml({ organization: opts.organization }));
+      writeFileSync(config, parts.join("\n"));
       env.TESSERA_CONFIG = config;
     }
     if (opts.migrate !== false) await runToCompletion(bin, ["migrate"], env, "tessera migrate");
@@ -214,6 +222,35 @@ export function fieldsToml(fields) {
     }
   }
   return lines.join("\n");
+}
+
+/**
+ * Nested objects as TOML tables: `{organization: {membership_limit: 3, teams: {enabled: true}}}`
+ * → `[organization]` `membership_limit = 3` `[organization.teams]` `enabled = true`. Arrays stay
+ * inline arrays; table names are quoted where they are not bare keys.
+ */
+export function tablesToml(tables, prefix = []) {
+  const lines = [];
+  for (const [name, table] of Object.entries(tables)) {
+    const path = [...prefix, name];
+    const scalars = Object.entries(table).filter(([, v]) => !isTable(v));
+    const nested = Object.entries(table).filter(([, v]) => isTable(v));
+    if (scalars.length > 0 || nested.length === 0) {
+      lines.push(`[${path.map(tomlKey).join(".")}]`);
+      for (const [k, v] of scalars) lines.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+      lines.push("");
+    }
+    if (nested.length > 0) lines.push(tablesToml(Object.fromEntries(nested), path));
+  }
+  return lines.join("\n");
+}
+
+function isTable(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function tomlKey(k) {
+  return /^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k);
 }
 
 function tomlValue(value) {

@@ -11,9 +11,10 @@ import { startServer } from "./server.mjs";
  * Registers before/after hooks that start one server for the enclosing file or describe block.
  * `env` holds further settings of the shared contract (e.g. `TESSERA_CHANGE_EMAIL: "on"`).
  * `fields`: additional fields in Tessera's config shape (see `startServer`).
- * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>, fields?: object}} [opts]
+ * `organization`: Tessera's `[organization]` table, snake_case keys (see `startServer`).
+ * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>, fields?: object, organization?: object}} [opts]
  */
-export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {}, fields } = {}) {
+export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {}, fields, organization } = {}) {
   const fx = {
     plugins,
     /** @type {Awaited<ReturnType<typeof startServer>>} */
@@ -34,7 +35,7 @@ export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env =
   };
   before(async () => {
     fx.db = await freshDatabase({ kind: DB_KIND });
-    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env, fields });
+    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env, fields, organization });
   });
   after(async () => {
     await fx.server?.stop();

@@ -6,11 +6,13 @@
 //   BETTER_AUTH_SECRET  required (production mode refuses Better Auth's default secret)
 //   BETTER_AUTH_URL     default http://HOST:PORT
 //   HOST, PORT          default 127.0.0.1, 3000
-//   TESSERA_PLUGINS     comma list of admin,two-factor,username,phone-number (default none)
+//   TESSERA_PLUGINS     comma list of admin,two-factor,username,phone-number,organization (default none)
 //   TESSERA_RATE_LIMIT  "off" disables the rate limiter (default: Better Auth's production limits)
 //   TESSERA_OUTBOX      JSON-lines file receiving e-mails and OTPs (default: messages are dropped)
 //   TESSERA_ADDITIONAL_FIELDS  JSON of Tessera's `[user|session.additional_fields.*]` declarations,
 //                       given to Better Auth as `user.additionalFields` / `session.additionalFields`
+//   TESSERA_ORGANIZATION  JSON of Tessera's `[organization]` table (snake_case keys), given to
+//                       Better Auth as `organization({…})` options (see organizationOptions in options.mjs)
 //   PG_POOL_MAX         PostgreSQL pool size (default 10)
 //   --migrate           create/upgrade the schema before listening
 //   --migrate-only      create/upgrade the schema and exit

@@ -1,9 +1,10 @@
 // Better Auth options built from the Tessera-style environment, shared by the server script and by
 // tests that call Better Auth's own migration planner on a database.
 import { appendFileSync } from "node:fs";
-import { admin, genericOAuth, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, createAccessControl, genericOAuth, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { defaultRoles, defaultStatements } from "better-auth/plugins/organization/access";
 
-export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number"];
+export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number", "organization"];
 
 /** Maps the Tessera-style DATABASE_URL to something Better Auth accepts as `database`. */
 export async function openDatabase(url) {
@@ -77,6 +78,78 @@ export function additionalFields(env, table) {
   );
 }
 
+/**
+ * TESSERA_ORGANIZATION: Tessera's `[organization]` table (JSON, snake_case keys as in
+ * tessera.toml) as Better Auth's `organization()` options. Absent keys keep Better Auth's defaults.
+ *
+ *   allow_user_to_create_organization, organization_limit, membership_limit, invitation_limit,
+ *   invitation_expires_in (seconds), cancel_pending_invitations_on_re_invite,
+ *   require_email_verification_on_invitation, disable_organization_deletion, creator_role,
+ *   teams = {enabled, maximum_teams, maximum_members_per_team, allow_removing_all_teams,
+ *            default_team (bool, default true)},
+ *   dynamic_access_control = {enabled, maximum_roles_per_organization},
+ *   roles = {<name> = {<resource> = ["action", …]}}: static roles added to owner/admin/member
+ *
+ * Roles and `ac`: Better Auth's permission check uses `options.roles || defaultRoles` (not a
+ * merge; dist/plugins/organization/has-permission.mjs:25), so configured roles are handed over
+ * together with the three default ones, and `ac`'s statements are the default statements plus
+ * every resource/action a configured role names (dynamic access control refuses resources outside
+ * them with INVALID_RESOURCE).
+ */
+export function organizationOptions(env, send) {
+  const c = JSON.parse(env.TESSERA_ORGANIZATION || "{}");
+  const o = {};
+  const simple = {
+    allow_user_to_create_organization: "allowUserToCreateOrganization",
+    organization_limit: "organizationLimit",
+    membership_limit: "membershipLimit",
+    invitation_limit: "invitationLimit",
+    invitation_expires_in: "invitationExpiresIn",
+    cancel_pending_invitations_on_re_invite: "cancelPendingInvitationsOnReInvite",
+    require_email_verification_on_invitation: "requireEmailVerificationOnInvitation",
+    disable_organization_deletion: "disableOrganizationDeletion",
+    creator_role: "creatorRole",
+  };
+  for (const [key, value] of Object.entries(c)) {
+    if (key in simple) o[simple[key]] = value;
+    else if (!["teams", "dynamic_access_control", "roles"].includes(key)) throw new Error(`unknown [organization] key: ${key}`);
+  }
+  if (c.teams) {
+    const t = c.teams;
+    o.teams = { enabled: Boolean(t.enabled) };
+    if (t.maximum_teams !== undefined) o.teams.maximumTeams = t.maximum_teams;
+    if (t.maximum_members_per_team !== undefined) o.teams.maximumMembersPerTeam = t.maximum_members_per_team;
+    if (t.allow_removing_all_teams !== undefined) o.teams.allowRemovingAllTeams = t.allow_removing_all_teams;
+    if (t.default_team !== undefined) o.teams.defaultTeam = { enabled: t.default_team };
+  }
+  const statements = Object.fromEntries(Object.entries(defaultStatements).map(([r, a]) => [r, [...a]]));
+  for (const permissions of Object.values(c.roles ?? {})) {
+    for (const [resource, actions] of Object.entries(permissions)) {
+      statements[resource] = [...new Set([...(statements[resource] ?? []), ...actions])];
+    }
+  }
+  const ac = createAccessControl(statements);
+  o.ac = ac;
+  o.roles = { ...defaultRoles };
+  for (const [name, permissions] of Object.entries(c.roles ?? {})) o.roles[name] = ac.newRole(permissions);
+  if (c.dynamic_access_control) {
+    o.dynamicAccessControl = { enabled: Boolean(c.dynamic_access_control.enabled) };
+    const max = c.dynamic_access_control.maximum_roles_per_organization;
+    if (max !== undefined) o.dynamicAccessControl.maximumRolesPerOrganization = max;
+  }
+  o.sendInvitationEmail = async ({ id, role, email, organization: org, inviter }) =>
+    send({
+      type: "organization-invitation",
+      to: email,
+      invitationId: id,
+      organizationId: org.id,
+      organizationSlug: org.slug,
+      role,
+      inviterEmail: inviter.user.email,
+    });
+  return o;
+}
+
 export function buildOptions(env, database) {
   const send = outboxWriter(env.TESSERA_OUTBOX);
   const on = (name) => flag(env, name);
@@ -93,6 +166,7 @@ export function buildOptions(env, database) {
     );
   }
   if (enabled.has("username")) plugins.push(username());
+  if (enabled.has("organization")) plugins.push(organization(organizationOptions(env, send)));
   if (enabled.has("phone-number")) {
     plugins.push(
       phoneNumber({
