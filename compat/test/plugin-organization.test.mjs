@@ -1201,6 +1201,33 @@ describe("teams (enabled, maximum_teams = 3)", () => {
     assert.equal(session.activeTeamId, defaultTeam.id, "only set-active-team null clears it");
   });
 
+  test("an invitation to two teams: teamId comma-joined; accepting joins both but sets no active team and no cookie", async () => {
+    const alice = await h.user();
+    const org = await h.createOrg(alice);
+    const t1 = (await h.post(alice, "/organization/create-team", { name: "One" })).json;
+    const t2 = (await h.post(alice, "/organization/create-team", { name: "Two" })).json;
+    const bob = await h.user();
+    const inv = await h.invite(alice, org.id, bob, "member", { teamId: [t1.id, t2.id] });
+    assert.equal(inv.teamId, `${t1.id},${t2.id}`);
+    const res = await h.post(bob, "/organization/accept-invitation", { invitationId: inv.id });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.setCookies, [], "routes/crud-invites.mjs:320: the cookie only with exactly one team");
+    assert.equal((await h.session(bob)).activeTeamId, null);
+    assert.deepEqual((await h.get(bob, "/organization/list-user-teams")).json.map((t) => t.id).sort(), [t1.id, t2.id].sort());
+  });
+
+  test("remove-team strips the team from pending invitations' teamId", async () => {
+    const alice = await h.user();
+    const org = await h.createOrg(alice);
+    const t1 = (await h.post(alice, "/organization/create-team", { name: "Going" })).json;
+    const t2 = (await h.post(alice, "/organization/create-team", { name: "Staying" })).json;
+    const both = await h.invite(alice, org.id, await h.user(), "member", { teamId: [t1.id, t2.id] });
+    const only = await h.invite(alice, org.id, await h.user(), "member", { teamId: t1.id });
+    assert.equal((await h.post(alice, "/organization/remove-team", { teamId: t1.id })).status, 200);
+    const rows = await fx.query(`select "id", "teamId" from "invitation" where "organizationId" = ?`, [org.id]);
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.teamId])), { [both.id]: t2.id, [only.id]: null });
+  });
+
   test("removing a member takes them out of the organization's teams", async () => {
     const alice = await h.user();
     const org = await h.createOrg(alice);
@@ -1218,7 +1245,11 @@ describe("teams (enabled, maximum_teams = 3)", () => {
 describe("dynamic access control (and teams with allow_removing_all_teams, maximum_members_per_team = 2)", () => {
   const fx = useServer({
     plugins: PLUGINS,
-    organization: { dynamic_access_control: { enabled: true }, teams: { enabled: true, allow_removing_all_teams: true, maximum_members_per_team: 2 } },
+    organization: {
+      dynamic_access_control: { enabled: true },
+      teams: { enabled: true, allow_removing_all_teams: true, maximum_members_per_team: 2 },
+      roles: { billing: { billing: ["read"] } },
+    },
   });
   const h = helpers(fx);
 
@@ -1364,6 +1395,22 @@ describe("dynamic access control (and teams with allow_removing_all_teams, maxim
     assert.equal((await h.post(alice, "/organization/add-team-member", { teamId: team.id, userId: carol.user.id })).status, 200, "the seat was released");
     const [row] = await fx.query(`select "memberCount" from "team" where "id" = ?`, [team.id]);
     assert.equal(Number(row.memberCount), 2);
+  });
+
+  test("a static role from config: its resources become valid for roles, its name is taken and cannot be deleted, and the owner does not hold it", async () => {
+    const alice = await h.user();
+    await h.createOrg(alice);
+    // The owner's statements are the defaults, so granting billing:read is granting what it lacks.
+    const res = await h.post(alice, "/organization/create-role", { role: "accountant", permission: { billing: ["read"] } });
+    assert.equal(res.status, 403, res.text);
+    assert.deepEqual(res.json, { message: "You are not allowed to create a role", code: "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE", missingPermissions: ["billing:read"] });
+    // routes/crud-access-control.mjs:588-598 checks resources only: an action the statements do not
+    // list is not INVALID_RESOURCE, it is simply a permission nobody holds.
+    const unknownAction = await h.post(alice, "/organization/create-role", { role: "accountant", permission: { member: ["create", "fly"] } });
+    assert.equal(unknownAction.status, 403, unknownAction.text);
+    assert.deepEqual(unknownAction.json.missingPermissions, ["member:fly"]);
+    assertErrorResponse(await h.post(alice, "/organization/create-role", { role: "Billing", permission: { member: ["create"] } }), 400, "ROLE_NAME_IS_ALREADY_TAKEN", "That role name is already taken");
+    assertErrorResponse(await h.post(alice, "/organization/delete-role", { roleName: "billing" }), 400, "CANNOT_DELETE_A_PRE_DEFINED_ROLE", "Cannot delete a pre-defined role");
   });
 
   test("allow_removing_all_teams: the last team can go", async () => {
