@@ -780,7 +780,7 @@ describe("organization plugin, default options plus a static role from config", 
       assertErrorResponse(await h.browser().request(`${API}/organization/leave`, { json: { organizationId: org.id } }), 401, "UNAUTHORIZED", "Unauthorized");
     });
 
-    test("list-members: {members, total}, limit/offset, sortBy/sortDirection, filter; non-members 403", async () => {
+    test("list-members: {members, total}, limit/offset, sortBy/sortDirection, filter; unknown fields 500; non-members 403", async () => {
       const alice = await h.user();
       const org = await h.createOrg(alice);
       const admin = await h.joined(alice, org.id, "admin");
@@ -1329,7 +1329,7 @@ describe("dynamic access control (and teams with allow_removing_all_teams, maxim
     assertErrorResponse(await h.post(carol, "/organization/invite-member", { email: newCredentials().email, role: "recruiter" }), 400, undefined, "ROLE_NOT_FOUND: recruiter");
   });
 
-  test("a dynamic role named like a static one would extend it, but the name is refused; rows of other names merge by name", async () => {
+  test("an organizationRole row named like a static role extends it (the API refuses the name; an import could write it)", async () => {
     const alice = await h.user();
     const org = await h.createOrg(alice);
     const plain = await h.joined(alice, org.id);
