@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+pub use crate::config_error::ConfigError;
 use crate::crypto::password::{FirebaseParams, VerifyContext};
 use crate::plugins::Plugins;
 
@@ -177,16 +178,6 @@ impl Default for Config {
             account: crate::social::AccountConfig::default(),
         }
     }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("{key}: {reason}")]
-    Invalid { key: String, reason: String },
-    #[error(
-        "refusing to start in production with {0}: set BETTER_AUTH_SECRET to at least 32 random characters (`tessera secret` prints one)"
-    )]
-    WeakSecret(&'static str),
 }
 
 /// The config file (TOML in the binary), every key optional. Unknown keys are errors, so a typo

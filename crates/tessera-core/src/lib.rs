@@ -12,6 +12,7 @@
 //! - [`providers`]: the social provider ids, and the Clerk providers that map to them.
 
 pub mod config;
+pub mod config_error;
 pub mod crypto;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -7,16 +7,9 @@ use sqlx::postgres::{PgDatabaseError, PgPool};
 use sqlx::{Postgres, Sqlite, Transaction};
 use tessera_core::schema::Column;
 
+pub(crate) use crate::shape::Shape;
 use crate::value::{Cell, Value};
 use crate::{Dialect, OpenOptions, StoreError, StoreResult, postgres, sqlite};
-
-/// What a query returns: which table it reads (named in [`StoreError::Corrupt`]) and the schema column
-/// of each result column, in order.
-#[derive(Clone, Copy)]
-pub(crate) struct Shape<'a> {
-    pub table: &'static str,
-    pub columns: &'a [Column],
-}
 
 /// Reads may go to SQLite's reader pool; anything that writes, or must see its own writes, goes to the
 /// writer.

@@ -19,7 +19,7 @@ use crate::db::{Db, Shape, Target, Tx};
 use crate::ddl::quote;
 use crate::queries::{TableSql, insert, names};
 use crate::record::{self, Fields};
-use crate::sql_store::SqlStore;
+use crate::sql_handle::SqlStore;
 use crate::sqlite_import::Inserts;
 use crate::value::{Cell, Value};
 use crate::{

@@ -31,8 +31,11 @@ mod record;
 pub mod row;
 mod row_sql;
 mod rows;
+mod shape;
+mod sql_handle;
 mod sql_store;
 mod sqlite;
+mod sqlite_cells;
 mod sqlite_import;
 mod sqlite_inline;
 mod store;
@@ -57,7 +60,7 @@ use tessera_core::schema::{self, Schema, Table};
 use crate::db::Db;
 use crate::introspect::LiveSchema;
 use crate::queries::Queries;
-use crate::sql_store::SqlStore;
+use crate::sql_handle::SqlStore;
 
 #[derive(Debug, Clone)]
 pub struct OpenOptions {

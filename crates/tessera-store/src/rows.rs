@@ -11,7 +11,7 @@ use tessera_core::timefmt;
 use crate::db::{Shape, Target};
 use crate::row::{DEFAULT_FIND_MANY_LIMIT, FindMany, Row, RowValue, Where};
 use crate::row_sql::{self, Statement};
-use crate::sql_store::SqlStore;
+use crate::sql_handle::SqlStore;
 use crate::value::{Cell, Value};
 use crate::{StoreError, StoreResult};
 

@@ -7,25 +7,19 @@
 
 use async_trait::async_trait;
 use tessera_core::model::{Account, Session, TwoFactor, User, UserPatch, Verification};
-use tessera_core::schema::{Column, Table};
+use tessera_core::schema::Column;
 use tessera_core::timefmt;
 use time::OffsetDateTime;
 
-use crate::db::{Db, Shape, Target};
+use crate::db::{Shape, Target};
 use crate::list_users::{self, ListUsersQuery};
-use crate::queries::{Queries, TableSql, assignments};
+use crate::queries::{TableSql, assignments};
 use crate::record::{self, Fields};
 use crate::row::{FindMany, Row, RowValue, Where};
 use crate::rows;
+use crate::sql_handle::SqlStore;
 use crate::value::{Cell, Field, Value};
 use crate::{BatchOutcome, Dialect, ImportBatch, ImportedRows, Store, StoreError, StoreResult};
-
-pub(crate) struct SqlStore {
-    pub(crate) db: Db,
-    pub(crate) q: Queries,
-    /// Every table the store knows, for the row API: Better Auth's and the plugins' own.
-    pub(crate) tables: Vec<Table>,
-}
 
 type Mapper<T> = fn(&Fields<'_>) -> StoreResult<T>;
 

@@ -10,12 +10,13 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous, SqliteValueRef,
 };
 use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
-use tessera_core::schema::{Column, FieldType};
+use tessera_core::schema::Column;
 use tessera_core::timefmt;
 
+use crate::sqlite_cells::{Stored, decode_cell};
 use crate::sqlite_import::ImportWriter;
 use crate::sqlite_inline::InlineReader;
-use crate::value::{Cell, Value, parse_bool_text};
+use crate::value::{Cell, Value};
 use crate::{OpenOptions, StoreError, StoreResult};
 
 pub(crate) type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -118,16 +119,6 @@ pub(crate) fn decode_row(row: &SqliteRow, shape: &[Column]) -> Result<Vec<Cell>,
         .collect()
 }
 
-/// A column value as SQLite stores it (its storage class), whichever driver read it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Stored<'a> {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(&'a str),
-    Blob,
-}
-
 fn stored(raw: SqliteValueRef<'_>) -> Result<Stored<'_>, String> {
     if raw.is_null() {
         return Ok(Stored::Null);
@@ -141,42 +132,6 @@ fn stored(raw: SqliteValueRef<'_>) -> Result<Stored<'_>, String> {
         "TEXT" => Stored::Text(<&str as Decode<Sqlite>>::decode(raw).map_err(|e| e.to_string())?),
         _ => Stored::Blob,
     })
-}
-
-/// Reads a stored value as the type the schema declares for its column.
-pub(crate) fn decode_cell(value: Stored<'_>, ty: FieldType) -> Result<Cell, String> {
-    match (ty, value) {
-        (_, Stored::Null) => Ok(Cell::Null),
-        (FieldType::String, Stored::Text(s)) => Ok(Cell::Text(s.to_owned())),
-        // A numeric id written by another tool reads as its decimal text.
-        (FieldType::String, Stored::Integer(n)) => Ok(Cell::Text(n.to_string())),
-        (FieldType::Boolean, Stored::Integer(0)) => Ok(Cell::Bool(false)),
-        (FieldType::Boolean, Stored::Integer(1)) => Ok(Cell::Bool(true)),
-        (FieldType::Boolean, Stored::Integer(n)) => Err(format!("boolean stored as {n}")),
-        (FieldType::Boolean, Stored::Text(s)) => parse_bool_text(s)
-            .map(Cell::Bool)
-            .ok_or_else(|| format!("boolean stored as {s:?}")),
-        (FieldType::Date, Stored::Text(s)) => timefmt::parse_date(s)
-            .map(Cell::Date)
-            .ok_or_else(|| format!("date stored as {s:?}")),
-        (FieldType::Date, Stored::Integer(ms)) => timefmt::from_epoch_ms(ms)
-            .map(Cell::Date)
-            .ok_or_else(|| format!("date stored as {ms}")),
-        (FieldType::Number | FieldType::BigNumber, Stored::Integer(n)) => Ok(Cell::Int(n)),
-        // A JavaScript number with a fraction, stored by SQLite's affinity rules as REAL.
-        (FieldType::Number, Stored::Real(n)) => Ok(Cell::Real(n)),
-        // Text that is not JSON is kept as a JSON string rather than refused: another writer may
-        // have stored a bare string.
-        (FieldType::Json, Stored::Text(s)) => {
-            Ok(Cell::Json(serde_json::from_str(s).unwrap_or_else(|_| {
-                serde_json::Value::String(s.to_owned())
-            })))
-        }
-        (FieldType::Json, Stored::Integer(n)) => Ok(Cell::Json(n.into())),
-        (ty, Stored::Text(_)) => Err(format!("{ty:?} stored as TEXT")),
-        (ty, Stored::Real(_)) => Err(format!("{ty:?} stored as REAL")),
-        (ty, Stored::Blob) => Err(format!("{ty:?} stored as BLOB")),
-    }
 }
 
 /// `UNIQUE constraint failed: user.email` → `email`.

@@ -18,8 +18,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tessera_core::timefmt::{self, ISO_MS_LEN};
 
-use crate::db::Shape;
-use crate::sqlite::{Stored, decode_cell};
+use crate::shape::Shape;
+use crate::sqlite_cells::{Stored, decode_cell};
 use crate::value::{Cell, Field, Value};
 use crate::{StoreError, StoreResult};
 
