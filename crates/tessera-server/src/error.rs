@@ -26,6 +26,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A plugin's error code (its spec's `$ERROR_CODES` entry), answered with `status`.
+    pub fn coded(status: StatusCode, code: tessera_core::plugins::ErrorCode) -> ApiError {
+        ApiError::new(status, code.code, code.message)
+    }
+
     pub fn new(
         status: StatusCode,
         code: impl Into<Cow<'static, str>>,

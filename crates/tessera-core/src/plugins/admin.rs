@@ -4,6 +4,7 @@ use std::sync::{Arc, LazyLock};
 
 use time::OffsetDateTime;
 
+use super::ErrorCode;
 use crate::model::{FieldValue, Session, User, UserPatch};
 use crate::schema::{Column, ColumnDefault};
 
@@ -95,3 +96,105 @@ impl AdminSession for Session {
             .set(Arc::clone(&IMPERSONATED_BY), admin_id.into());
     }
 }
+
+/// The plugin's `$ERROR_CODES`: each code with Better Auth 1.7.25's message. The status is the
+/// route's, as Better Auth chooses it per use.
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS",
+    "You are not allowed to create users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_LIST_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS",
+    "You are not allowed to list users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_GET_USER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_GET_USER",
+    "You are not allowed to get user",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS",
+    "You are not allowed to update users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE",
+    "You are not allowed to change users role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_BAN_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS",
+    "You are not allowed to ban users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS",
+    "You are not allowed to impersonate users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS",
+    "You are not allowed to list users sessions",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS",
+    "You are not allowed to revoke users sessions",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_USERS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_USERS",
+    "You are not allowed to delete users",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD",
+    "You are not allowed to set users password",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_SET_USERS_EMAIL: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_EMAIL",
+    "You are not allowed to update users email",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER",
+    "You are not allowed to update users phone number",
+);
+pub const YOU_CANNOT_IMPERSONATE_ADMINS: ErrorCode = ErrorCode::new(
+    "YOU_CANNOT_IMPERSONATE_ADMINS",
+    "You cannot impersonate admins",
+);
+pub const YOU_CANNOT_BAN_YOURSELF: ErrorCode =
+    ErrorCode::new("YOU_CANNOT_BAN_YOURSELF", "You cannot ban yourself");
+pub const YOU_CANNOT_REMOVE_YOURSELF: ErrorCode =
+    ErrorCode::new("YOU_CANNOT_REMOVE_YOURSELF", "You cannot remove yourself");
+pub const NO_DATA_TO_UPDATE: ErrorCode = ErrorCode::new("NO_DATA_TO_UPDATE", "No data to update");
+pub const PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER: ErrorCode = ErrorCode::new(
+    "PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER",
+    "Password cannot be updated through update-user. Use the set-user-password endpoint instead",
+);
+pub const USER_ID_CANNOT_BE_UPDATED: ErrorCode =
+    ErrorCode::new("USER_ID_CANNOT_BE_UPDATED", "User id cannot be updated");
+pub const INVALID_ROLE_TYPE: ErrorCode = ErrorCode::new("INVALID_ROLE_TYPE", "Invalid role type");
+pub const USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: ErrorCode = ErrorCode::new(
+    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+    "User already exists. Use another email.",
+);
+pub const USER_NOT_FOUND: ErrorCode = ErrorCode::new("USER_NOT_FOUND", "User not found");
+
+/// Every error code above, in one list (Better Auth's `$ERROR_CODES` object).
+pub const ERROR_CODES: &[ErrorCode] = &[
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_LIST_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_GET_USER,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_BAN_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS,
+    YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_USERS,
+    YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD,
+    YOU_ARE_NOT_ALLOWED_TO_SET_USERS_EMAIL,
+    YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER,
+    YOU_CANNOT_IMPERSONATE_ADMINS,
+    YOU_CANNOT_BAN_YOURSELF,
+    YOU_CANNOT_REMOVE_YOURSELF,
+    NO_DATA_TO_UPDATE,
+    PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER,
+    USER_ID_CANNOT_BE_UPDATED,
+    INVALID_ROLE_TYPE,
+    USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL,
+    USER_NOT_FOUND,
+];

@@ -12,6 +12,20 @@ pub mod phone_number;
 pub mod two_factor;
 pub mod username;
 
+/// One of a plugin's error codes (Better Auth's `$ERROR_CODES`): the code and its message, as
+/// data, so the spec says what a plugin can answer and the routes cannot misspell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorCode {
+    pub const fn new(code: &'static str, message: &'static str) -> ErrorCode {
+        ErrorCode { code, message }
+    }
+}
+
 /// The enabled plugins' columns on `user`, in the order of the reference DDL.
 pub fn user_fields(plugins: Plugins) -> impl Iterator<Item = &'static Arc<Column>> {
     let admin = plugins.admin.then(admin::user_fields);
@@ -120,4 +134,43 @@ pub mod accessors {
     pub use super::phone_number::PhoneNumberUser;
     pub use super::two_factor::TwoFactorUser;
     pub use super::username::UsernameUser;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_plugins_error_codes_are_distinct_and_say_something() {
+        for (plugin, codes) in [
+            (ADMIN, admin::ERROR_CODES),
+            (TWO_FACTOR, two_factor::ERROR_CODES),
+            (USERNAME, username::ERROR_CODES),
+            (PHONE_NUMBER, phone_number::ERROR_CODES),
+        ] {
+            assert!(!codes.is_empty(), "{plugin}");
+            for (i, code) in codes.iter().enumerate() {
+                assert!(
+                    code.code
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b == b'_'),
+                    "{plugin}: {}",
+                    code.code
+                );
+                assert!(!code.message.is_empty(), "{plugin}: {}", code.code);
+                assert!(
+                    codes.iter().take(i).all(|c| c.code != code.code),
+                    "{plugin}: {} twice",
+                    code.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_plugins_columns_are_carried_in_the_field_map() {
+        for column in user_fields(Plugins::ALL).chain(session_fields(Plugins::ALL)) {
+            assert!(column.additional, "{}", column.name);
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use super::ErrorCode;
 use crate::model::User;
 use crate::schema::Column;
 
@@ -38,3 +39,31 @@ impl UsernameUser for User {
             .set(Arc::clone(&DISPLAY_USERNAME), display.into());
     }
 }
+
+/// The plugin's `$ERROR_CODES`: each code with Better Auth 1.7.25's message. The status is the
+/// route's, as Better Auth chooses it per use.
+pub const USERNAME_TOO_SHORT: ErrorCode =
+    ErrorCode::new("USERNAME_TOO_SHORT", "Username is too short");
+pub const USERNAME_TOO_LONG: ErrorCode =
+    ErrorCode::new("USERNAME_TOO_LONG", "Username is too long");
+pub const INVALID_USERNAME: ErrorCode = ErrorCode::new("INVALID_USERNAME", "Username is invalid");
+pub const INVALID_DISPLAY_USERNAME: ErrorCode =
+    ErrorCode::new("INVALID_DISPLAY_USERNAME", "Display username is invalid");
+pub const USERNAME_IS_ALREADY_TAKEN: ErrorCode = ErrorCode::new(
+    "USERNAME_IS_ALREADY_TAKEN",
+    "Username is already taken. Please try another.",
+);
+pub const INVALID_USERNAME_OR_PASSWORD: ErrorCode = ErrorCode::new(
+    "INVALID_USERNAME_OR_PASSWORD",
+    "Invalid username or password",
+);
+
+/// Every error code above, in one list (Better Auth's `$ERROR_CODES` object).
+pub const ERROR_CODES: &[ErrorCode] = &[
+    USERNAME_TOO_SHORT,
+    USERNAME_TOO_LONG,
+    INVALID_USERNAME,
+    INVALID_DISPLAY_USERNAME,
+    USERNAME_IS_ALREADY_TAKEN,
+    INVALID_USERNAME_OR_PASSWORD,
+];

@@ -2,13 +2,14 @@
 //! them, with the status each route answers them with.
 
 use axum::http::StatusCode;
+use tessera_core::plugins::admin as spec;
 
 use crate::error::ApiError;
 
 macro_rules! coded {
-    ($fn_name:ident, $status:ident, $code:literal, $message:literal) => {
+    ($fn_name:ident, $status:ident, $code:expr) => {
         pub fn $fn_name() -> ApiError {
-            ApiError::new(StatusCode::$status, $code, $message)
+            ApiError::coded(StatusCode::$status, $code)
         }
     };
 }
@@ -16,136 +17,102 @@ macro_rules! coded {
 coded!(
     not_allowed_to_create_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS",
-    "You are not allowed to create users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS
 );
 coded!(
     not_allowed_to_list_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS",
-    "You are not allowed to list users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_LIST_USERS
 );
 coded!(
     not_allowed_to_get_user,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_GET_USER",
-    "You are not allowed to get user"
+    spec::YOU_ARE_NOT_ALLOWED_TO_GET_USER
 );
 coded!(
     not_allowed_to_update_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS",
-    "You are not allowed to update users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS
 );
 coded!(
     not_allowed_to_change_users_role,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE",
-    "You are not allowed to change users role"
+    spec::YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE
 );
 coded!(
     not_allowed_to_ban_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS",
-    "You are not allowed to ban users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_BAN_USERS
 );
 coded!(
     not_allowed_to_impersonate_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS",
-    "You are not allowed to impersonate users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_IMPERSONATE_USERS
 );
 coded!(
     not_allowed_to_list_users_sessions,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS",
-    "You are not allowed to list users sessions"
+    spec::YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS
 );
 coded!(
     not_allowed_to_revoke_users_sessions,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS",
-    "You are not allowed to revoke users sessions"
+    spec::YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS
 );
 coded!(
     not_allowed_to_delete_users,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_DELETE_USERS",
-    "You are not allowed to delete users"
+    spec::YOU_ARE_NOT_ALLOWED_TO_DELETE_USERS
 );
 coded!(
     not_allowed_to_set_users_password,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD",
-    "You are not allowed to set users password"
+    spec::YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD
 );
 coded!(
     not_allowed_to_set_users_email,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_EMAIL",
-    "You are not allowed to update users email"
+    spec::YOU_ARE_NOT_ALLOWED_TO_SET_USERS_EMAIL
 );
 coded!(
     not_allowed_to_set_users_phone_number,
     FORBIDDEN,
-    "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER",
-    "You are not allowed to update users phone number"
+    spec::YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER
 );
 coded!(
     cannot_impersonate_admins,
     FORBIDDEN,
-    "YOU_CANNOT_IMPERSONATE_ADMINS",
-    "You cannot impersonate admins"
+    spec::YOU_CANNOT_IMPERSONATE_ADMINS
 );
 coded!(
     cannot_ban_yourself,
     BAD_REQUEST,
-    "YOU_CANNOT_BAN_YOURSELF",
-    "You cannot ban yourself"
+    spec::YOU_CANNOT_BAN_YOURSELF
 );
 coded!(
     cannot_remove_yourself,
     BAD_REQUEST,
-    "YOU_CANNOT_REMOVE_YOURSELF",
-    "You cannot remove yourself"
+    spec::YOU_CANNOT_REMOVE_YOURSELF
 );
-coded!(
-    no_data_to_update,
-    BAD_REQUEST,
-    "NO_DATA_TO_UPDATE",
-    "No data to update"
-);
+coded!(no_data_to_update, BAD_REQUEST, spec::NO_DATA_TO_UPDATE);
 coded!(
     password_cannot_be_updated_via_update_user,
     BAD_REQUEST,
-    "PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER",
-    "Password cannot be updated through update-user. Use the set-user-password endpoint instead"
+    spec::PASSWORD_CANNOT_BE_UPDATED_VIA_UPDATE_USER
 );
 coded!(
     user_id_cannot_be_updated,
     BAD_REQUEST,
-    "USER_ID_CANNOT_BE_UPDATED",
-    "User id cannot be updated"
+    spec::USER_ID_CANNOT_BE_UPDATED
 );
-coded!(
-    invalid_role_type,
-    BAD_REQUEST,
-    "INVALID_ROLE_TYPE",
-    "Invalid role type"
-);
+coded!(invalid_role_type, BAD_REQUEST, spec::INVALID_ROLE_TYPE);
 // The admin routes answer a taken email with 400, where sign-up answers 422.
 coded!(
     user_already_exists_use_another_email,
     BAD_REQUEST,
-    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-    "User already exists. Use another email."
+    spec::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL
 );
-coded!(
-    user_not_found,
-    NOT_FOUND,
-    "USER_NOT_FOUND",
-    "User not found"
-);
+coded!(user_not_found, NOT_FOUND, spec::USER_NOT_FOUND);
 /// Better Auth's admin 401: no session, and an empty body.
 pub fn no_session() -> ApiError {
     ApiError::empty(StatusCode::UNAUTHORIZED)

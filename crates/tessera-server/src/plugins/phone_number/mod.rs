@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tessera_core::crypto::ct::constant_time_eq;
 use tessera_core::crypto::random::{self, Alphabet};
 use tessera_core::model::{Account, User, UserPatch, Verification};
+use tessera_core::plugins::phone_number as spec;
 use tessera_core::plugins::phone_number::{PHONE_NUMBER, PHONE_NUMBER_VERIFIED, PhoneNumberUser};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
@@ -69,27 +70,18 @@ fn router() -> Router<AppState> {
         .route("/phone-number/reset-password", post(reset_password))
 }
 
-fn err(status: StatusCode, code: &'static str, message: &'static str) -> ApiError {
-    ApiError::new(status, code, message)
-}
-
 fn invalid_otp() -> ApiError {
-    err(StatusCode::BAD_REQUEST, "INVALID_OTP", "Invalid OTP")
+    ApiError::coded(StatusCode::BAD_REQUEST, spec::INVALID_OTP)
 }
 
 fn phone_number_exists() -> ApiError {
-    err(
-        StatusCode::BAD_REQUEST,
-        "PHONE_NUMBER_EXIST",
-        "Phone number already exists",
-    )
+    ApiError::coded(StatusCode::BAD_REQUEST, spec::PHONE_NUMBER_EXIST)
 }
 
 fn invalid_phone_number_or_password() -> ApiError {
-    err(
+    ApiError::coded(
         StatusCode::UNAUTHORIZED,
-        "INVALID_PHONE_NUMBER_OR_PASSWORD",
-        "Invalid phone number or password",
+        spec::INVALID_PHONE_NUMBER_OR_PASSWORD,
     )
 }
 
@@ -104,10 +96,9 @@ fn reset_identifier(phone_number: &str) -> String {
 /// The phone number is set only through OTP verification: sign-up refuses it.
 fn on_sign_up(body: &Map<String, Value>) -> Result<(), ApiError> {
     if body.get("phoneNumber").is_some_and(is_truthy) {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "PHONE_NUMBER_CANNOT_BE_SET",
-            "Phone number can only be set by verifying it",
+            spec::PHONE_NUMBER_CANNOT_BE_SET,
         ));
     }
     Ok(())
@@ -116,10 +107,9 @@ fn on_sign_up(body: &Map<String, Value>) -> Result<(), ApiError> {
 /// …and so does update-user.
 fn on_update_user(body: &Map<String, Value>) -> Result<(), ApiError> {
     if body.get("phoneNumber").is_some_and(|v| !v.is_null()) {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "PHONE_NUMBER_CANNOT_BE_UPDATED",
-            "Phone number cannot be updated",
+            spec::PHONE_NUMBER_CANNOT_BE_UPDATED,
         ));
     }
     Ok(())
@@ -193,10 +183,9 @@ async fn delete_spent(state: &AppState, spent: &Verification) -> Result<(), ApiE
 async fn spend_otp(state: &AppState, identifier: &str, code: &str) -> Result<(), ApiError> {
     for _ in 0..MAX_ROUNDS {
         let Some(row) = state.store.find_verification(identifier).await? else {
-            return Err(err(
+            return Err(ApiError::coded(
                 StatusCode::BAD_REQUEST,
-                "OTP_NOT_FOUND",
-                "OTP not found",
+                spec::OTP_NOT_FOUND,
             ));
         };
         if row.value == SPENT {
@@ -205,15 +194,14 @@ async fn spend_otp(state: &AppState, identifier: &str, code: &str) -> Result<(),
         let now = now_ms();
         if row.expires_at < now {
             delete_all(state, identifier).await?;
-            return Err(err(StatusCode::BAD_REQUEST, "OTP_EXPIRED", "OTP expired"));
+            return Err(ApiError::coded(StatusCode::BAD_REQUEST, spec::OTP_EXPIRED));
         }
         let (stored, attempts) = parse_otp_value(&row.value);
         if attempts >= ALLOWED_ATTEMPTS {
             delete_all(state, identifier).await?;
-            return Err(err(
+            return Err(ApiError::coded(
                 StatusCode::FORBIDDEN,
-                "TOO_MANY_ATTEMPTS",
-                "Too many attempts",
+                spec::TOO_MANY_ATTEMPTS,
             ));
         }
         let right = constant_time_eq(stored.as_bytes(), code.as_bytes());
@@ -251,10 +239,9 @@ pub async fn send_otp(State(state): State<AppState>, Body(body): Body) -> Result
     };
     let Some(sender) = state.sender.clone() else {
         tracing::warn!("phone-number OTP requested but no sender is configured");
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::NOT_IMPLEMENTED,
-            "SEND_OTP_NOT_IMPLEMENTED",
-            "sendOTP not implemented",
+            spec::SEND_OTP_NOT_IMPLEMENTED,
         ));
     };
     let code = issue_otp(&state, otp_identifier(&phone_number)).await?;
@@ -310,10 +297,9 @@ pub async fn verify(
         }
         // Better Auth without signUpOnVerification: the update of a user that does not exist fails.
         None => {
-            return Err(err(
+            return Err(ApiError::coded(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "FAILED_TO_UPDATE_USER",
-                "Failed to update user",
+                spec::FAILED_TO_UPDATE_USER,
             ));
         }
     };
@@ -342,10 +328,9 @@ async fn set_callers_number(
     phone_number: String,
 ) -> Result<Reply, ApiError> {
     let Lookup::Valid(current) = session::lookup(state, headers).await? else {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::UNAUTHORIZED,
-            "USER_NOT_FOUND",
-            "User not found",
+            spec::USER_NOT_FOUND,
         ));
     };
     if state
@@ -448,10 +433,9 @@ pub async fn sign_in(
         .is_some_and(|a| a.password.is_none())
     {
         tracing::info!(user_id = %user.id, outcome = "no-password", "sign-in refused");
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::UNAUTHORIZED,
-            "UNEXPECTED_ERROR",
-            "Unexpected error",
+            spec::UNEXPECTED_ERROR,
         ));
     }
     if !check_credential(&state, &user, password).await? {
@@ -530,10 +514,9 @@ pub async fn reset_password(
         .find_user_by_field(&PHONE_NUMBER.name, &phone_number)
         .await?
     else {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "UNEXPECTED_ERROR",
-            "Unexpected error",
+            spec::UNEXPECTED_ERROR,
         ));
     };
     let hash = state.hasher.hash(new_password).await?;

@@ -15,6 +15,7 @@ use tessera_core::crypto::random::{self, Alphabet};
 use tessera_core::crypto::totp::TotpSecret;
 use tessera_core::crypto::{backup_codes, signed};
 use tessera_core::model::{Session, TwoFactor, User, UserPatch, Verification};
+use tessera_core::plugins::two_factor as spec;
 use tessera_core::plugins::two_factor::{TWO_FACTOR_ENABLED, TwoFactorUser};
 use tessera_core::timefmt::{now_ms, to_epoch_ms};
 use time::{Duration, OffsetDateTime};
@@ -63,27 +64,18 @@ fn router() -> Router<AppState> {
         )
 }
 
-fn err(status: StatusCode, code: &'static str, message: &'static str) -> ApiError {
-    ApiError::new(status, code, message)
-}
-
 fn invalid_two_factor_cookie() -> ApiError {
-    err(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_TWO_FACTOR_COOKIE",
-        "Invalid two factor cookie",
-    )
+    ApiError::coded(StatusCode::UNAUTHORIZED, spec::INVALID_TWO_FACTOR_COOKIE)
 }
 
 fn invalid_code() -> ApiError {
-    err(StatusCode::UNAUTHORIZED, "INVALID_CODE", "Invalid code")
+    ApiError::coded(StatusCode::UNAUTHORIZED, spec::INVALID_CODE)
 }
 
 fn too_many_attempts() -> ApiError {
-    err(
+    ApiError::coded(
         StatusCode::BAD_REQUEST,
-        "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE",
-        "Too many attempts. Please request a new code.",
+        spec::TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE,
     )
 }
 
@@ -356,10 +348,9 @@ async fn guarded_two_factor(
 }
 
 fn account_locked() -> ApiError {
-    err(
+    ApiError::coded(
         StatusCode::TOO_MANY_REQUESTS,
-        "ACCOUNT_TEMPORARILY_LOCKED",
-        "Too many failed verification attempts. Your account is temporarily locked. Please try again later.",
+        spec::ACCOUNT_TEMPORARILY_LOCKED,
     )
 }
 
@@ -596,10 +587,9 @@ async fn enable(
 
     if method.as_deref() == Some("otp") {
         if state.sender.is_none() {
-            return Err(err(
+            return Err(ApiError::coded(
                 StatusCode::BAD_REQUEST,
-                "OTP_NOT_CONFIGURED",
-                "OTP is not available",
+                spec::OTP_NOT_CONFIGURED,
             ));
         }
         let updated = set_enabled(&state, &user, true).await?;
@@ -611,10 +601,9 @@ async fn enable(
     if existing.as_ref().is_some_and(|t| t.verified != Some(false))
         && user.two_factor_enabled() == Some(true)
     {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "TOTP_ALREADY_ENABLED",
-            "TOTP is already enabled",
+            spec::TOTP_ALREADY_ENABLED,
         ));
     }
     let secret = TotpSecret::generate_plaintext();
@@ -688,13 +677,7 @@ async fn get_totp_uri(
         .store
         .find_two_factor(&current.user.id)
         .await?
-        .ok_or_else(|| {
-            err(
-                StatusCode::BAD_REQUEST,
-                "TOTP_NOT_ENABLED",
-                "TOTP not enabled",
-            )
-        })?;
+        .ok_or_else(|| ApiError::coded(StatusCode::BAD_REQUEST, spec::TOTP_NOT_ENABLED))?;
     require_password(&state, &current.user, password).await?;
     let totp = decrypt_secret(&state, &two_factor)?;
     Ok(Reply::json(json!({
@@ -719,11 +702,7 @@ async fn verify_totp(
     let mode = mode(&state, &headers).await?;
     let user = mode.user().clone();
     let two_factor = guarded_two_factor(&state, &mode, || {
-        err(
-            StatusCode::BAD_REQUEST,
-            "TOTP_NOT_ENABLED",
-            "TOTP not enabled",
-        )
+        ApiError::coded(StatusCode::BAD_REQUEST, spec::TOTP_NOT_ENABLED)
     })
     .await?;
     let totp = decrypt_secret(&state, &two_factor)?;
@@ -801,10 +780,9 @@ async fn send_otp(
     let _ = v.opt_bool("trustDevice");
     v.finish()?;
     let Some(sender) = state.sender.clone() else {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "OTP_NOT_CONFIGURED",
-            "OTP is not available",
+            spec::OTP_NOT_CONFIGURED,
         ));
     };
     let mode = mode(&state, &headers).await?;
@@ -858,13 +836,7 @@ async fn verify_otp(
     } else {
         false
     };
-    let expired = || {
-        err(
-            StatusCode::BAD_REQUEST,
-            "OTP_HAS_EXPIRED",
-            "OTP has expired",
-        )
-    };
+    let expired = || ApiError::coded(StatusCode::BAD_REQUEST, spec::OTP_HAS_EXPIRED);
     // Each guess raises the attempt count in the stored "<otp>:<attempts>" with a compare-and-set,
     // so concurrent guesses cannot exceed the cap.
     let stored_code = loop {
@@ -940,11 +912,7 @@ async fn verify_backup_code(
     let mode = mode(&state, &headers).await?;
     let user = mode.user().clone();
     let two_factor = guarded_two_factor(&state, &mode, || {
-        err(
-            StatusCode::BAD_REQUEST,
-            "BACKUP_CODES_NOT_ENABLED",
-            "Backup codes aren't enabled",
-        )
+        ApiError::coded(StatusCode::BAD_REQUEST, spec::BACKUP_CODES_NOT_ENABLED)
     })
     .await?;
     let plaintext = state
@@ -957,10 +925,9 @@ async fn verify_backup_code(
             record_failure(&state, &user.id).await?;
         }
         tracing::info!(user_id = %user.id, "backup code refused");
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::UNAUTHORIZED,
-            "INVALID_BACKUP_CODE",
-            "Invalid backup code",
+            spec::INVALID_BACKUP_CODE,
         ));
     };
     let new_ciphertext = state
@@ -1008,10 +975,9 @@ async fn generate_backup_codes(
     let current = session::require(&state, &headers).await?;
     let password = password_from(&body)?;
     if current.user.two_factor_enabled() != Some(true) {
-        return Err(err(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "TWO_FACTOR_NOT_ENABLED",
-            "Two factor isn't enabled",
+            spec::TWO_FACTOR_NOT_ENABLED,
         ));
     }
     require_password(&state, &current.user, password).await?;
@@ -1019,13 +985,7 @@ async fn generate_backup_codes(
         .store
         .find_two_factor(&current.user.id)
         .await?
-        .ok_or_else(|| {
-            err(
-                StatusCode::BAD_REQUEST,
-                "TWO_FACTOR_NOT_ENABLED",
-                "Two factor isn't enabled",
-            )
-        })?;
+        .ok_or_else(|| ApiError::coded(StatusCode::BAD_REQUEST, spec::TWO_FACTOR_NOT_ENABLED))?;
     let codes = backup_codes::generate(backup_codes::AMOUNT, backup_codes::LENGTH);
     let updated = TwoFactor {
         backup_codes: state

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use tessera_core::plugins::username as spec;
 
 use tessera_core::model::{FieldValue, User, UserPatch};
 use tessera_core::plugins::username::{DISPLAY_USERNAME, USERNAME, UsernameUser};
@@ -76,40 +77,28 @@ fn normalize(username: &str) -> String {
 /// is-username-available with 422.
 fn refusal_error(status: StatusCode, refusal: Refusal) -> ApiError {
     match refusal {
-        Refusal::TooShort => ApiError::new(status, "USERNAME_TOO_SHORT", "Username is too short"),
-        Refusal::TooLong => ApiError::new(status, "USERNAME_TOO_LONG", "Username is too long"),
+        Refusal::TooShort => ApiError::coded(status, spec::USERNAME_TOO_SHORT),
+        Refusal::TooLong => ApiError::coded(status, spec::USERNAME_TOO_LONG),
         Refusal::Invalid => invalid_username(status),
     }
 }
 
 fn invalid_username(status: StatusCode) -> ApiError {
-    ApiError::new(status, "INVALID_USERNAME", "Username is invalid")
+    ApiError::coded(status, spec::INVALID_USERNAME)
 }
 
 fn invalid_display_username() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "INVALID_DISPLAY_USERNAME",
-        "Display username is invalid",
-    )
+    ApiError::coded(StatusCode::BAD_REQUEST, spec::INVALID_DISPLAY_USERNAME)
 }
 
 /// Also the answer to a unique-constraint violation on `username`, so a lost race between two
 /// writers reads the same as a taken name found beforehand.
 fn username_taken() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "USERNAME_IS_ALREADY_TAKEN",
-        "Username is already taken. Please try another.",
-    )
+    ApiError::coded(StatusCode::BAD_REQUEST, spec::USERNAME_IS_ALREADY_TAKEN)
 }
 
 fn invalid_username_or_password() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_USERNAME_OR_PASSWORD",
-        "Invalid username or password",
-    )
+    ApiError::coded(StatusCode::UNAUTHORIZED, spec::INVALID_USERNAME_OR_PASSWORD)
 }
 
 /// A body field that Better Auth reads only when it is a string. `null` means "not given" (or,
