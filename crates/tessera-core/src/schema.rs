@@ -16,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::model::FieldValue;
+use crate::plugins::organization::{self, OrganizationOptions};
 use crate::plugins::{self, Plugins};
 
 pub const USER: &str = "user";
@@ -281,6 +282,20 @@ impl Column {
         self.input = false;
         self
     }
+    /// Better Auth's `returned: false`.
+    pub const fn not_returned(mut self) -> Column {
+        self.returned = false;
+        self
+    }
+    /// `references "<table>" ("id") on delete cascade`: every reference Better Auth declares.
+    pub const fn references(mut self, table: &'static str) -> Column {
+        self.references = Some(Reference {
+            table,
+            column: "id",
+            on_delete: OnDelete::Cascade,
+        });
+        self
+    }
 
     /// What `default` gives a new row (`now` standing for "now"); `None` without a default.
     pub fn default_value(&self, now: time::OffsetDateTime) -> Option<FieldValue> {
@@ -325,6 +340,9 @@ pub struct Schema {
     pub session_fields: Vec<Arc<Column>>,
     /// Tables of plugins' own (not Better Auth's built-in ones), after Better Auth's.
     pub extra_tables: Vec<Table>,
+    /// The organization plugin's options that change its tables (teams, dynamic access
+    /// control); ignored while `plugins.organization` is off.
+    pub organization: OrganizationOptions,
 }
 
 impl From<Plugins> for Schema {
@@ -342,13 +360,18 @@ impl Schema {
         let mut user = user(self.plugins);
         user.columns
             .extend(self.user_fields.iter().map(|c| Column::clone(c)));
-        let mut session = session(self.plugins);
+        let mut session = session(self.plugins, self.organization);
         session
             .columns
             .extend(self.session_fields.iter().map(|c| Column::clone(c)));
         let mut tables = vec![user, session, account(), verification()];
         if self.plugins.two_factor {
             tables.push(two_factor());
+        }
+        // After twoFactor: Better Auth creates plugin tables in the order of its `plugins` array,
+        // where the organization plugin comes after two-factor (reference §2.2's migration log).
+        if self.plugins.organization {
+            tables.extend(organization::tables(self.organization));
         }
         tables.extend(self.extra_tables.iter().cloned());
         tables
@@ -371,9 +394,18 @@ pub fn table(plugins: Plugins, name: &str) -> Option<Table> {
 }
 
 /// Every column name core and the known plugins may put on `table`: a configured field may not
-/// reuse one, whether or not its plugin is enabled today.
+/// reuse one, whether or not its plugin (or the option that adds it) is enabled today.
 pub fn reserved_names(table: &str) -> Vec<&'static str> {
-    tables(Plugins::ALL)
+    let every = Schema {
+        plugins: Plugins {
+            organization: true,
+            ..Plugins::ALL
+        },
+        organization: OrganizationOptions::ALL,
+        ..Schema::default()
+    };
+    every
+        .tables()
         .into_iter()
         .filter(|t| t.name == table)
         .flat_map(|t| t.columns)
@@ -408,7 +440,7 @@ fn user(plugins: Plugins) -> Table {
     }
 }
 
-fn session(plugins: Plugins) -> Table {
+fn session(plugins: Plugins, organization: OrganizationOptions) -> Table {
     let mut columns = vec![
         Column::id(),
         Column::date("expiresAt").required(),
@@ -422,7 +454,7 @@ fn session(plugins: Plugins) -> Table {
         Column::string("userAgent"),
         Column::user_id(),
     ];
-    columns.extend(plugins::session_fields(plugins).map(|c| Column::clone(c)));
+    columns.extend(plugins::session_fields(plugins, organization).map(|c| Column::clone(c)));
     Table {
         name: SESSION,
         order: Some(2),
@@ -628,6 +660,66 @@ mod tests {
                 "verification.updatedAt"
             ]
         );
+    }
+
+    #[test]
+    fn the_organization_plugin_adds_its_tables_after_two_factor() {
+        let schema = Schema {
+            plugins: Plugins {
+                organization: true,
+                ..Plugins::ALL
+            },
+            organization: OrganizationOptions::ALL,
+            ..Schema::default()
+        };
+        let tables = schema.tables();
+        let table_names: Vec<_> = tables.iter().map(|t| t.name).collect();
+        assert_eq!(
+            table_names,
+            [
+                USER,
+                SESSION,
+                ACCOUNT,
+                VERIFICATION,
+                TWO_FACTOR,
+                "organization",
+                "organizationRole",
+                "team",
+                "teamMember",
+                "member",
+                "invitation"
+            ]
+        );
+        let session = schema.table(SESSION).expect("session");
+        assert_eq!(
+            names(&session)[8..],
+            ["impersonatedBy", "activeOrganizationId", "activeTeamId"]
+        );
+        // Only the two dates with an app default of "now" get `default CURRENT_TIMESTAMP`.
+        let now: Vec<_> = tables
+            .iter()
+            .skip(5)
+            .flat_map(|t| {
+                t.columns
+                    .iter()
+                    .filter(|c| c.defaults_to_now())
+                    .map(move |c| format!("{}.{}", t.name, c.name))
+            })
+            .collect();
+        assert_eq!(now, ["organizationRole.createdAt", "invitation.createdAt"]);
+        // Switched off, the options change nothing.
+        let off = Schema {
+            organization: OrganizationOptions::ALL,
+            ..Schema::from(Plugins::ALL)
+        };
+        assert_eq!(off.tables(), super::tables(Plugins::ALL));
+    }
+
+    #[test]
+    fn configured_fields_may_not_take_the_organization_columns() {
+        let reserved = reserved_names(SESSION);
+        assert!(reserved.contains(&"activeOrganizationId"));
+        assert!(reserved.contains(&"activeTeamId"));
     }
 
     #[test]
