@@ -1350,3 +1350,307 @@ db_test! {
         assert_eq!(names, ["favoriteColor", "age", "newsletter", "birthday", "preferences", "nickname", "karma"]);
     }
 }
+
+// ---- the organization plugin
+
+use tessera_core::plugins::organization::OrganizationOptions;
+
+/// The organization plugin with `options`, besides `others`.
+fn organization_schema(
+    options: OrganizationOptions,
+    others: Plugins,
+) -> tessera_core::schema::Schema {
+    tessera_core::schema::Schema {
+        plugins: Plugins {
+            organization: true,
+            ..others
+        },
+        organization: options,
+        ..tessera_core::schema::Schema::default()
+    }
+}
+
+/// Reference part 2, §1.3, SQLite, verbatim: the plugin's tables and indexes with teams and
+/// dynamic access control.
+const SQLITE_ORGANIZATION_REFERENCE: &str = r#"create table "organization" ("id" text not null primary key, "name" text not null, "slug" text not null unique, "logo" text, "createdAt" date not null, "metadata" text);
+create table "organizationRole" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "role" text not null, "permission" text not null, "createdAt" date not null, "updatedAt" date);
+create table "team" ("id" text not null primary key, "name" text not null, "memberCount" integer not null, "organizationId" text not null references "organization" ("id") on delete cascade, "createdAt" date not null, "updatedAt" date);
+create table "teamMember" ("id" text not null primary key, "teamId" text not null references "team" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "membershipKey" text unique, "createdAt" date);
+create table "member" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "role" text not null, "createdAt" date not null);
+create table "invitation" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "email" text not null, "role" text, "teamId" text, "status" text not null, "expiresAt" date not null, "createdAt" date not null, "inviterId" text not null references "user" ("id") on delete cascade);
+create index "organizationRole_organizationId_idx" on "organizationRole" ("organizationId");
+create index "organizationRole_role_idx" on "organizationRole" ("role");
+create index "team_organizationId_idx" on "team" ("organizationId");
+create index "teamMember_teamId_idx" on "teamMember" ("teamId");
+create index "teamMember_userId_idx" on "teamMember" ("userId");
+create index "member_organizationId_idx" on "member" ("organizationId");
+create index "member_userId_idx" on "member" ("userId");
+create index "invitation_organizationId_idx" on "invitation" ("organizationId");
+create index "invitation_email_idx" on "invitation" ("email");
+"#;
+
+/// Reference part 2, §1.3, PostgreSQL, verbatim ("same indexes" as SQLite).
+const POSTGRES_ORGANIZATION_REFERENCE: &str = r#"create table "organization" ("id" text not null primary key, "name" text not null, "slug" text not null unique, "logo" text, "createdAt" timestamptz not null, "metadata" text);
+create table "organizationRole" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "role" text not null, "permission" text not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz);
+create table "team" ("id" text not null primary key, "name" text not null, "memberCount" integer not null, "organizationId" text not null references "organization" ("id") on delete cascade, "createdAt" timestamptz not null, "updatedAt" timestamptz);
+create table "teamMember" ("id" text not null primary key, "teamId" text not null references "team" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "membershipKey" text unique, "createdAt" timestamptz);
+create table "member" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "userId" text not null references "user" ("id") on delete cascade, "role" text not null, "createdAt" timestamptz not null);
+create table "invitation" ("id" text not null primary key, "organizationId" text not null references "organization" ("id") on delete cascade, "email" text not null, "role" text, "teamId" text, "status" text not null, "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "inviterId" text not null references "user" ("id") on delete cascade);
+create index "organizationRole_organizationId_idx" on "organizationRole" ("organizationId");
+create index "organizationRole_role_idx" on "organizationRole" ("role");
+create index "team_organizationId_idx" on "team" ("organizationId");
+create index "teamMember_teamId_idx" on "teamMember" ("teamId");
+create index "teamMember_userId_idx" on "teamMember" ("userId");
+create index "member_organizationId_idx" on "member" ("organizationId");
+create index "member_userId_idx" on "member" ("userId");
+create index "invitation_organizationId_idx" on "invitation" ("organizationId");
+create index "invitation_email_idx" on "invitation" ("email");
+"#;
+
+#[test]
+fn generate_with_the_organization_plugin_prints_the_reference_ddl() {
+    for (dialect, reference) in [
+        (Dialect::Sqlite, SQLITE_ORGANIZATION_REFERENCE),
+        (Dialect::Postgres, POSTGRES_ORGANIZATION_REFERENCE),
+    ] {
+        let statements = ddl::create_statements(
+            dialect,
+            organization_schema(OrganizationOptions::ALL, Plugins::NONE),
+        );
+        // Core's four tables come first and core's three indexes follow the tables.
+        let organization: String = statements[4..10]
+            .iter()
+            .chain(&statements[13..])
+            .map(|s| format!("{s};\n"))
+            .collect();
+        assert_eq!(organization, reference, "{dialect:?}");
+        let session = &statements[1];
+        assert!(session.ends_with(r#""userId" text not null references "user" ("id") on delete cascade, "activeOrganizationId" text, "activeTeamId" text)"#), "{session}");
+    }
+}
+
+#[test]
+fn generate_with_the_organization_plugin_is_byte_identical_to_better_auth_output() {
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        for (schema, name) in [
+            (
+                organization_schema(OrganizationOptions::default(), Plugins::NONE),
+                "organization",
+            ),
+            (
+                organization_schema(OrganizationOptions::ALL, Plugins::NONE),
+                "organization-teams-dac",
+            ),
+            (
+                organization_schema(OrganizationOptions::ALL, Plugins::ALL),
+                "all-organization-teams-dac",
+            ),
+        ] {
+            let expected = fixture(&format!("{}-{name}.sql", dialect_name(dialect)));
+            assert_eq!(
+                ddl::generate(dialect, schema),
+                expected,
+                "{dialect:?} {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_organization_switches_alone_change_nothing() {
+    // Teams and dynamic access control without the plugin: Better Auth's four-plugin output.
+    let schema = tessera_core::schema::Schema {
+        organization: OrganizationOptions::ALL,
+        ..tessera_core::schema::Schema::from(Plugins::ALL)
+    };
+    for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        assert_eq!(
+            ddl::generate(dialect, schema.clone()),
+            ddl::generate(dialect, Plugins::ALL)
+        );
+    }
+}
+
+/// An organization row as the create route will write it.
+fn organization_row(n: u32) -> Row {
+    Row::new()
+        .with("id", id("org", n))
+        .with("name", format!("Org {n}"))
+        .with("slug", format!("org-{n}"))
+        .with("logo", RowValue::Null)
+        .with("createdAt", at(i64::from(n)))
+        .with("metadata", r#"{"plan":"pro","seats":5}"#)
+}
+
+db_test! {
+    async fn migrate_creates_the_organization_tables_as_better_auth_does(db) {
+        let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
+        let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let better_auth = fixture(&format!("{}-organization-teams-dac.sql", dialect_name(db.dialect)));
+        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        assert_eq!(
+            report.created_tables,
+            ["user", "session", "account", "verification", "organization", "organizationRole", "team", "teamMember", "member", "invitation"]
+        );
+        let again = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        assert!(again.is_up_to_date(), "{again:?}");
+        tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+    }
+
+    async fn migrate_adds_the_organization_plugin_to_a_core_database_with_rows(db) {
+        let core = db.store(Plugins::NONE).await;
+        core.create_user(&core_user(1), &[]).await.unwrap();
+        let old = session(1, 1, 60_000);
+        core.create_session(&old).await.unwrap();
+        drop(core);
+
+        let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
+        let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let better_auth = fixture(&format!("{}-core-to-organization-teams-dac.sql", dialect_name(db.dialect)));
+        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        assert_eq!(report.added_columns, ["session.activeOrganizationId", "session.activeTeamId"]);
+
+        let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+        let (found, _) = store.find_session_and_user(&old.token).await.unwrap().unwrap();
+        assert_eq!((found.active_organization_id(), found.active_team_id()), (None, None));
+    }
+
+    async fn organization_rows_round_trip_through_the_row_api(db) {
+        let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
+        tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+        store.create_user(&core_user(1), &[]).await.unwrap();
+        store.create_user(&core_user(2), &[]).await.unwrap();
+
+        let org = store.create_row("organization", &organization_row(1)).await.unwrap();
+        assert_eq!(org, organization_row(1), "given values are stored as given");
+        assert_eq!(store.find_row("organization", &[Where::eq("slug", "org-1")]).await.unwrap(), Some(org));
+        let taken = store.create_row("organization", &organization_row(2).with("slug", "org-1")).await;
+        assert!(matches!(&taken, Err(StoreError::Conflict(c)) if c == "slug"), "{taken:?}");
+
+        // `role` defaults to "member", as Better Auth's adapter fills `defaultValue`.
+        let member = |n: u32, user_n: u32| {
+            Row::new()
+                .with("id", id("memb", n))
+                .with("organizationId", id("org", 1))
+                .with("userId", id("user", user_n))
+                .with("createdAt", at(i64::from(n)))
+        };
+        let owner = store.create_row("member", &member(1, 1).with("role", "owner")).await.unwrap();
+        let plain = store.create_row("member", &member(2, 2)).await.unwrap();
+        assert_eq!(plain.text("role"), Some("member"));
+        let columns: Vec<_> = plain.iter().map(|(c, _)| c).collect();
+        assert_eq!(columns, ["id", "organizationId", "userId", "role", "createdAt"]);
+        let query = FindMany {
+            filter: vec![Where::eq("organizationId", id("org", 1))],
+            sort_by: Some(SortBy::asc("createdAt")),
+            ..FindMany::default()
+        };
+        assert_eq!(store.find_rows("member", &query).await.unwrap(), [owner, plain]);
+
+        // `status` defaults to "pending" and `createdAt` to now; `teamId` is comma-joined text.
+        let before = timefmt::now_ms();
+        let invitation = store
+            .create_row(
+                "invitation",
+                &Row::new()
+                    .with("id", id("invi", 1))
+                    .with("organizationId", id("org", 1))
+                    .with("email", "bob@example.com")
+                    .with("role", "admin,member")
+                    .with("teamId", RowValue::Null)
+                    .with("expiresAt", at(172_800_000))
+                    .with("inviterId", id("user", 1)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(invitation.text("status"), Some("pending"));
+        assert!(invitation.date("createdAt").unwrap() >= before);
+        let found = store.find_row("invitation", &[Where::eq("email", "bob@example.com"), Where::eq("status", "pending")]).await.unwrap();
+        assert_eq!(found, Some(invitation.clone()));
+        let accepted = store
+            .update_row("invitation", &[Where::eq("id", id("invi", 1))], &Row::new().with("status", "accepted"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(accepted, invitation.clone().with("status", "accepted"));
+
+        // Teams: the seat counter defaults to 0 and `membershipKey` is unique.
+        let team = store
+            .create_row(
+                "team",
+                &Row::new()
+                    .with("id", id("team", 1))
+                    .with("name", "Org 1")
+                    .with("organizationId", id("org", 1))
+                    .with("createdAt", at(1)),
+            )
+            .await
+            .unwrap();
+        assert_eq!((team.int("memberCount"), team.get("updatedAt")), (Some(0), Some(&RowValue::Null)));
+        let team_member = |n: u32| {
+            Row::new()
+                .with("id", id("tmem", n))
+                .with("teamId", id("team", 1))
+                .with("userId", id("user", 1))
+                .with("membershipKey", "key-team1-user1")
+        };
+        store.create_row("teamMember", &team_member(1)).await.unwrap();
+        let twice = store.create_row("teamMember", &team_member(2)).await;
+        assert!(matches!(&twice, Err(StoreError::Conflict(c)) if c == "membershipKey"), "{twice:?}");
+        store
+            .create_row(
+                "organizationRole",
+                &Row::new()
+                    .with("id", id("role", 1))
+                    .with("organizationId", id("org", 1))
+                    .with("role", "sales")
+                    .with("permission", r#"{"member":["create"]}"#),
+            )
+            .await
+            .unwrap();
+
+        // Deleting the organization takes every row of it along, by the foreign keys' cascade
+        // (Better Auth deletes members and invitations itself and relies on it for the rest).
+        assert!(store.delete_row("organization", &[Where::eq("id", id("org", 1))]).await.unwrap());
+        for table in ["member", "invitation", "team", "teamMember", "organizationRole"] {
+            assert_eq!(store.count_rows(table, &[]).await.unwrap(), 0, "{table}");
+        }
+    }
+
+    async fn a_sessions_active_organization_round_trips(db) {
+        let schema = organization_schema(OrganizationOptions::ALL, Plugins::ALL);
+        tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
+        let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
+        let alice = user(1);
+        store.create_user(&alice, &[]).await.unwrap();
+
+        let mut s = session(1, 1, 60_000);
+        s.set_impersonated_by(None);
+        s.set_active_organization_id(Some(id("org", 1)));
+        s.set_active_team_id(Some(id("team", 1)));
+        store.create_session(&s).await.unwrap();
+        let (found, _) = store.find_session_and_user(&s.token).await.unwrap().unwrap();
+        assert_eq!(found, s);
+        assert_eq!(found.active_organization_id(), Some(id("org", 1).as_str()));
+        assert_eq!(found.active_team_id(), Some(id("team", 1).as_str()));
+        assert_eq!(store.list_active_sessions(&alice.id, at(0)).await.unwrap(), [s.clone()]);
+
+        // set-active writes the session row through the row API; no FK, so any id may dangle.
+        let changed = store
+            .update_row("session", &[Where::eq("token", s.token.as_str())], &Row::new().with("activeOrganizationId", RowValue::Null))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(changed.get("activeOrganizationId"), Some(&RowValue::Null));
+        let (found, _) = store.find_session_and_user(&s.token).await.unwrap().unwrap();
+        assert_eq!(found.active_organization_id(), None);
+        assert_eq!(found.active_team_id(), Some(id("team", 1).as_str()), "activeTeamId is left as it was");
+
+        // A session written without the fields reads them as NULL.
+        let bare = session(1, 2, 60_000);
+        store.create_session(&bare).await.unwrap();
+        let (found, _) = store.find_session_and_user(&bare.token).await.unwrap().unwrap();
+        assert_eq!((found.active_organization_id(), found.active_team_id()), (None, None));
+    }
+}
