@@ -60,6 +60,70 @@ fn generate_prints_better_auths_ddl_for_the_configured_plugins() {
     );
 }
 
+/// Better Auth's own output for the organization plugin, recorded beside the store's tests.
+fn organization_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/../tessera-store/tests/fixtures/better-auth-1.7.25/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// `[organization]` as `compat/lib/server.mjs` writes it: teams and dynamic access control on.
+const ORGANIZATION_TOML: &str = "[organization]\nmembership_limit = 3\n\n[organization.teams]\nenabled = true\nmaximum_teams = 3\n\n[organization.dynamic_access_control]\nenabled = true\n\n[organization.roles.billing]\nbilling = [\"read\", \"write\"]\n";
+
+#[test]
+fn generate_and_migrate_follow_the_organization_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tessera.toml"), ORGANIZATION_TOML).unwrap();
+    for (dialect, fixture) in [
+        ("sqlite", "sqlite-organization-teams-dac.sql"),
+        ("postgres", "postgres-organization-teams-dac.sql"),
+    ] {
+        let out = run(tessera(dir.path())
+            .args(["generate", "--dialect", dialect])
+            .env("TESSERA_PLUGINS", "organization"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            organization_fixture(fixture)
+        );
+    }
+    // Without the options: Better Auth's default organization plugin.
+    let plain = tempfile::tempdir().unwrap();
+    let out = run(tessera(plain.path())
+        .args(["generate", "--dialect", "sqlite"])
+        .env("TESSERA_PLUGINS", "organization"));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        organization_fixture("sqlite-organization.sql")
+    );
+
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    for expected in ["created table organizationRole", "up to date"] {
+        let out = run(tessera(dir.path())
+            .arg("migrate")
+            .env("TESSERA_PLUGINS", "organization")
+            .env("TESSERA_DATABASE_URL", &db));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.contains(expected), "{err}");
+    }
+
+    std::fs::write(
+        dir.path().join("tessera.toml"),
+        "[organization.teams]\nenabeld = true\n",
+    )
+    .unwrap();
+    let out = run(tessera(dir.path()).args(["generate", "--dialect", "sqlite"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("enabeld"), "{err}");
+}
+
 #[test]
 fn migrate_is_idempotent_and_serve_refuses_an_unmigrated_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@
 //! list-sessions shows, and the error a unique column's conflict is answered with.
 
 pub mod admin;
+pub mod organization;
 pub mod phone_number;
 pub mod two_factor;
 pub mod username;
@@ -180,6 +181,7 @@ impl Registry {
                 two_factor::ID => Arc::new(two_factor::TwoFactorPlugin),
                 username::ID => Arc::new(username::UsernamePlugin),
                 phone_number::ID => Arc::new(phone_number::PhoneNumberPlugin),
+                organization::ID => Arc::new(organization::OrganizationPlugin),
                 _ => continue,
             };
             registry.plugins.push(plugin);

@@ -1,0 +1,39 @@
+//! The organization plugin's share of the flows: none yet. Its tables and session fields are in
+//! the core schema (`tessera_core::plugins::organization`), so neither `Plugin::tables` nor
+//! `Plugin::session_fields` repeats them: declaring them twice would make the store refuse the
+//! schema ("table organization is declared twice").
+
+use async_trait::async_trait;
+use axum::Router;
+
+use crate::plugins::Plugin;
+use crate::state::AppState;
+
+pub const ID: &str = tessera_core::plugins::ORGANIZATION;
+
+pub struct OrganizationPlugin;
+
+#[async_trait]
+impl Plugin for OrganizationPlugin {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    /// No routes yet: `/organization/*` answers 404 until they exist, as Better Auth does for a
+    /// plugin that is not installed.
+    fn router(&self) -> Router<AppState> {
+        Router::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn its_id_is_better_auths() {
+        assert_eq!(OrganizationPlugin.id(), "organization");
+        assert!(OrganizationPlugin.tables().is_empty());
+        assert!(OrganizationPlugin.session_fields().is_empty());
+    }
+}
