@@ -87,7 +87,7 @@ pub struct TeamsConfig {
     pub default_team: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DynamicAccessControlConfig {
     pub enabled: bool,
     /// `None`: no limit (Better Auth's default is infinite).
@@ -128,15 +128,6 @@ impl Default for TeamsConfig {
             maximum_members_per_team: None,
             allow_removing_all_teams: false,
             default_team: true,
-        }
-    }
-}
-
-impl Default for DynamicAccessControlConfig {
-    fn default() -> Self {
-        DynamicAccessControlConfig {
-            enabled: false,
-            maximum_roles_per_organization: None,
         }
     }
 }

@@ -302,7 +302,9 @@ mod tests {
         };
         assert!(!column_names(OrganizationOptions::default()).contains(&"teamId".to_owned()));
         assert_eq!(
-            column_names(OrganizationOptions::ALL)[4..6],
+            column_names(OrganizationOptions::ALL)
+                .get(4..6)
+                .expect("columns"),
             ["teamId".to_owned(), "status".to_owned()]
         );
         let session = |options| {
