@@ -61,7 +61,8 @@ pub trait Plugin: Send + Sync + 'static {
     fn id(&self) -> &'static str;
 
     /// Tables of the plugin's own, beyond Better Auth's core and built-in plugins' (whose
-    /// declarations live in `tessera_core::schema`). The store is opened and migrated with them
+    /// declarations live in `tessera_core::schema`, the organization plugin's in
+    /// `tessera_core::plugins::organization`). The store is opened and migrated with them
     /// (`tessera_store::OpenOptions::extra_tables`); the plugin reads and writes them through the
     /// store's row API.
     fn tables(&self) -> Vec<Table> {
