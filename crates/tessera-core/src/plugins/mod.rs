@@ -193,7 +193,12 @@ mod tests {
 
     #[test]
     fn a_plugins_columns_are_carried_in_the_field_map() {
-        for column in user_fields(Plugins::ALL).chain(session_fields(Plugins::ALL)) {
+        let every = Plugins {
+            organization: true,
+            ..Plugins::ALL
+        };
+        let sessions = session_fields(every, organization::OrganizationOptions::ALL);
+        for column in user_fields(every).chain(sessions) {
             assert!(column.additional, "{}", column.name);
         }
     }
