@@ -9,6 +9,7 @@ use crate::schema::Column;
 
 pub mod admin;
 pub mod organization;
+pub mod organization_access;
 pub mod phone_number;
 pub mod two_factor;
 pub mod username;
@@ -171,6 +172,7 @@ mod tests {
             (TWO_FACTOR, two_factor::ERROR_CODES),
             (USERNAME, username::ERROR_CODES),
             (PHONE_NUMBER, phone_number::ERROR_CODES),
+            (ORGANIZATION, organization::ERROR_CODES),
         ] {
             assert!(!codes.is_empty(), "{plugin}");
             for (i, code) in codes.iter().enumerate() {

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
+use super::ErrorCode;
 use crate::model::{FieldValue, Session};
 use crate::schema::{Column, ColumnDefault, Table};
 
@@ -224,6 +225,291 @@ fn invitation(teams: bool) -> Table {
         columns,
     }
 }
+
+/// The plugin's `ORGANIZATION_ERROR_CODES` (`error-codes.mjs`): each code with Better Auth 1.7.25's
+/// message. The status is the route's (the same code goes out as 400, 401 or 403, reference §1.8).
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION",
+    "You are not allowed to create a new organization",
+);
+pub const YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS: ErrorCode = ErrorCode::new(
+    "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS",
+    "You have reached the maximum number of organizations",
+);
+pub const ORGANIZATION_ALREADY_EXISTS: ErrorCode =
+    ErrorCode::new("ORGANIZATION_ALREADY_EXISTS", "Organization already exists");
+pub const ORGANIZATION_SLUG_ALREADY_TAKEN: ErrorCode = ErrorCode::new(
+    "ORGANIZATION_SLUG_ALREADY_TAKEN",
+    "Organization slug already taken",
+);
+pub const ORGANIZATION_NOT_FOUND: ErrorCode =
+    ErrorCode::new("ORGANIZATION_NOT_FOUND", "Organization not found");
+pub const USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION",
+    "User is not a member of the organization",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION",
+    "You are not allowed to update this organization",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION",
+    "You are not allowed to delete this organization",
+);
+pub const NO_ACTIVE_ORGANIZATION: ErrorCode =
+    ErrorCode::new("NO_ACTIVE_ORGANIZATION", "No active organization");
+pub const USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+    "User is already a member of this organization",
+);
+pub const MEMBER_NOT_FOUND: ErrorCode = ErrorCode::new("MEMBER_NOT_FOUND", "Member not found");
+pub const ROLE_NOT_FOUND: ErrorCode = ErrorCode::new("ROLE_NOT_FOUND", "Role not found");
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM",
+    "You are not allowed to create a new team",
+);
+pub const TEAM_ALREADY_EXISTS: ErrorCode =
+    ErrorCode::new("TEAM_ALREADY_EXISTS", "Team already exists");
+pub const TEAM_NOT_FOUND: ErrorCode = ErrorCode::new("TEAM_NOT_FOUND", "Team not found");
+pub const YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER: ErrorCode = ErrorCode::new(
+    "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER",
+    "You cannot leave the organization as the only owner",
+);
+pub const YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER: ErrorCode = ErrorCode::new(
+    "YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER",
+    "You cannot leave the organization without an owner",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER",
+    "You are not allowed to delete this member",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION",
+    "You are not allowed to invite users to this organization",
+);
+pub const USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
+    "User is already invited to this organization",
+);
+pub const INVITATION_NOT_FOUND: ErrorCode =
+    ErrorCode::new("INVITATION_NOT_FOUND", "Invitation not found");
+pub const YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+    "You are not the recipient of the invitation",
+);
+pub const EMAIL_VERIFICATION_REQUIRED_BEFORE_ACCEPTING_OR_REJECTING_INVITATION: ErrorCode =
+    ErrorCode::new(
+        "EMAIL_VERIFICATION_REQUIRED_BEFORE_ACCEPTING_OR_REJECTING_INVITATION",
+        "Email verification required before accepting or rejecting invitation",
+    );
+pub const EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION: ErrorCode = ErrorCode::new(
+    "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
+    "Email verification required to view or list invitations for the session email",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION",
+    "You are not allowed to cancel this invitation",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS",
+    "You are not allowed to list invitations for this organization",
+);
+pub const INVITER_IS_NO_LONGER_A_MEMBER_OF_THE_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "INVITER_IS_NO_LONGER_A_MEMBER_OF_THE_ORGANIZATION",
+    "Inviter is no longer a member of the organization",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE",
+    "You are not allowed to invite a user with this role",
+);
+pub const FAILED_TO_RETRIEVE_INVITATION: ErrorCode = ErrorCode::new(
+    "FAILED_TO_RETRIEVE_INVITATION",
+    "Failed to retrieve invitation",
+);
+pub const YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS: ErrorCode = ErrorCode::new(
+    "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS",
+    "You have reached the maximum number of teams",
+);
+pub const UNABLE_TO_REMOVE_LAST_TEAM: ErrorCode =
+    ErrorCode::new("UNABLE_TO_REMOVE_LAST_TEAM", "Unable to remove last team");
+pub const YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER",
+    "You are not allowed to update this member",
+);
+pub const ORGANIZATION_MEMBERSHIP_LIMIT_REACHED: ErrorCode = ErrorCode::new(
+    "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+    "Organization membership limit reached",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION",
+    "You are not allowed to create teams in this organization",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION",
+    "You are not allowed to delete teams in this organization",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM",
+    "You are not allowed to update this team",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM",
+    "You are not allowed to delete this team",
+);
+pub const INVITATION_LIMIT_REACHED: ErrorCode =
+    ErrorCode::new("INVITATION_LIMIT_REACHED", "Invitation limit reached");
+pub const TEAM_MEMBER_LIMIT_REACHED: ErrorCode =
+    ErrorCode::new("TEAM_MEMBER_LIMIT_REACHED", "Team member limit reached");
+pub const USER_IS_NOT_A_MEMBER_OF_THE_TEAM: ErrorCode = ErrorCode::new(
+    "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
+    "User is not a member of the team",
+);
+pub const YOU_CAN_NOT_ACCESS_THE_MEMBERS_OF_THIS_TEAM: ErrorCode = ErrorCode::new(
+    "YOU_CAN_NOT_ACCESS_THE_MEMBERS_OF_THIS_TEAM",
+    "You are not allowed to list the members of this team",
+);
+pub const YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM: ErrorCode = ErrorCode::new(
+    "YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM",
+    "You do not have an active team",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER",
+    "You are not allowed to create a new member",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER",
+    "You are not allowed to remove a team member",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION",
+    "You are not allowed to access this organization as an owner",
+);
+pub const YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+    "You are not a member of this organization",
+);
+pub const MISSING_AC_INSTANCE: ErrorCode = ErrorCode::new(
+    "MISSING_AC_INSTANCE",
+    "Dynamic Access Control requires a pre-defined ac instance on the server auth plugin. Read server logs for more information",
+);
+pub const YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE",
+    "You must be in an organization to create a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE",
+    "You are not allowed to create a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE",
+    "You are not allowed to update a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE",
+    "You are not allowed to delete a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_READ_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_READ_A_ROLE",
+    "You are not allowed to read a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE",
+    "You are not allowed to list a role",
+);
+pub const YOU_ARE_NOT_ALLOWED_TO_GET_A_ROLE: ErrorCode = ErrorCode::new(
+    "YOU_ARE_NOT_ALLOWED_TO_GET_A_ROLE",
+    "You are not allowed to get a role",
+);
+pub const TOO_MANY_ROLES: ErrorCode =
+    ErrorCode::new("TOO_MANY_ROLES", "This organization has too many roles");
+pub const INVALID_RESOURCE: ErrorCode = ErrorCode::new(
+    "INVALID_RESOURCE",
+    "The provided permission includes an invalid resource",
+);
+pub const ROLE_NAME_IS_ALREADY_TAKEN: ErrorCode = ErrorCode::new(
+    "ROLE_NAME_IS_ALREADY_TAKEN",
+    "That role name is already taken",
+);
+pub const CANNOT_DELETE_A_PRE_DEFINED_ROLE: ErrorCode = ErrorCode::new(
+    "CANNOT_DELETE_A_PRE_DEFINED_ROLE",
+    "Cannot delete a pre-defined role",
+);
+pub const ROLE_IS_ASSIGNED_TO_MEMBERS: ErrorCode = ErrorCode::new(
+    "ROLE_IS_ASSIGNED_TO_MEMBERS",
+    "Cannot delete a role that is assigned to members. Please reassign the members to a different role first",
+);
+pub const INVALID_TEAM_ID: ErrorCode =
+    ErrorCode::new("INVALID_TEAM_ID", "Team id contains a reserved character");
+/// Not in `ORGANIZATION_ERROR_CODES`: delete throws it inline when `disableOrganizationDeletion`.
+pub const ORGANIZATION_DELETION_DISABLED: ErrorCode = ErrorCode::new(
+    "ORGANIZATION_DELETION_DISABLED",
+    "Organization deletion is disabled",
+);
+
+/// Every code, for the error-code listing.
+pub const ERROR_CODES: &[ErrorCode] = &[
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION,
+    YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
+    ORGANIZATION_ALREADY_EXISTS,
+    ORGANIZATION_SLUG_ALREADY_TAKEN,
+    ORGANIZATION_NOT_FOUND,
+    USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION,
+    NO_ACTIVE_ORGANIZATION,
+    USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION,
+    MEMBER_NOT_FOUND,
+    ROLE_NOT_FOUND,
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM,
+    TEAM_ALREADY_EXISTS,
+    TEAM_NOT_FOUND,
+    YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER,
+    YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER,
+    YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION,
+    USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION,
+    INVITATION_NOT_FOUND,
+    YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION,
+    EMAIL_VERIFICATION_REQUIRED_BEFORE_ACCEPTING_OR_REJECTING_INVITATION,
+    EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION,
+    YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION,
+    YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS,
+    INVITER_IS_NO_LONGER_A_MEMBER_OF_THE_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE,
+    FAILED_TO_RETRIEVE_INVITATION,
+    YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS,
+    UNABLE_TO_REMOVE_LAST_TEAM,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER,
+    ORGANIZATION_MEMBERSHIP_LIMIT_REACHED,
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM,
+    INVITATION_LIMIT_REACHED,
+    TEAM_MEMBER_LIMIT_REACHED,
+    USER_IS_NOT_A_MEMBER_OF_THE_TEAM,
+    YOU_CAN_NOT_ACCESS_THE_MEMBERS_OF_THIS_TEAM,
+    YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM,
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER,
+    YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER,
+    YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION,
+    YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION,
+    MISSING_AC_INSTANCE,
+    YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_READ_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE,
+    YOU_ARE_NOT_ALLOWED_TO_GET_A_ROLE,
+    TOO_MANY_ROLES,
+    INVALID_RESOURCE,
+    ROLE_NAME_IS_ALREADY_TAKEN,
+    CANNOT_DELETE_A_PRE_DEFINED_ROLE,
+    ROLE_IS_ASSIGNED_TO_MEMBERS,
+    INVALID_TEAM_ID,
+    ORGANIZATION_DELETION_DISABLED,
+];
 
 /// The organization fields of a session.
 pub trait OrganizationSession {
