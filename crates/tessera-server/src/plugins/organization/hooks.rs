@@ -1,4 +1,4 @@
-//! The organization plugin's share of the flows: none yet. Its tables and session fields are in
+//! The organization plugin's registration. Its tables and session fields are in
 //! the core schema (`tessera_core::plugins::organization`), so neither `Plugin::tables` nor
 //! `Plugin::session_fields` repeats them: declaring them twice would make the store refuse the
 //! schema ("table organization is declared twice").
@@ -19,10 +19,8 @@ impl Plugin for OrganizationPlugin {
         ID
     }
 
-    /// No routes yet: `/organization/*` answers 404 until they exist, as Better Auth does for a
-    /// plugin that is not installed.
     fn router(&self) -> Router<AppState> {
-        Router::new()
+        super::router()
     }
 }
 
