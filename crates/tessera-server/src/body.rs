@@ -285,6 +285,23 @@ pub fn is_valid_email(email: &str) -> bool {
 }
 
 /// JavaScript truthiness of a JSON value.
+/// A permission request as Better Auth's has-permission routes take it (admin's and the
+/// organization's): `{resource: [action, …]}`, or `None` when the value is not that shape.
+pub(crate) fn permission_request(value: &Value) -> Option<Vec<(String, Vec<String>)>> {
+    value
+        .as_object()?
+        .iter()
+        .map(|(resource, actions)| {
+            let actions = actions
+                .as_array()?
+                .iter()
+                .map(|a| a.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?;
+            Some((resource.clone(), actions))
+        })
+        .collect()
+}
+
 pub fn is_truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,

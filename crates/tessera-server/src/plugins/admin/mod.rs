@@ -22,11 +22,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_core::model::User;
 use tessera_core::plugins::admin::AdminUser;
 
-use crate::body::{Body, type_name};
+use crate::body::{Body, permission_request, type_name};
 use crate::error::{ApiError, codes as base_codes};
 use crate::reply::Reply;
 use crate::session::{self, Current, Lookup};
@@ -115,22 +115,6 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
         .find_user_by_id(id)
         .await?
         .ok_or_else(codes::user_not_found)
-}
-
-/// `{resource: [action, …]}`, or `None` when the value is not that shape.
-fn permission_request(value: &Value) -> Option<Vec<(String, Vec<String>)>> {
-    value
-        .as_object()?
-        .iter()
-        .map(|(resource, actions)| {
-            let actions = actions
-                .as_array()?
-                .iter()
-                .map(|a| a.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()?;
-            Some((resource.clone(), actions))
-        })
-        .collect()
 }
 
 /// `POST /admin/has-permission`: whether the caller's own role grants `permissions`. The body may

@@ -3,31 +3,15 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_core::plugins::organization::{self as spec, OrganizationSession};
 
-use super::{coded, membership, roles};
-use crate::body::{Body, Validator};
+use super::{membership, roles};
+use crate::body::{Body, Validator, permission_request};
 use crate::error::{ApiError, codes as base_codes};
 use crate::reply::Reply;
 use crate::session;
 use crate::state::AppState;
-
-/// `{resource: [action, …]}`, or `None` when the value is not that shape.
-fn permission_request(value: &Value) -> Option<Vec<(String, Vec<String>)>> {
-    value
-        .as_object()?
-        .iter()
-        .map(|(resource, actions)| {
-            let actions = actions
-                .as_array()?
-                .iter()
-                .map(|a| a.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()?;
-            Some((resource.clone(), actions))
-        })
-        .collect()
-}
 
 pub async fn has_permission(
     State(state): State<AppState>,
@@ -55,10 +39,13 @@ pub async fn has_permission(
     let Some(organization_id) =
         organization_id.or_else(|| current.session.active_organization_id().map(str::to_owned))
     else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::NO_ACTIVE_ORGANIZATION));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::NO_ACTIVE_ORGANIZATION,
+        ));
     };
     let Some(member) = membership(&state, &current.user.id, &organization_id).await? else {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::UNAUTHORIZED,
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));

@@ -8,7 +8,7 @@ use tessera_store::Row;
 
 use super::wire::{self, Metadata};
 use super::{
-    coded, membership, organization_by_id, organization_by_slug, set_active_organization, users_of,
+    membership, organization_by_id, organization_by_slug, set_active_organization, users_of,
 };
 use crate::body::{Body, Validator, type_name};
 use crate::error::ApiError;
@@ -59,7 +59,12 @@ pub async fn set_active(
         (Some(id), _) => id,
         (None, Some(slug)) => match organization_by_slug(&state, &slug).await? {
             Some(organization) => organization.text("id").unwrap_or_default().to_owned(),
-            None => return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND)),
+            None => {
+                return Err(ApiError::coded(
+                    StatusCode::BAD_REQUEST,
+                    spec::ORGANIZATION_NOT_FOUND,
+                ));
+            }
         },
         (None, None) => match current.session.active_organization_id() {
             Some(active) => active.to_owned(),
@@ -67,20 +72,26 @@ pub async fn set_active(
         },
     };
     if organization_id.is_empty() {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     }
     if membership(&state, &current.user.id, &organization_id)
         .await?
         .is_none()
     {
         set_active_organization(&state, &current.session.id, None).await?;
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     }
     let Some(organization) = organization_by_id(&state, &organization_id).await? else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     };
     set_active_organization(&state, &current.session.id, Some(&organization_id)).await?;
     Ok(Reply::json(Value::Object(wire::organization(
@@ -98,16 +109,25 @@ pub async fn get_active_member(
 ) -> Result<Reply, ApiError> {
     let current = session::require(&state, &headers).await?;
     let Some(organization_id) = current.session.active_organization_id() else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::NO_ACTIVE_ORGANIZATION));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::NO_ACTIVE_ORGANIZATION,
+        ));
     };
     let Some(member) = membership(&state, &current.user.id, organization_id).await? else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::MEMBER_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::MEMBER_NOT_FOUND,
+        ));
     };
     let members: [Row; 1] = [member];
     let users = users_of(&state, &members).await?;
     let [member] = members;
     let Some(user) = users.first() else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::MEMBER_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::MEMBER_NOT_FOUND,
+        ));
     };
     Ok(Reply::json(wire::member(&member, Some(user))))
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tessera_core::plugins::organization::{self as spec, MEMBER, OrganizationSession};
 use tessera_store::{FilterOperator, FindMany, RowValue, SortBy, SortDirection, Where, WhereValue};
 
-use super::{coded, members_with_users, membership, organization_by_slug};
+use super::{members_with_users, membership, organization_by_slug};
 use crate::error::{ApiError, codes as base_codes};
 use crate::reply::Reply;
 use crate::session;
@@ -81,18 +81,24 @@ pub async fn list_members(
         .or_else(|| current.session.active_organization_id().map(str::to_owned));
     if let Some(slug) = query.get("organizationSlug") {
         let Some(organization) = organization_by_slug(&state, slug).await? else {
-            return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+            return Err(ApiError::coded(
+                StatusCode::BAD_REQUEST,
+                spec::ORGANIZATION_NOT_FOUND,
+            ));
         };
         organization_id = organization.text("id").map(str::to_owned);
     }
     let Some(organization_id) = organization_id.filter(|id| !id.is_empty()) else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::NO_ACTIVE_ORGANIZATION));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::NO_ACTIVE_ORGANIZATION,
+        ));
     };
     if membership(&state, &current.user.id, &organization_id)
         .await?
         .is_none()
     {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION,
         ));

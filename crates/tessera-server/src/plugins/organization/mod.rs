@@ -19,9 +19,7 @@ mod organizations;
 mod wire;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
-use tessera_core::plugins::ErrorCode;
 use tessera_core::plugins::organization::{MEMBER, ORGANIZATION};
 use tessera_core::plugins::organization_access::Roles;
 use tessera_store::{FindMany, Row, Where};
@@ -49,12 +47,6 @@ fn router() -> Router<AppState> {
         )
         .route("/organization/has-permission", post(access::has_permission))
         .route("/organization/list-members", get(members::list_members))
-}
-
-/// One of the plugin's codes with the status this route answers it with (the same code goes out
-/// with different statuses from different routes, reference §1.8).
-fn coded(status: StatusCode, code: ErrorCode) -> ApiError {
-    ApiError::coded(status, code)
 }
 
 /// The static roles (defaults plus the configured ones).

@@ -16,7 +16,7 @@ use tessera_store::{FindMany, Row, SortBy, Where};
 
 use super::wire::{self, Metadata};
 use super::{
-    coded, members_with_users, membership, organization_by_id, organization_by_slug, roles,
+    members_with_users, membership, organization_by_id, organization_by_slug, roles,
     set_active_organization,
 };
 use crate::body::{Body, Validator, type_name};
@@ -78,7 +78,7 @@ pub async fn create(
         .map_err(|_| ApiError::empty(StatusCode::UNAUTHORIZED))?;
     let options = &state.config.organization;
     if !options.allow_user_to_create_organization {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION,
         ));
@@ -90,14 +90,14 @@ pub async fn create(
             .count_rows(MEMBER, &[Where::eq("userId", current.user.id.as_str())])
             .await?;
         if memberships >= limit {
-            return Err(coded(
+            return Err(ApiError::coded(
                 StatusCode::FORBIDDEN,
                 spec::YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
             ));
         }
     }
     if organization_by_slug(&state, &slug).await?.is_some() {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             spec::ORGANIZATION_ALREADY_EXISTS,
         ));
@@ -152,7 +152,7 @@ pub async fn check_slug(
         return Err(ApiError::internal());
     };
     if organization_by_slug(&state, &slug).await?.is_some() {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             spec::ORGANIZATION_SLUG_ALREADY_TAKEN,
         ));
@@ -216,12 +216,15 @@ pub async fn get_full_organization(
         return Ok(Reply::json(Value::Null));
     };
     let Some(organization) = organization else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     };
     let organization_id = organization.text("id").unwrap_or_default().to_owned();
     let Some(caller) = membership(&state, &current.user.id, &organization_id).await? else {
         set_active_organization(&state, &current.session.id, None).await?;
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
@@ -348,17 +351,20 @@ pub async fn update(
     let Some(organization_id) =
         organization_id.or_else(|| current.session.active_organization_id().map(str::to_owned))
     else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     };
     let Some(caller) = membership(&state, &current.user.id, &organization_id).await? else {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     };
     let request = [("organization".to_owned(), vec!["update".to_owned()])];
     if !roles(&state).grants(caller.text("role").unwrap_or_default(), &request) {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
         ));
@@ -367,7 +373,7 @@ pub async fn update(
         && let Some(other) = organization_by_slug(&state, slug).await?
         && other.text("id") != Some(organization_id.as_str())
     {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             spec::ORGANIZATION_SLUG_ALREADY_TAKEN,
         ));
@@ -395,7 +401,10 @@ pub async fn update(
             .await?
     };
     let Some(updated) = updated else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     };
     Ok(Reply::json(Value::Object(wire::organization(
         &updated,
@@ -413,7 +422,7 @@ pub async fn delete(
 ) -> Result<Reply, ApiError> {
     // Checked before the body and the session, as Better Auth does.
     if state.config.organization.disable_organization_deletion {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::NOT_FOUND,
             spec::ORGANIZATION_DELETION_DISABLED,
         ));
@@ -423,17 +432,20 @@ pub async fn delete(
     v.finish()?;
     let current = session::require(&state, &headers).await?;
     let Some(organization_id) = organization_id.filter(|id| !id.is_empty()) else {
-        return Err(coded(StatusCode::BAD_REQUEST, spec::ORGANIZATION_NOT_FOUND));
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
     };
     let Some(caller) = membership(&state, &current.user.id, &organization_id).await? else {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     };
     let request = [("organization".to_owned(), vec!["delete".to_owned()])];
     if !roles(&state).grants(caller.text("role").unwrap_or_default(), &request) {
-        return Err(coded(
+        return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION,
         ));
