@@ -3,6 +3,7 @@
 mod config;
 mod dev;
 mod import;
+mod org;
 mod serve;
 mod user;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Administrative changes to users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Organizations (organization plugin): list, show, add a member.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Bring a user base across from another provider.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -82,6 +86,28 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Every organization, oldest first: id, slug, member count, name.
+    List,
+    /// One organization (by id or slug) with its members and their roles.
+    Show { organization: String },
+    /// Make a user (by email) a member, as Better Auth's server-only `addMember`.
+    AddMember {
+        /// The organization's id or slug.
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        email: String,
+        /// A role, or several separated by commas.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// A team of the organization to put the member in (teams enabled).
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -174,6 +200,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Clerk(args)) => {
             let cfg = config::load(cli.config.as_deref(), &[])?;
             import::clerk(&cfg, args).await
+        }
+        Command::Org(command) => {
+            let cfg = config::load(cli.config.as_deref(), &[])?;
+            match command {
+                OrgCommand::List => org::list(&cfg).await,
+                OrgCommand::Show { organization } => org::show(&cfg, &organization).await,
+                OrgCommand::AddMember {
+                    organization,
+                    email,
+                    role,
+                    team,
+                } => org::add_member(cfg, &organization, &email, &role, team.as_deref()).await,
+            }
         }
         Command::User(UserCommand::SetRole { email, role }) => {
             let cfg = config::load(cli.config.as_deref(), &[])?;

@@ -13,6 +13,9 @@ pub enum ErrorBody {
         code: Cow<'static, str>,
     },
     MessageOnly(Cow<'static, str>),
+    /// Any other JSON object, keys in the order given: for answers whose key order or extra keys
+    /// differ from `{message, code}` (e.g. `missingPermissions`).
+    Object(Box<serde_json::Map<String, serde_json::Value>>),
     Empty,
 }
 
@@ -56,6 +59,18 @@ impl ApiError {
         }
     }
 
+    pub fn object(
+        status: StatusCode,
+        body: serde_json::Map<String, serde_json::Value>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody::Object(Box::new(body)),
+            cookies: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
     pub fn empty(status: StatusCode) -> ApiError {
         ApiError {
             status,
@@ -82,6 +97,7 @@ impl ApiError {
     pub fn code(&self) -> Option<&str> {
         match &self.body {
             ErrorBody::Coded { code, .. } => Some(code),
+            ErrorBody::Object(body) => body.get("code").and_then(|c| c.as_str()),
             _ => None,
         }
     }
@@ -274,6 +290,10 @@ impl IntoResponse for ApiError {
             ErrorBody::MessageOnly(message) => json_response(
                 self.status,
                 format!("{{\"message\":{}}}", json_string(message)),
+            ),
+            ErrorBody::Object(body) => json_response(
+                self.status,
+                serde_json::Value::Object((**body).clone()).to_string(),
             ),
             ErrorBody::Empty => {
                 let mut r = Response::new(axum::body::Body::empty());

@@ -12,6 +12,9 @@
 //! cancel_pending_invitations_on_re_invite = false
 //! require_email_verification_on_invitation = false
 //! disable_organization_deletion = false
+//! # Where the invitation email points; `{id}` becomes the invitation id (the accept capability).
+//! # Omitted: the email carries the id alone and the app builds its own link.
+//! invitation_url = "https://app.example.com/accept-invitation/{id}"
 //!
 //! [organization.teams]
 //! enabled = false
@@ -67,6 +70,9 @@ pub struct OrganizationConfig {
     /// never uses, so its default here is plain `false`.
     pub require_email_verification_on_invitation: bool,
     pub disable_organization_deletion: bool,
+    /// The accept link put into invitation emails, `{id}` standing for the invitation id
+    /// (Better Auth leaves the link to the app's `sendInvitationEmail`).
+    pub invitation_url: Option<String>,
     pub teams: TeamsConfig,
     pub dynamic_access_control: DynamicAccessControlConfig,
     /// Static roles beyond owner, admin and member, in file order: `(name, [(resource,
@@ -113,6 +119,7 @@ impl Default for OrganizationConfig {
             cancel_pending_invitations_on_re_invite: false,
             require_email_verification_on_invitation: false,
             disable_organization_deletion: false,
+            invitation_url: None,
             teams: TeamsConfig::default(),
             dynamic_access_control: DynamicAccessControlConfig::default(),
             roles: Vec::new(),
@@ -155,6 +162,7 @@ pub struct FileOrganization {
     pub cancel_pending_invitations_on_re_invite: Option<bool>,
     pub require_email_verification_on_invitation: Option<bool>,
     pub disable_organization_deletion: Option<bool>,
+    pub invitation_url: Option<String>,
     pub teams: Option<FileTeams>,
     pub dynamic_access_control: Option<FileDynamicAccessControl>,
     pub roles: Option<InOrder<InOrder<Vec<String>>>>,
@@ -255,6 +263,15 @@ pub(super) fn load(file: Option<FileOrganization>) -> Result<OrganizationConfig,
     }
     if let Some(v) = f.disable_organization_deletion {
         c.disable_organization_deletion = v;
+    }
+    if let Some(url) = f.invitation_url {
+        if !url.contains("{id}") {
+            return Err(invalid(
+                "invitation_url",
+                "must contain {id}, where the invitation id goes",
+            ));
+        }
+        c.invitation_url = Some(url);
     }
     if let Some(t) = f.teams {
         c.teams = TeamsConfig {

@@ -512,6 +512,15 @@ pub const ERROR_CODES: &[ErrorCode] = &[
 ];
 
 /// The organization fields of a session.
+/// `teamMember.membershipKey`: base64url without padding of SHA-256 over the compact JSON
+/// `["<teamId>","<userId>"]` (Better Auth's `computeTeamMembershipKey`), unique per team and user.
+pub fn team_membership_key(team_id: &str, user_id: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let pair = serde_json::json!([team_id, user_id]).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(pair.as_bytes()))
+}
+
 pub trait OrganizationSession {
     fn active_organization_id(&self) -> Option<&str>;
     fn set_active_organization_id(&mut self, organization_id: Option<String>);
@@ -544,6 +553,15 @@ mod tests {
 
     fn names(options: OrganizationOptions) -> Vec<&'static str> {
         tables(options).iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn a_membership_key_hashes_the_compact_json_pair() {
+        // sha256('["team-1","user-1"]'), base64url without padding (computed with Python).
+        assert_eq!(
+            team_membership_key("team-1", "user-1"),
+            "Q2l3Rfjg7lVPxWsiTmz4MdMdWfSfMMgiwE_nXwdpNRc"
+        );
     }
 
     #[test]

@@ -88,11 +88,86 @@ impl Roles {
 
     /// Whether the comma-joined `role` string grants the whole `request`.
     pub fn grants(&self, role: &str, request: &[(String, Vec<String>)]) -> bool {
+        self.grants_with(role, request, &[])
+    }
+
+    /// `grants`, with an organization's dynamic roles (its `organizationRole` rows, as
+    /// `(name, statements)`) merged onto the static role of the same name, the union of their
+    /// actions, as Better Auth's `hasPermission` merges them per request. A dynamic role named
+    /// like no static role starts empty. The rows are not validated against the statements: an
+    /// import may write resources that `create-role` would refuse, and they still grant.
+    pub fn grants_with(
+        &self,
+        role: &str,
+        request: &[(String, Vec<String>)],
+        dynamic: &[(String, Statements)],
+    ) -> bool {
         role_names(role).any(|name| {
-            self.statements(name)
-                .is_some_and(|statements| authorizes(statements, request))
+            let mut rows = dynamic.iter().filter(|(n, _)| n == name).peekable();
+            if rows.peek().is_none() {
+                return self
+                    .statements(name)
+                    .is_some_and(|statements| authorizes(statements, request));
+            }
+            let mut merged = self.statements(name).cloned().unwrap_or_default();
+            for (_, statements) in rows {
+                union_into(&mut merged, statements);
+            }
+            authorizes(&merged, request)
         })
     }
+
+    /// The static roles' names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Every resource any static role names, with every action named for it: the `ac`
+    /// statements a dynamic role may draw from.
+    pub fn statements_known(&self) -> Statements {
+        let mut all = owned(DEFAULT_STATEMENTS);
+        for (_, statements) in &self.roles {
+            union_into(&mut all, statements);
+        }
+        all
+    }
+}
+
+/// Adds `more`'s actions to `into`, resource by resource, keeping first-seen order.
+pub fn union_into(into: &mut Statements, more: &Statements) {
+    for (resource, actions) in more {
+        match into.iter_mut().find(|(r, _)| r == resource) {
+            Some((_, existing)) => {
+                for action in actions {
+                    if !existing.contains(action) {
+                        existing.push(action.clone());
+                    }
+                }
+            }
+            None => into.push((resource.clone(), actions.clone())),
+        }
+    }
+}
+
+/// `organizationRole.permission` (JSON text `{"resource":["action",…]}`) as statements; text
+/// that is not such an object grants nothing.
+pub fn parse_permission(text: &str) -> Statements {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .map(|(resource, actions)| {
+            let actions = actions
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (resource, actions)
+        })
+        .collect()
 }
 
 /// The names in a stored role string: split on `,`, trimmed, empties dropped (`roles.mjs`
@@ -169,6 +244,34 @@ mod tests {
             &request(&[("ac", &["read"]), ("billing", &["write"])])
         ));
         assert!(!roles.grants(",", &request(&[("ac", &["read"])])));
+    }
+
+    #[test]
+    fn dynamic_rows_extend_their_static_namesake_and_others_start_empty() {
+        let roles = Roles::new(&[]);
+        let dynamic = vec![
+            ("member".to_owned(), request(&[("project", &["read"])])),
+            ("sales".to_owned(), request(&[("invitation", &["create"])])),
+            ("sales".to_owned(), request(&[("invitation", &["cancel"])])),
+        ];
+        assert!(roles.grants_with("member", &request(&[("ac", &["read"])]), &dynamic));
+        assert!(roles.grants_with("member", &request(&[("project", &["read"])]), &dynamic));
+        assert!(!roles.grants("member", &request(&[("project", &["read"])])));
+        assert!(roles.grants_with(
+            "sales",
+            &request(&[("invitation", &["create", "cancel"])]),
+            &dynamic
+        ));
+        assert!(!roles.grants_with("sales", &request(&[("ac", &["read"])]), &dynamic));
+    }
+
+    #[test]
+    fn a_stored_permission_is_json_text() {
+        assert_eq!(
+            parse_permission(r#"{"project":["read","write"]}"#),
+            request(&[("project", &["read", "write"])])
+        );
+        assert!(parse_permission("not json").is_empty());
     }
 
     #[test]

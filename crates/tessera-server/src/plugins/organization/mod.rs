@@ -8,14 +8,19 @@
 //! `tessera_core::plugins::organization_access`. Every table is read and written through the
 //! store's generic row API only.
 //!
-//! Routed so far: create, check-slug, list, get-full-organization, update, delete, set-active,
-//! get-active-member, has-permission and list-members.
+//! Routed: every endpoint of reference §1.6. Team routes answer 404 without `teams.enabled` and
+//! role routes without dynamic access control, as Better Auth has them unrouted.
 
 mod access;
 mod active;
 mod hooks;
+mod invitations;
 mod members;
+mod membership;
 mod organizations;
+mod roles;
+mod team_seats;
+mod teams;
 mod wire;
 
 use axum::Router;
@@ -28,6 +33,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use hooks::{ID, OrganizationPlugin};
+pub use membership::{AddMemberError, add_member};
 
 fn router() -> Router<AppState> {
     Router::new()
@@ -47,6 +53,77 @@ fn router() -> Router<AppState> {
         )
         .route("/organization/has-permission", post(access::has_permission))
         .route("/organization/list-members", get(members::list_members))
+        .route(
+            "/organization/get-organization",
+            get(organizations::get_organization),
+        )
+        .route(
+            "/organization/remove-member",
+            post(membership::remove_member),
+        )
+        .route(
+            "/organization/update-member-role",
+            post(membership::update_member_role),
+        )
+        .route("/organization/leave", post(membership::leave))
+        .route(
+            "/organization/get-active-member-role",
+            get(membership::get_active_member_role),
+        )
+        .route(
+            "/organization/invite-member",
+            post(invitations::invite_member),
+        )
+        .route(
+            "/organization/accept-invitation",
+            post(invitations::accept_invitation),
+        )
+        .route(
+            "/organization/reject-invitation",
+            post(invitations::reject_invitation),
+        )
+        .route(
+            "/organization/cancel-invitation",
+            post(invitations::cancel_invitation),
+        )
+        .route(
+            "/organization/get-invitation",
+            get(invitations::get_invitation),
+        )
+        .route(
+            "/organization/list-invitations",
+            get(invitations::list_invitations),
+        )
+        .route(
+            "/organization/list-user-invitations",
+            get(invitations::list_user_invitations),
+        )
+        .route("/organization/create-team", post(teams::create_team))
+        .route("/organization/list-teams", get(teams::list_teams))
+        .route("/organization/update-team", post(teams::update_team))
+        .route("/organization/remove-team", post(teams::remove_team))
+        .route(
+            "/organization/set-active-team",
+            post(teams::set_active_team),
+        )
+        .route("/organization/list-user-teams", get(teams::list_user_teams))
+        .route(
+            "/organization/list-team-members",
+            get(teams::list_team_members),
+        )
+        .route(
+            "/organization/add-team-member",
+            post(teams::add_team_member),
+        )
+        .route(
+            "/organization/remove-team-member",
+            post(teams::remove_team_member),
+        )
+        .route("/organization/create-role", post(roles::create_role))
+        .route("/organization/list-roles", get(roles::list_roles))
+        .route("/organization/get-role", get(roles::get_role))
+        .route("/organization/update-role", post(roles::update_role))
+        .route("/organization/delete-role", post(roles::delete_role))
 }
 
 /// The static roles (defaults plus the configured ones).

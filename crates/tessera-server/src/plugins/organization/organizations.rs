@@ -10,13 +10,15 @@ use tessera_core::crypto::random;
 use tessera_core::plugins::organization::{
     self as spec, INVITATION, MEMBER, ORGANIZATION, OrganizationSession, TEAM,
 };
-use tessera_core::plugins::organization_access::role_names;
 use tessera_core::timefmt::now_ms;
 use tessera_store::{FindMany, Row, SortBy, Where};
 
+use super::access::role_grants;
+use super::invitations::visible_invitations;
+use super::team_seats;
 use super::wire::{self, Metadata};
 use super::{
-    members_with_users, membership, organization_by_id, organization_by_slug, roles,
+    members_with_users, membership, organization_by_id, organization_by_slug,
     set_active_organization,
 };
 use crate::body::{Body, Validator, type_name};
@@ -129,8 +131,16 @@ pub async fn create(
                 .with("createdAt", now),
         )
         .await?;
+    let default_team = if options.teams.enabled && options.teams.default_team {
+        Some(team_seats::create_default_team(&state, &organization, &current.user.id).await?)
+    } else {
+        None
+    };
     if !keep_current.unwrap_or(false) {
         set_active_organization(&state, &current.session.id, Some(&organization_id)).await?;
+        if let Some(team_id) = &default_team {
+            team_seats::set_active_team(&state, &current.session.id, Some(team_id)).await?;
+        }
     }
     tracing::info!(organization_id = %organization_id, user_id = %current.user.id, "organization created");
     let mut answer = wire::organization(&organization, Metadata::Object);
@@ -246,7 +256,9 @@ pub async fn get_full_organization(
         )
         .await?;
     let members = members_with_users(&state, &members).await?;
-    let invitations = visible_invitations(&state, &caller, &organization_id).await?;
+    let invitations = visible_invitations(&state, &caller, &organization_id)
+        .await?
+        .unwrap_or_default();
     let mut answer = wire::organization(&organization, Metadata::Text);
     answer.insert("invitations".into(), Value::Array(invitations));
     answer.insert("members".into(), Value::Array(members));
@@ -266,6 +278,50 @@ pub async fn get_full_organization(
     Ok(Reply::json(Value::Object(answer)))
 }
 
+/// `GET /organization/get-organization`: the organization named by `organizationSlug`,
+/// `organizationId` or the session, without members; `null` when none is named or active. A
+/// non-member is refused and loses the session's active organization.
+pub async fn get_organization(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Reply, ApiError> {
+    let current = session::require(&state, &headers).await?;
+    let organization = if let Some(slug) = query.get("organizationSlug").filter(|s| !s.is_empty()) {
+        organization_by_slug(&state, slug).await?
+    } else if let Some(id) = query
+        .get("organizationId")
+        .map(String::as_str)
+        .filter(|id| !id.is_empty())
+        .or(current.session.active_organization_id())
+    {
+        organization_by_id(&state, id).await?
+    } else {
+        return Ok(Reply::json(Value::Null));
+    };
+    let Some(organization) = organization else {
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            spec::ORGANIZATION_NOT_FOUND,
+        ));
+    };
+    let organization_id = organization.text("id").unwrap_or_default();
+    if membership(&state, &current.user.id, organization_id)
+        .await?
+        .is_none()
+    {
+        set_active_organization(&state, &current.session.id, None).await?;
+        return Err(ApiError::coded(
+            StatusCode::FORBIDDEN,
+            spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
+        ));
+    }
+    Ok(Reply::json(Value::Object(wire::organization(
+        &organization,
+        Metadata::Text,
+    ))))
+}
+
 /// JavaScript's `parseInt` for a limit: the leading digits, if any.
 fn leading_int(text: &str) -> Option<u64> {
     let digits: String = text
@@ -274,40 +330,6 @@ fn leading_int(text: &str) -> Option<u64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
-}
-
-/// The invitations a member may see: none without `invitation:create` (an invitation id is the
-/// accept capability), and only an owner sees invitations carrying the owner role.
-async fn visible_invitations(
-    state: &AppState,
-    caller: &Row,
-    organization_id: &str,
-) -> Result<Vec<Value>, ApiError> {
-    let role = caller.text("role").unwrap_or_default();
-    let may_invite = roles(state).grants(
-        role,
-        &[("invitation".to_owned(), vec!["create".to_owned()])],
-    );
-    if !may_invite {
-        return Ok(Vec::new());
-    }
-    let creator_role = state.config.organization.creator_role.as_str();
-    let is_owner = role_names(role).any(|r| r == creator_role);
-    let rows = state
-        .store
-        .find_rows(
-            INVITATION,
-            &FindMany::filter(vec![Where::eq("organizationId", organization_id)]),
-        )
-        .await?;
-    let teams = state.config.organization.teams.enabled;
-    Ok(rows
-        .iter()
-        .filter(|i| {
-            is_owner || !role_names(i.text("role").unwrap_or_default()).any(|r| r == creator_role)
-        })
-        .map(|i| wire::invitation(i, teams))
-        .collect())
 }
 
 /// `POST /organization/update`: `data.{name, slug, logo, metadata}` of the named or active
@@ -362,8 +384,9 @@ pub async fn update(
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     };
-    let request = [("organization".to_owned(), vec!["update".to_owned()])];
-    if !roles(&state).grants(caller.text("role").unwrap_or_default(), &request) {
+    let request = vec![("organization".to_owned(), vec!["update".to_owned()])];
+    let role = caller.text("role").unwrap_or_default();
+    if !role_grants(&state, &organization_id, role, &request).await? {
         return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
@@ -443,8 +466,9 @@ pub async fn delete(
             spec::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     };
-    let request = [("organization".to_owned(), vec!["delete".to_owned()])];
-    if !roles(&state).grants(caller.text("role").unwrap_or_default(), &request) {
+    let request = vec![("organization".to_owned(), vec!["delete".to_owned()])];
+    let role = caller.text("role").unwrap_or_default();
+    if !role_grants(&state, &organization_id, role, &request).await? {
         return Err(ApiError::coded(
             StatusCode::FORBIDDEN,
             spec::YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION,

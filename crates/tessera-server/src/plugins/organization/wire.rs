@@ -105,3 +105,24 @@ pub fn full_team(row: &Row) -> Value {
     m.insert("id".into(), text(row, "id"));
     Value::Object(m)
 }
+
+/// A team: `name, organizationId, createdAt, updatedAt, id` (`memberCount` stays inside).
+pub fn team(row: &Row) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), text(row, "name"));
+    m.insert("organizationId".into(), text(row, "organizationId"));
+    m.insert("createdAt".into(), date(row, "createdAt"));
+    m.insert("updatedAt".into(), date(row, "updatedAt"));
+    m.insert("id".into(), text(row, "id"));
+    Value::Object(m)
+}
+
+/// A team member: `teamId, userId, createdAt, id` (`membershipKey` stays inside).
+pub fn team_member(row: &Row) -> Value {
+    let mut m = Map::new();
+    m.insert("teamId".into(), text(row, "teamId"));
+    m.insert("userId".into(), text(row, "userId"));
+    m.insert("createdAt".into(), date(row, "createdAt"));
+    m.insert("id".into(), text(row, "id"));
+    Value::Object(m)
+}
