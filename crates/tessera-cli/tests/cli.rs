@@ -696,3 +696,112 @@ fn dev_says_in_words_what_the_example_import_did() {
     assert!(again.contains(": 0 users imported, "), "{again}");
     assert!(!again.contains(" 0 users already there"), "{again}");
 }
+
+#[test]
+fn org_commands_list_show_and_add_a_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("BETTER_AUTH_URL", base.as_str()),
+        ("TESSERA_LISTEN", listen.as_str()),
+        ("TESSERA_PLUGINS", "organization"),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let mut child = start_server(dir.path(), &envs);
+    let mut owner = Vec::new();
+    for email in ["ann@example.com", "bob@example.com"] {
+        let body = serde_json::json!({"name": "N", "email": email, "password": "a long password"});
+        let r = post(port, "/api/auth/sign-up/email", &body, &[]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        if owner.is_empty() {
+            owner = r.cookies;
+        }
+    }
+    let created = post(
+        port,
+        "/api/auth/organization/create",
+        &serde_json::json!({"name": "Acme", "slug": "acme"}),
+        &owner,
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let org_id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let org = |args: &[&str]| run(tessera(dir.path()).arg("org").args(args).envs(envs));
+    let add = org(&[
+        "add-member",
+        "--organization",
+        "acme",
+        "--email",
+        "Bob@Example.com",
+        "--role",
+        "admin",
+    ]);
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let again = org(&[
+        "add-member",
+        "--organization",
+        &org_id,
+        "--email",
+        "bob@example.com",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already a member"));
+    let ghost = org(&[
+        "add-member",
+        "--organization",
+        "acme",
+        "--email",
+        "ann@example.com",
+        "--role",
+        "ghost",
+    ]);
+    assert_eq!(ghost.status.code(), Some(1));
+
+    let list = org(&["list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.contains(&format!("{org_id}\tacme\t2 members\tAcme")),
+        "{list}"
+    );
+    let show = org(&["show", "acme"]);
+    let show = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert!(show.contains("members: 2"), "{show}");
+    assert!(
+        show.contains("\towner\t") && show.contains("\tadmin\t"),
+        "{show}"
+    );
+    assert!(show.contains("bob@example.com"), "{show}");
+    assert_eq!(org(&["show", "nope"]).status.code(), Some(1));
+
+    // What the CLI wrote is what the server answers.
+    let role = http(
+        port,
+        &format!(
+            "GET /api/auth/organization/list-members HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+            owner.join("; ")
+        ),
+    );
+    assert!(role.contains(r#""role":"admin""#), "{role}");
+
+    unsafe_free_sigterm(child.id());
+    child.wait().unwrap();
+    let off = run(tessera(dir.path())
+        .args(["org", "list"])
+        .envs(envs)
+        .env("TESSERA_PLUGINS", ""));
+    assert_eq!(off.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&off.stderr).contains("organization plugin"));
+}

@@ -1,7 +1,8 @@
-//! The organization plugin's groundwork over HTTP: with the plugin on, the store holds its
-//! tables and every session answer carries `activeOrganizationId` (and `activeTeamId` with
-//! teams), as Better Auth's get-session does; on SQLite and (when `TESSERA_TEST_POSTGRES_URL` is
-//! set) PostgreSQL. Its routes come later.
+//! The organization plugin over HTTP, on SQLite and (when `TESSERA_TEST_POSTGRES_URL` is set)
+//! PostgreSQL: its tables and the session's `activeOrganizationId` / `activeTeamId`, its routes,
+//! and what must hold under concurrent requests (one member per accepted invitation, no team
+//! past its seats). The wire contract route by route is `compat/test/plugin-organization.test.mjs`,
+//! which the real client runs against Tessera and Better Auth alike.
 
 #![allow(
     clippy::unwrap_used,
@@ -555,6 +556,210 @@ async fn list_members_pages_sorts_and_filters_with_a_total() {
         stranger.sign_up("eve@example.com", PASSWORD).await;
         let r = stranger.get(&format!("/api/auth/organization/list-members?organizationId={id}")).await;
         assert_eq!((r.status, r.json()["code"].clone()), (403, json!("YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")));
+    })
+    .await;
+}
+
+/// Signs up `email` in a new browser and invites it into `organization_id` as `role`; answers
+/// the browser and the invitation id.
+async fn invited<'a>(
+    app: &'a support::TestApp,
+    owner: &Browser,
+    email: &str,
+    organization_id: &str,
+    role: &str,
+) -> (Browser, String) {
+    let b = Browser::new(app);
+    b.sign_up(email, PASSWORD).await;
+    let r = owner
+        .post(
+            "/api/auth/organization/invite-member",
+            json!({"email": email, "role": role, "organizationId": organization_id}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    (b, r.json()["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn an_invitation_is_mailed_with_its_link_and_accepting_it_makes_one_member() {
+    fn with_link(c: &mut tessera_core::config::Config) {
+        c.plugins.organization = true;
+        c.organization.invitation_url = Some("https://app.example.com/join/{id}".into());
+    }
+    support::for_each_store_configured(ORGANIZATION, with_link, |app, outbox| async move {
+        let owner = Browser::new(&app);
+        let id = owner_of(&owner, "ada@example.com", "acme").await;
+        let (bob, invitation) = invited(&app, &owner, "bob@example.com", &id, "admin").await;
+        let mail = outbox
+            .wait_for("organization-invitation", "bob@example.com")
+            .await;
+        assert_eq!(mail["invitationId"], invitation.as_str());
+        assert_eq!(mail["organizationSlug"], "acme");
+        assert_eq!(mail["inviterEmail"], "ada@example.com");
+        assert_eq!(
+            mail["url"],
+            format!("https://app.example.com/join/{invitation}").as_str()
+        );
+
+        // The same user accepting from two sessions at once: the status moves once, so one
+        // request makes the member and the other finds no pending invitation.
+        let second = Browser::new(&app);
+        second.sign_in("bob@example.com", PASSWORD).await;
+        let body = json!({"invitationId": invitation});
+        let (a, b) = tokio::join!(
+            bob.post("/api/auth/organization/accept-invitation", body.clone()),
+            second.post("/api/auth/organization/accept-invitation", body.clone()),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "{} / {}", a.text(), b.text());
+        let members = app
+            .store
+            .count_rows("member", &[Where::eq("organizationId", id.as_str())])
+            .await
+            .unwrap();
+        assert_eq!(members, 2, "the owner and bob, once");
+        let row = app
+            .store
+            .find_row("invitation", &[Where::eq("id", invitation.as_str())])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.text("status"), Some("accepted"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_full_team_takes_no_more_members_however_many_ask_at_once() {
+    let with_teams = |c: &mut tessera_core::config::Config| {
+        c.organization.teams.enabled = true;
+        c.organization.teams.maximum_members_per_team = Some(2);
+    };
+    for_each_store_adjusted(ORGANIZATION, with_teams, |app| async move {
+        let owner = Browser::new(&app);
+        let id = owner_of(&owner, "ada@example.com", "acme").await;
+        let team = owner
+            .post(
+                "/api/auth/organization/create-team",
+                json!({"name": "Pair"}),
+            )
+            .await;
+        assert_eq!(team.status, 200, "{}", team.text());
+        let team_id = team.json()["id"].as_str().unwrap().to_owned();
+        let mut users = Vec::new();
+        for n in 0..5 {
+            let email = format!("user{n}@example.com");
+            add_member(&app, &Browser::new(&app), &email, &id, "member").await;
+            let user = app
+                .store
+                .find_row("user", &[Where::eq("email", email.as_str())])
+                .await
+                .unwrap()
+                .unwrap();
+            users.push(user.text("id").unwrap().to_owned());
+        }
+        let asks = users.iter().map(|user_id| {
+            owner.post(
+                "/api/auth/organization/add-team-member",
+                json!({"teamId": team_id, "userId": user_id}),
+            )
+        });
+        let answers = futures::future::join_all(asks).await;
+        let added = answers.iter().filter(|r| r.status == 200).count();
+        let full = answers
+            .iter()
+            .filter(|r| r.status == 403 && r.json()["code"] == "TEAM_MEMBER_LIMIT_REACHED")
+            .count();
+        assert_eq!((added, full), (2, 3));
+        let rows = app
+            .store
+            .count_rows("teamMember", &[Where::eq("teamId", team_id.as_str())])
+            .await
+            .unwrap();
+        let counter = app
+            .store
+            .find_row("team", &[Where::eq("id", team_id.as_str())])
+            .await
+            .unwrap()
+            .unwrap()
+            .int("memberCount");
+        assert_eq!((rows, counter), (2, Some(2)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_last_owner_can_neither_leave_nor_be_removed_nor_step_down() {
+    for_each_store(ORGANIZATION, |app| async move {
+        let owner = Browser::new(&app);
+        let id = owner_of(&owner, "ada@example.com", "acme").await;
+        let (admin, invitation) = invited(&app, &owner, "bob@example.com", &id, "admin").await;
+        let r = admin
+            .post(
+                "/api/auth/organization/accept-invitation",
+                json!({"invitationId": invitation}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let owner_member = owner
+            .get("/api/auth/organization/get-active-member")
+            .await
+            .json();
+        let owner_member_id = owner_member["id"].as_str().unwrap();
+
+        let leave = owner
+            .post(
+                "/api/auth/organization/leave",
+                json!({"organizationId": id}),
+            )
+            .await;
+        assert_eq!(
+            leave.json()["code"],
+            "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"
+        );
+        let removed = admin
+            .post(
+                "/api/auth/organization/remove-member",
+                json!({"memberIdOrEmail": owner_member_id}),
+            )
+            .await;
+        assert_eq!(removed.status, 400, "{}", removed.text());
+        let demoted = owner
+            .post(
+                "/api/auth/organization/update-member-role",
+                json!({"memberId": owner_member_id, "role": "admin"}),
+            )
+            .await;
+        assert_eq!(
+            demoted.json()["code"],
+            "YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER"
+        );
+        let unknown = owner
+            .post(
+                "/api/auth/organization/update-member-role",
+                json!({"memberId": owner_member_id, "role": ["owner", "ghost"]}),
+            )
+            .await;
+        // This refusal is the one built code-first.
+        assert_eq!(
+            unknown.text(),
+            r#"{"code":"ROLE_NOT_FOUND","message":"ROLE_NOT_FOUND: ghost"}"#
+        );
+        // The admin leaves; the owner's role row stands.
+        let left = admin
+            .post(
+                "/api/auth/organization/leave",
+                json!({"organizationId": id}),
+            )
+            .await;
+        assert_eq!(left.status, 200, "{}", left.text());
+        assert_eq!(left.json()["user"]["email"], "bob@example.com");
+        let role = owner
+            .get("/api/auth/organization/get-active-member-role")
+            .await;
+        assert_eq!(role.json(), json!({"role": "owner"}));
     })
     .await;
 }
