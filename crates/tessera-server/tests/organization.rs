@@ -562,8 +562,8 @@ async fn list_members_pages_sorts_and_filters_with_a_total() {
 
 /// Signs up `email` in a new browser and invites it into `organization_id` as `role`; answers
 /// the browser and the invitation id.
-async fn invited<'a>(
-    app: &'a support::TestApp,
+async fn invited(
+    app: &support::TestApp,
     owner: &Browser,
     email: &str,
     organization_id: &str,
