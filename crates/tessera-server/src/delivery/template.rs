@@ -49,6 +49,25 @@ pub fn render(app_name: &str, message: &Message) -> Rendered {
             format!("Your {app_name} sign-in code"),
             format!("Your sign-in code is {code}\n\n{IGNORE}\n"),
         ),
+        "organization-invitation" => {
+            let organization = field(message, "organizationName");
+            let inviter = field(message, "inviterEmail");
+            let how = if url.is_empty() {
+                format!(
+                    "Your invitation id is {}; sign in and accept it in the app.",
+                    field(message, "invitationId")
+                )
+            } else {
+                format!("Open this link, signed in with this address, to accept:\n\n{url}")
+            };
+            (
+                format!("{inviter} invited you to {organization} on {app_name}"),
+                format!(
+                    "{inviter} invited you to join {organization} as {}.\n{how}\n\n{IGNORE}\n",
+                    field(message, "role")
+                ),
+            )
+        }
         other => (
             format!("{app_name}: {other}"),
             if url.is_empty() {
@@ -64,6 +83,26 @@ pub fn render(app_name: &str, message: &Message) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invitation_names_the_organization_and_carries_its_link_or_id() {
+        let base = Message::new("organization-invitation", "bob@example.com")
+            .field("invitationId", "inv-1")
+            .field("organizationName", "Acme")
+            .field("role", "admin")
+            .field("inviterEmail", "ada@example.com");
+        let plain = render("Tessera", &base);
+        assert_eq!(
+            plain.subject,
+            "ada@example.com invited you to Acme on Tessera"
+        );
+        assert!(plain.body.contains("as admin") && plain.body.contains("inv-1"));
+        let linked = render(
+            "Tessera",
+            &base.field("url", "https://app.example.com/join/inv-1"),
+        );
+        assert!(linked.body.contains("https://app.example.com/join/inv-1"));
+    }
 
     #[test]
     fn every_email_carries_its_link_or_code() {
