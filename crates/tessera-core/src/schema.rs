@@ -328,6 +328,17 @@ impl Table {
     }
 }
 
+/// An index Tessera creates beyond Better Auth's DDL, for a query that Better Auth's single-column
+/// indexes serve only by reading a whole organization (reference part 2 §1.3 has none such).
+/// `migrate` creates it when missing; `generate` prints Better Auth's DDL only. Extra indexes are
+/// invisible to Better Auth, so a database stays shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryIndex {
+    pub name: &'static str,
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+}
+
 /// What the database holds: the enabled plugins' tables and columns, and the fields declared in
 /// config. Built once at start; `generate`, `migrate`, the store's queries and the wire all follow it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -375,6 +386,15 @@ impl Schema {
         }
         tables.extend(self.extra_tables.iter().cloned());
         tables
+    }
+
+    /// Tessera's own indexes for the enabled plugins (see [`QueryIndex`]).
+    pub fn query_indexes(&self) -> Vec<QueryIndex> {
+        if self.plugins.organization {
+            organization::QUERY_INDEXES.to_vec()
+        } else {
+            Vec::new()
+        }
     }
 
     /// One table of [`Schema::tables`] by name.

@@ -33,6 +33,8 @@ pub struct Inner {
     pub social: crate::social::Registry,
     /// The enabled plugins, in config order: what every flow's hook points call.
     pub registry: Registry,
+    /// The plugins' own state, by type ([`crate::plugins::Plugin::state`]).
+    pub extensions: axum::http::Extensions,
 }
 
 impl std::ops::Deref for AppState {
@@ -87,6 +89,7 @@ impl AppState {
         let registry = own_plugins
             .into_iter()
             .fold(Registry::from_config(&config), Registry::with);
+        let extensions = registry.extensions(&config);
         let default_rule = Rule {
             window: config.rate_limit.window,
             max: config.rate_limit.max,
@@ -103,6 +106,7 @@ impl AppState {
             secrets,
             social,
             registry,
+            extensions,
         })))
     }
 

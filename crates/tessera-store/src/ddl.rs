@@ -104,6 +104,22 @@ impl Index {
     }
 }
 
+impl Index {
+    /// One of Tessera's own multi-column indexes.
+    pub fn query(index: &tessera_core::schema::QueryIndex) -> Index {
+        let columns: Vec<String> = index.columns.iter().map(|c| quote(c)).collect();
+        Index {
+            name: index.name.to_owned(),
+            sql: format!(
+                "create index {} on {} ({})",
+                quote(index.name),
+                quote(index.table),
+                columns.join(", ")
+            ),
+        }
+    }
+}
+
 /// `create [unique] index "<t>_<c>_[u]idx" on "t" ("c")`.
 pub fn create_index(table: &str, column: &Column) -> String {
     let unique = if column.unique { "unique " } else { "" };

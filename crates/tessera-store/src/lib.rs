@@ -165,7 +165,7 @@ async fn prepare(
     options: &OpenOptions,
 ) -> StoreResult<Queries> {
     if options.migrate {
-        let report = migrate::run(db, tables, true).await?;
+        let report = migrate::run(db, tables, &schema.query_indexes(), true).await?;
         if !report.is_up_to_date() {
             tracing::info!(%report, "migrated the database schema");
         }

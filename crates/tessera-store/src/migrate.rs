@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use tessera_core::schema::{self, Column, FieldType, Schema, Table};
+use tessera_core::schema::{self, Column, FieldType, QueryIndex, Schema, Table};
 
 use crate::db::Db;
 use crate::ddl::{self, Index};
@@ -102,12 +102,17 @@ pub async fn plan_with(
 async fn connect_and_run(url: &str, schema: Schema, apply: bool) -> StoreResult<MigrationReport> {
     let tables = crate::all_tables(&schema)?;
     let db = Db::connect(url, &OpenOptions::default()).await?;
-    let report = run(&db, &tables, apply).await;
+    let report = run(&db, &tables, &schema.query_indexes(), apply).await;
     db.close().await;
     report
 }
 
-pub(crate) async fn run(db: &Db, tables: &[Table], apply: bool) -> StoreResult<MigrationReport> {
+pub(crate) async fn run(
+    db: &Db,
+    tables: &[Table],
+    query_indexes: &[QueryIndex],
+    apply: bool,
+) -> StoreResult<MigrationReport> {
     let dialect = db.dialect();
     let live = introspect::introspect(db).await?;
     let mut report = MigrationReport {
@@ -151,10 +156,16 @@ pub(crate) async fn run(db: &Db, tables: &[Table], apply: bool) -> StoreResult<M
         note_extra_columns(&mut report, table, live_columns);
     }
 
+    // Tessera's own indexes go last, so that their tables and columns exist by then.
+    let own = query_indexes
+        .iter()
+        .filter(|index| live.index_named(index.name).is_none())
+        .map(Index::query);
     let indexes: Vec<Index> = added_indexes
         .into_iter()
         .chain(created_indexes)
         .chain(existing_indexes)
+        .chain(own)
         .collect();
     report.created_indexes = indexes.iter().map(|index| index.name.clone()).collect();
     report.statements = added

@@ -1487,7 +1487,11 @@ db_test! {
         let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
         let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
         let better_auth = fixture(&format!("{}-organization-teams-dac.sql", dialect_name(db.dialect)));
-        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        // Better Auth's statements, then Tessera's own index for list-members' pages.
+        let (own, theirs) = report.statements.split_last().unwrap();
+        assert_eq!(ddl::join_like_better_auth(theirs), better_auth);
+        assert_eq!(own, r#"create index "member_organizationId_createdAt_idx" on "member" ("organizationId", "createdAt")"#);
+        assert_eq!(report.created_indexes.last().map(String::as_str), Some("member_organizationId_createdAt_idx"));
         assert_eq!(
             report.created_tables,
             ["user", "session", "account", "verification", "organization", "organizationRole", "team", "teamMember", "member", "invitation"]
@@ -1507,7 +1511,9 @@ db_test! {
         let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
         let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
         let better_auth = fixture(&format!("{}-core-to-organization-teams-dac.sql", dialect_name(db.dialect)));
-        assert_eq!(ddl::join_like_better_auth(&report.statements), better_auth);
+        let (own, theirs) = report.statements.split_last().unwrap();
+        assert_eq!(ddl::join_like_better_auth(theirs), better_auth);
+        assert!(own.starts_with(r#"create index "member_organizationId_createdAt_idx""#), "{own}");
         assert_eq!(report.added_columns, ["session.activeOrganizationId", "session.activeTeamId"]);
 
         let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();

@@ -88,6 +88,11 @@ pub trait Plugin: Send + Sync + 'static {
         Router::new()
     }
 
+    /// State of the plugin's own for one server (a cache, a counter), put into the server
+    /// state's extensions by type when the state is built; its routes read it back with
+    /// `state.extensions.get::<T>()`. Anything kept per client must be bounded.
+    fn state(&self, _config: &Config, _extensions: &mut axum::http::Extensions) {}
+
     /// User fields a client may never set on sign-up or update-user: a truthy value is refused
     /// with `FIELD_NOT_ALLOWED` (Better Auth's `input: false` without a default).
     fn protected_user_fields(&self) -> &'static [&'static str] {
@@ -223,6 +228,15 @@ impl Registry {
     }
 
     /// Every plugin's routes.
+    /// Every plugin's own state (see [`Plugin::state`]).
+    pub fn extensions(&self, config: &Config) -> axum::http::Extensions {
+        let mut extensions = axum::http::Extensions::new();
+        for plugin in self.iter() {
+            plugin.state(config, &mut extensions);
+        }
+        extensions
+    }
+
     pub fn router(&self) -> Router<AppState> {
         self.iter().fold(Router::new(), |router, plugin| {
             router.merge(plugin.router())

@@ -3,8 +3,13 @@
 //! `Plugin::session_fields` repeats them: declaring them twice would make the store refuse the
 //! schema ("table organization is declared twice").
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use axum::Router;
+use tessera_core::config::Config;
+
+use super::member_counts::MemberCounts;
 
 use crate::plugins::Plugin;
 use crate::state::AppState;
@@ -21,6 +26,10 @@ impl Plugin for OrganizationPlugin {
 
     fn router(&self) -> Router<AppState> {
         super::router()
+    }
+
+    fn state(&self, _config: &Config, extensions: &mut axum::http::Extensions) {
+        extensions.insert(Arc::new(MemberCounts::default()));
     }
 }
 

@@ -490,6 +490,7 @@ async fn join(
                 .with("createdAt", now_ms()),
         )
         .await?;
+    super::members_changed(state, organization_id);
     set_active_organization(state, &current.session.id, Some(organization_id)).await?;
     Ok((member, cookies))
 }

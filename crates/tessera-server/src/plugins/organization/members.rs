@@ -2,6 +2,7 @@
 //! the total, paged and filtered in SQL through the row API.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -9,7 +10,8 @@ use serde_json::{Value, json};
 use tessera_core::plugins::organization::{self as spec, MEMBER, OrganizationSession};
 use tessera_store::{FilterOperator, FindMany, RowValue, SortBy, SortDirection, Where, WhereValue};
 
-use super::{members_with_users, membership, organization_by_slug};
+use super::member_counts::Lookup;
+use super::{member_counts, members_with_users, membership, organization_by_slug};
 use crate::error::{ApiError, codes as base_codes};
 use crate::reply::Reply;
 use crate::session;
@@ -131,9 +133,49 @@ pub async fn list_members(
         offset: whole_number(query.get("offset")),
     };
     let members = state.store.find_rows(MEMBER, &page).await?;
-    let total = state.store.count_rows(MEMBER, &filter).await?;
+    let total = total(&state, &organization_id, &filter, &query).await?;
     let members = members_with_users(&state, &members).await?;
     Ok(Reply::json(
         json!({ "members": Value::Array(members), "total": total }),
     ))
+}
+
+/// The organization's member count under the request's filter, reused for a second
+/// (`member_counts`).
+async fn total(
+    state: &AppState,
+    organization_id: &str,
+    filter: &[Where],
+    query: &HashMap<String, String>,
+) -> Result<u64, ApiError> {
+    let Some(counts) = member_counts(state) else {
+        return Ok(state.store.count_rows(MEMBER, filter).await?);
+    };
+    let part = |name: &str| query.get(name).map_or("", String::as_str);
+    let key = if part("filterField").is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{}\u{0}{}\u{0}{}",
+            part("filterField"),
+            part("filterOperator"),
+            part("filterValue")
+        )
+    };
+    let now = Instant::now();
+    match counts.lookup(organization_id, &key, now) {
+        Lookup::Fresh(total) => Ok(total),
+        Lookup::Recount(_) | Lookup::Missing => {
+            match state.store.count_rows(MEMBER, filter).await {
+                Ok(total) => {
+                    counts.store(organization_id, &key, total, now);
+                    Ok(total)
+                }
+                Err(error) => {
+                    counts.forget(organization_id);
+                    Err(error.into())
+                }
+            }
+        }
+    }
 }

@@ -63,6 +63,7 @@ async fn delete_member(state: &AppState, member: &Row) -> Result<(), ApiError> {
             &[Where::eq("id", member.text("id").unwrap_or_default())],
         )
         .await?;
+    super::members_changed(state, organization_id);
     team_seats::leave_teams(state, organization_id, user_id).await
 }
 
@@ -345,6 +346,7 @@ pub async fn update_member_role(
             spec::MEMBER_NOT_FOUND,
         ));
     };
+    super::members_changed(&state, &organization_id);
     tracing::info!(organization_id = %organization_id, user_id = %current.user.id, member_id = %member_id, "member role updated");
     Ok(Reply::json(wire::member(&updated, None)))
 }
@@ -539,6 +541,7 @@ pub async fn add_member(
         )
         .await
         .map_err(ApiError::from)?;
+    super::members_changed(state, organization_id);
     if let Some(team_id) = team_id {
         let joined = team_seats::add_team_member(state, team_id, user_id).await;
         if !matches!(joined, Ok(team_seats::Joined::Added(_))) {

@@ -15,6 +15,7 @@ mod access;
 mod active;
 mod hooks;
 mod invitations;
+mod member_counts;
 mod members;
 mod membership;
 mod organizations;
@@ -124,6 +125,21 @@ fn router() -> Router<AppState> {
         .route("/organization/get-role", get(roles::get_role))
         .route("/organization/update-role", post(roles::update_role))
         .route("/organization/delete-role", post(roles::delete_role))
+}
+
+/// This server's member counts (list-members' totals), when the plugin put them in the state.
+fn member_counts(state: &AppState) -> Option<&std::sync::Arc<member_counts::MemberCounts>> {
+    state
+        .extensions
+        .get::<std::sync::Arc<member_counts::MemberCounts>>()
+}
+
+/// An organization's members were added, removed or given new roles through this server: its
+/// cached totals are dropped at once.
+fn members_changed(state: &AppState, organization_id: &str) {
+    if let Some(counts) = member_counts(state) {
+        counts.forget(organization_id);
+    }
 }
 
 /// The static roles (defaults plus the configured ones).

@@ -479,6 +479,7 @@ pub async fn delete(
     };
     let in_org = [Where::eq("organizationId", organization_id.as_str())];
     state.store.delete_rows(MEMBER, &in_org).await?;
+    super::members_changed(&state, &organization_id);
     state.store.delete_rows(INVITATION, &in_org).await?;
     state
         .store
