@@ -5,8 +5,8 @@
 #  - 32 wrk connections of list-members (limit 100, sortBy createdAt; offsets cycling over the
 #    first PAGES pages) and of has-permission on the owner's active organization: p99 and req/s;
 #  - get-session at 32 connections with the organization plugin on (that same server, a session
-#    with an active organization) and off (a fresh database migrated without the plugin), the two
-#    alternating per repetition.
+#    with an active organization) and off (a database migrated without the plugin, holding the same
+#    users), the two alternating per repetition.
 #
 #   bench/org-large.sh [--members N] [--duration S] [--reps R] [--pages P] [--skip-postgres] [--no-build]
 #
@@ -91,10 +91,10 @@ print(f"{store}\t{scenario}\t{rep}\t{r['rps']}\t{r['p50_ms']}\t{r['p99_ms']}")
 EOF
 }
 
-seed_members() { # store database-url organization-id
+seed_members() { # store database-url organization-id (none: users only) sqlite-file
   local n=$((members - 1))
   if [[ $1 == sqlite ]]; then
-    python3 - "$work/big.db" "$3" "$n" <<'EOF'
+    python3 - "$4" "$3" "$n" <<'EOF'
 import sqlite3, sys
 path, org, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 db = sqlite3.connect(path)
@@ -105,8 +105,9 @@ def iso(i):  # one member a second, in order, so createdAt sorts like the index
 with db:
     db.executemany('insert into "user" ("id","name","email","emailVerified","image","createdAt","updatedAt") values (?,?,?,0,null,?,?)',
                    ((f"benchuser{i:07d}", f"Member {i}", f"member{i}@bench.example", iso(i), iso(i)) for i in range(n)))
-    db.executemany('insert into "member" ("id","organizationId","userId","role","createdAt") values (?,?,?,?,?)',
-                   ((f"benchmember{i:07d}", org, f"benchuser{i:07d}", "admin" if i % 50 == 0 else "member", iso(i)) for i in range(n)))
+    if org != "none":
+        db.executemany('insert into "member" ("id","organizationId","userId","role","createdAt") values (?,?,?,?,?)',
+                       ((f"benchmember{i:07d}", org, f"benchuser{i:07d}", "admin" if i % 50 == 0 else "member", iso(i)) for i in range(n)))
 db.close()
 EOF
   else
@@ -116,7 +117,8 @@ insert into "user" ("id","name","email","emailVerified","image","createdAt","upd
          to_timestamp(1700000000 + i), to_timestamp(1700000000 + i) from generate_series(0, $n - 1) i;
 insert into "member" ("id","organizationId","userId","role","createdAt")
   select 'benchmember' || lpad(i::text, 7, '0'), '$3', 'benchuser' || lpad(i::text, 7, '0'),
-         case when i % 50 = 0 then 'admin' else 'member' end, to_timestamp(1700000000 + i) from generate_series(0, $n - 1) i;
+         case when i % 50 = 0 then 'admin' else 'member' end, to_timestamp(1700000000 + i)
+  from generate_series(0, $n - 1) i where '$3' <> 'none';
 analyze;
 EOF
   fi
@@ -139,8 +141,9 @@ for store in $stores; do
   org=$(curl -sf -H 'content-type: application/json' -H "origin: $url" -H "cookie: better-auth.session_token=$cookie" \
     -d '{"name":"Big","slug":"big"}' "$url/api/auth/organization/create" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   stop
-  echo "$store: seeding $((members - 1)) members into organization $org" >&2
-  seed_members "$store" "$big" "$org"
+  echo "$store: seeding $((members - 1)) members into organization $org, and as many users without the plugin" >&2
+  seed_members "$store" "$big" "$org" "$work/big.db"
+  seed_members "$store" "$off" none "$work/off.db"
   total=$(
     start "$big" "organization" >/dev/null
     curl -sf -H "cookie: better-auth.session_token=$cookie" "$url/api/auth/organization/list-members?limit=1" |

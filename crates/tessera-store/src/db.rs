@@ -102,6 +102,24 @@ impl Db {
         Ok(rows.into_iter().next())
     }
 
+    /// A read of the row API: on SQLite on the calling thread like [`Db::fetch_by_key`] (a page
+    /// or count walks one index; sqlx's hand-off to its connection thread per row cost more than
+    /// the read), elsewhere as any other read.
+    pub(crate) async fn fetch_rows(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        shape: Shape<'_>,
+    ) -> StoreResult<Vec<Vec<Cell>>> {
+        match self {
+            Db::Sqlite(sqlite::Pools {
+                inline: Some(inline),
+                ..
+            }) => inline.fetch_all(sql, &args, shape),
+            _ => self.fetch_all(Target::Read, sql, args, shape).await,
+        }
+    }
+
     /// Runs a statement on the writer; returns the number of rows it touched.
     pub(crate) async fn execute(&self, sql: &str, args: Vec<Value>) -> StoreResult<u64> {
         let result = match self {

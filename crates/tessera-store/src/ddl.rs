@@ -8,7 +8,7 @@
 //! existing rows get a value.
 
 use tessera_core::model::FieldValue;
-use tessera_core::schema::{Column, ColumnDefault, FieldType, OnDelete, Schema, Table};
+use tessera_core::schema::{Column, ColumnDefault, FieldType, OnDelete, QueryIndex, Schema, Table};
 
 use crate::Dialect;
 
@@ -105,9 +105,18 @@ impl Index {
 }
 
 impl Index {
-    /// One of Tessera's own multi-column indexes.
-    pub fn query(index: &tessera_core::schema::QueryIndex) -> Index {
-        let columns: Vec<String> = index.columns.iter().map(|c| quote(c)).collect();
+    /// One of Tessera's own multi-column indexes. On SQLite a date column is indexed as the
+    /// expression sorts and conditions compare it with ([`crate::queries::date_as_epoch_ms`]), so
+    /// that `ORDER BY` on it can walk the index.
+    pub fn query(dialect: Dialect, index: &QueryIndex, table: &Table) -> Index {
+        let columns: Vec<String> = index
+            .columns
+            .iter()
+            .map(|name| match (dialect, table.column(name).map(|c| c.ty)) {
+                (Dialect::Sqlite, Some(FieldType::Date)) => crate::queries::date_as_epoch_ms(name),
+                _ => quote(name),
+            })
+            .collect();
         Index {
             name: index.name.to_owned(),
             sql: format!(

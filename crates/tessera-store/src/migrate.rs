@@ -157,10 +157,12 @@ pub(crate) async fn run(
     }
 
     // Tessera's own indexes go last, so that their tables and columns exist by then.
-    let own = query_indexes
-        .iter()
-        .filter(|index| live.index_named(index.name).is_none())
-        .map(Index::query);
+    let own = query_indexes.iter().filter_map(|index| {
+        let table = tables.iter().find(|t| t.name == index.table)?;
+        live.index_named(index.name)
+            .is_none()
+            .then(|| Index::query(dialect, index, table))
+    });
     let indexes: Vec<Index> = added_indexes
         .into_iter()
         .chain(created_indexes)

@@ -64,11 +64,11 @@ pub(crate) async fn count(store: &SqlStore, table: &str, filter: &[Where]) -> St
         table: table.name,
         columns: &[Column::big_number("count")],
     };
-    let row = store
+    let rows = store
         .db
-        .fetch_optional(Target::Read, &statement.sql, statement.args, shape)
+        .fetch_rows(&statement.sql, statement.args, shape)
         .await?;
-    Ok(match row.as_deref() {
+    Ok(match rows.first().map(Vec::as_slice) {
         Some([Cell::Int(n)]) => u64::try_from(*n).unwrap_or_default(),
         _ => 0,
     })
@@ -149,10 +149,20 @@ async fn fetch(
         table: table.name,
         columns: &table.columns,
     };
-    let rows = store
-        .db
-        .fetch_all(target, &statement.sql, statement.args, shape)
-        .await?;
+    let rows = match target {
+        Target::Read => {
+            store
+                .db
+                .fetch_rows(&statement.sql, statement.args, shape)
+                .await?
+        }
+        Target::Write => {
+            store
+                .db
+                .fetch_all(target, &statement.sql, statement.args, shape)
+                .await?
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|cells| {

@@ -1487,11 +1487,19 @@ db_test! {
         let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
         let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
         let better_auth = fixture(&format!("{}-organization-teams-dac.sql", dialect_name(db.dialect)));
-        // Better Auth's statements, then Tessera's own index for list-members' pages.
-        let (own, theirs) = report.statements.split_last().unwrap();
+        // Better Auth's statements, then Tessera's own indexes for list-members' pages and the
+        // membership lookup.
+        let (theirs, own) = report.statements.split_at(report.statements.len() - 2);
         assert_eq!(ddl::join_like_better_auth(theirs), better_auth);
-        assert_eq!(own, r#"create index "member_organizationId_createdAt_idx" on "member" ("organizationId", "createdAt")"#);
-        assert_eq!(report.created_indexes.last().map(String::as_str), Some("member_organizationId_createdAt_idx"));
+        let created_at = match db.dialect {
+            // SQLite sorts dates by this expression (ISO text or epoch integers alike).
+            Dialect::Sqlite => r#"(CASE WHEN typeof("createdAt") = 'integer' THEN "createdAt" ELSE CAST(round((julianday("createdAt") - 2440587.5) * 86400000.0) AS INTEGER) END)"#,
+            Dialect::Postgres => r#""createdAt""#,
+        };
+        assert_eq!(own, [
+            format!(r#"create index "member_organizationId_createdAt_idx" on "member" ("organizationId", {created_at}, "id")"#),
+            r#"create index "member_userId_organizationId_idx" on "member" ("userId", "organizationId")"#.to_owned(),
+        ]);
         assert_eq!(
             report.created_tables,
             ["user", "session", "account", "verification", "organization", "organizationRole", "team", "teamMember", "member", "invitation"]
@@ -1511,9 +1519,9 @@ db_test! {
         let schema = organization_schema(OrganizationOptions::ALL, Plugins::NONE);
         let report = tessera_store::migrate(&db.url, schema.clone()).await.unwrap();
         let better_auth = fixture(&format!("{}-core-to-organization-teams-dac.sql", dialect_name(db.dialect)));
-        let (own, theirs) = report.statements.split_last().unwrap();
+        let (theirs, own) = report.statements.split_at(report.statements.len() - 2);
         assert_eq!(ddl::join_like_better_auth(theirs), better_auth);
-        assert!(own.starts_with(r#"create index "member_organizationId_createdAt_idx""#), "{own}");
+        assert!(own[0].starts_with(r#"create index "member_organizationId_createdAt_idx""#), "{own:?}");
         assert_eq!(report.added_columns, ["session.activeOrganizationId", "session.activeTeamId"]);
 
         let store = tessera_store::open(&db.url, schema, OpenOptions::default()).await.unwrap();
