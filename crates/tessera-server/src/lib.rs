@@ -16,6 +16,7 @@ mod flows;
 pub mod fuzzing;
 mod hashing;
 mod ip;
+pub(crate) mod json_text;
 mod middleware;
 mod origin;
 pub mod plugins;

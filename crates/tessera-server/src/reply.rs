@@ -7,13 +7,29 @@ use serde_json::Value;
 
 pub struct Reply {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: ReplyBody,
     pub cookies: Vec<String>,
     pub headers: Vec<(HeaderName, String)>,
 }
 
+/// The answer's JSON: a value, or text already written as JSON (for large answers built without
+/// an intermediate value tree).
+pub enum ReplyBody {
+    Value(Value),
+    Text(Vec<u8>),
+}
+
 impl Reply {
     pub fn json(body: Value) -> Reply {
+        Reply::with_body(ReplyBody::Value(body))
+    }
+
+    /// `text` must be valid JSON; the caller wrote it with [`crate::json_text`].
+    pub fn json_text(text: Vec<u8>) -> Reply {
+        Reply::with_body(ReplyBody::Text(text))
+    }
+
+    fn with_body(body: ReplyBody) -> Reply {
         Reply {
             status: StatusCode::OK,
             body,
@@ -35,7 +51,12 @@ impl Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.body).unwrap_or_else(|_| b"null".to_vec());
+        let body = match self.body {
+            ReplyBody::Value(value) => {
+                serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec())
+            }
+            ReplyBody::Text(text) => text,
+        };
         let mut response = Response::new(axum::body::Body::from(body));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();

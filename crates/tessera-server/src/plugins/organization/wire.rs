@@ -5,6 +5,8 @@ use serde_json::{Map, Value};
 use tessera_core::timefmt::to_iso_ms;
 use tessera_store::Row;
 
+use crate::json_text;
+
 fn text(row: &Row, column: &str) -> Value {
     row.text(column)
         .map_or(Value::Null, |s| Value::String(s.to_owned()))
@@ -125,4 +127,24 @@ pub fn team_member(row: &Row) -> Value {
     m.insert("createdAt".into(), date(row, "createdAt"));
     m.insert("id".into(), text(row, "id"));
     Value::Object(m)
+}
+
+/// [`member`] with its user, written straight as JSON text (list-members' large pages).
+pub fn write_member_with_user(out: &mut Vec<u8>, row: &Row, user: &Row) {
+    let created_at = row.date("createdAt").map(to_iso_ms);
+    json_text::Object::open(out)
+        .text("organizationId", row.text("organizationId"))
+        .text("userId", row.text("userId"))
+        .text("role", row.text("role"))
+        .text("createdAt", created_at.as_deref())
+        .text("id", row.text("id"))
+        .with("user", |out| {
+            json_text::Object::open(out)
+                .text("id", user.text("id"))
+                .text("name", user.text("name"))
+                .text("email", user.text("email"))
+                .text("image", user.text("image"))
+                .finish();
+        })
+        .finish();
 }
