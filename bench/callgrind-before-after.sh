@@ -5,10 +5,13 @@
 # spreads by 16–40% (BENCHMARKS.md, "Plugins as units, before and after").
 #
 #   bench/callgrind-before-after.sh BIN_A BIN_B [--runs 3] [--requests 2000] [--sign-ins 4]
-#                                   [--users 5000] [--skip-postgres]
+#                                   [--users 5000] [--skip-postgres] [--get-session-only]
 #
 # Every figure runs with all four built-in plugins on (their fields are what #12 moved into the
-# field map). For each run and each binary in turn (A, B, A, B, …):
+# field map), unless PLUGINS_A / PLUGINS_B say otherwise: the same binary twice with two plugin
+# lists compares a plugin on and off (issue #13: `PLUGINS_B=admin,…,organization`). With the
+# organization plugin on, the signed-in user creates an organization first, so its session has an
+# active one. For each run and each binary in turn (A, B, A, B, …):
 #   - get-session, SQLite and PostgreSQL: the server runs under callgrind; its counters are zeroed
 #     once it listens and a user is signed in, then REQUESTS get-sessions are sent on one
 #     keep-alive connection and the counters dumped: instructions per request.
@@ -25,7 +28,7 @@ log() { printf '[callgrind %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 (( $# >= 2 )) || { log "usage: $0 BIN_A BIN_B [--runs N] [--requests N] [--sign-ins N] [--users N] [--skip-postgres]"; exit 1; }
 bin_a="$(realpath "$1")" bin_b="$(realpath "$2")"
 shift 2
-runs=3 requests=2000 sign_ins=4 users=5000 postgres=1
+runs=3 requests=2000 sign_ins=4 users=5000 postgres=1 only_get_session=0
 while (( $# )); do
   case "$1" in
     --runs) runs="$2"; shift ;;
@@ -33,6 +36,7 @@ while (( $# )); do
     --sign-ins) sign_ins="$2"; shift ;;
     --users) users="$2"; shift ;;
     --skip-postgres) postgres=0 ;;
+    --get-session-only) only_get_session=1 ;;
     *) log "unknown argument $1"; exit 1 ;;
   esac
   shift
@@ -48,7 +52,9 @@ url="http://127.0.0.1:$port"
 password="correct horse battery staple"
 export TESSERA_LISTEN="127.0.0.1:$port" BETTER_AUTH_URL="$url" NODE_ENV=production \
   BETTER_AUTH_SECRET="bench-secret-0123456789abcdef0123456789abcdef" TESSERA_RATE_LIMIT=off \
-  TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn
+  TESSERA_LOG=warn
+four_plugins="admin,two-factor,username,phone-number"
+plugins_a="${PLUGINS_A:-$four_plugins}" plugins_b="${PLUGINS_B:-$four_plugins}"
 printf 'run\tbinary\tfigure\tinstructions\tunits\tper_unit\n' >"$out/runs.tsv"
 
 # The instruction total of a callgrind dump.
@@ -89,6 +95,11 @@ serve_figure() {
     -d "{\"email\":\"bench0@example.com\",\"password\":\"$password\",\"name\":\"Bench\"}" \
     "$url/api/auth/sign-up/email" | sed -n 's/^[Ss]et-[Cc]ookie: better-auth.session_token=\([^;]*\).*/\1/p')"
   [[ -n $cookie ]] || { log "$tag: sign-up gave no session cookie"; kill "$server"; exit 1; }
+  if [[ ,$TESSERA_PLUGINS, == *,organization,* ]]; then
+    curl -sf -o /dev/null -H 'content-type: application/json' -H "origin: $url" \
+      -H "cookie: better-auth.session_token=$cookie" -d '{"name":"Bench","slug":"bench"}' \
+      "$url/api/auth/organization/create" || { log "$tag: organization/create failed"; kill "$server"; exit 1; }
+  fi
   # One request of each kind first, so lazy first-use work is not counted.
   if [[ $kind == get-session ]]; then drive get-session 1 "$cookie"; else drive sign-in 1 "$password"; fi
   callgrind_control -z "$server" >/dev/null 2>&1
@@ -105,23 +116,29 @@ serve_figure() {
   rm -f "$work/$tag".*
 }
 
-log "generating a $users-user Clerk export"
-"$bin_a" example clerk-export --dir "$work/export" --users "$users" >/dev/null
+if (( ! only_get_session )); then
+  log "generating a $users-user Clerk export"
+  "$bin_a" example clerk-export --dir "$work/export" --users "$users" >/dev/null
+fi
 
 for (( run = 1; run <= runs; run++ )); do
   for name in A B; do
-    bin="$bin_a"; [[ $name == B ]] && bin="$bin_b"
+    bin="$bin_a"; export TESSERA_PLUGINS="$plugins_a"
+    [[ $name == B ]] && { bin="$bin_b"; export TESSERA_PLUGINS="$plugins_b"; }
     db="$work/$run-$name.db"
     serve_figure "$run" "$name" "$bin" "sqlite://$db" get-session-sqlite get-session "$requests"
     rm -f "$db"*
-    serve_figure "$run" "$name" "$bin" "sqlite://$db" sign-in-sqlite sign-in "$sign_ins"
-    rm -f "$db"*
+    if (( ! only_get_session )); then
+      serve_figure "$run" "$name" "$bin" "sqlite://$db" sign-in-sqlite sign-in "$sign_ins"
+      rm -f "$db"*
+    fi
     if (( postgres )); then
       pg="callgrind_${name,,}_$$"
       psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $pg" -c "CREATE DATABASE $pg" test
       serve_figure "$run" "$name" "$bin" "postgres://postgres@127.0.0.1:5432/$pg" get-session-postgres get-session "$requests"
       psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $pg WITH (FORCE)" test
     fi
+    (( only_get_session )) && continue
     export TESSERA_DATABASE_URL="sqlite://$db"
     "$bin" migrate >/dev/null 2>&1
     valgrind --tool=callgrind --callgrind-out-file="$work/import.%p" "$bin" import clerk \
@@ -135,10 +152,10 @@ for (( run = 1; run <= runs; run++ )); do
   done
 done
 
-python3 - "$out/runs.tsv" "$bin_a" "$bin_b" >"$out/summary.md" <<'PY'
+python3 - "$out/runs.tsv" "$bin_a" "$bin_b" "$plugins_a" "$plugins_b" >"$out/summary.md" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-print(f"A: {sys.argv[2]}\n\nB: {sys.argv[3]}\n")
+print(f"A: {sys.argv[2]} (plugins {sys.argv[4]})\n\nB: {sys.argv[3]} (plugins {sys.argv[5]})\n")
 print("| figure | A instructions/unit | B instructions/unit | B vs A | A spread | B spread |")
 print("|---|---:|---:|---:|---|---|")
 for figure in dict.fromkeys(r["figure"] for r in rows):
