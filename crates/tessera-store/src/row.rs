@@ -165,10 +165,17 @@ impl Row {
 
 impl<S: Into<String>> FromIterator<(S, RowValue)> for Row {
     fn from_iter<I: IntoIterator<Item = (S, RowValue)>>(iter: I) -> Row {
-        let mut row = Row::new();
+        let iter = iter.into_iter();
+        let mut row = Row {
+            fields: Vec::with_capacity(iter.size_hint().0),
+        };
         for (column, value) in iter {
             let column: String = column.into();
-            row.set(&column, value);
+            // The owned name moves in: decoding a page of rows allocates each name once.
+            match row.fields.iter_mut().find(|(name, _)| *name == column) {
+                Some((_, slot)) => *slot = value,
+                None => row.fields.push((column, value)),
+            }
         }
         row
     }
