@@ -16,7 +16,6 @@ use super::org_bapi::Role;
 use super::org_plan::{AssignedSlug, OrgHeader, OrgOptions, OrgPlan, assign_slugs, catalog};
 use super::org_snapshot::{OrgEntry, OrgItem, OrgSnapshotError, OrgSnapshotReader};
 use super::report::{OrgSummary, ReportWriter};
-use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
@@ -25,8 +24,6 @@ use tessera_store::{FindMany, Row, Store, StoreError, Where};
 
 /// Rows looked up or written per round.
 const CHUNK: usize = 500;
-/// Concurrent single-row inserts (PostgreSQL takes them in parallel; SQLite queues them).
-const INSERTS_IN_FLIGHT: usize = 8;
 
 impl From<OrgSnapshotError> for ImportError {
     fn from(e: OrgSnapshotError) -> ImportError {
@@ -196,7 +193,13 @@ pub fn dry_run_organizations(
     Ok(())
 }
 
-/// Imports every organization: users must be in the database already.
+/// Memberships (and invitations) gathered before a round of bulk reads and writes; an
+/// organization larger than this is a round of its own.
+const ROUND_ROWS: usize = 5_000;
+
+/// Imports every organization: users must be in the database already. Organizations go in
+/// rounds of about [`ROUND_ROWS`] memberships: one lookup of their users, one of their rows per
+/// table, then the missing rows.
 pub async fn apply_organizations(
     store: &dyn Store,
     options: &OrgOptions,
@@ -206,61 +209,86 @@ pub async fn apply_organizations(
 ) -> Result<(), ImportError> {
     let mut source = OrgSource::open(options)?;
     summary.organizations.considered = true;
-    while let Some(step) = source.next_step()? {
-        let entry = match step {
-            OrgStep::Issue(issue) => {
+    let mut round: Vec<OrgEntry> = Vec::new();
+    let mut rows = 0;
+    loop {
+        let step = source.next_step()?;
+        let end = step.is_none();
+        match step {
+            Some(OrgStep::Issue(issue)) => {
                 summary.count(&issue);
                 report.write(&issue)?;
-                continue;
             }
-            OrgStep::Entry(entry) => entry,
-        };
-        let present = users_in_database(store, &entry).await?;
-        let Some(plan) = source.plan(&entry, &|id| present.contains(id)) else {
-            continue;
-        };
-        drop(entry);
-        match write_plan(store, &plan, &mut summary.organizations).await? {
-            Some(conflict) => {
-                summary.organizations.organizations_skipped += 1;
-                summary.count(&conflict);
-                report.write(&conflict)?;
+            Some(OrgStep::Entry(entry)) => {
+                rows += entry.memberships.len() + entry.invitations.len() + 1;
+                round.push(*entry);
             }
-            None => {
-                count_planned(&plan, &mut summary.organizations);
-                for issue in &plan.issues {
-                    summary.count(issue);
-                    report.write(issue)?;
-                }
-                for extra in &plan.extras {
-                    extras.write_line(extra)?;
-                }
+            None => {}
+        }
+        if (end && !round.is_empty()) || rows >= ROUND_ROWS {
+            let entries = std::mem::take(&mut round);
+            rows = 0;
+            write_round(store, &source, entries, summary, report, extras).await?;
+        }
+        if end {
+            return Ok(());
+        }
+    }
+}
+
+async fn write_round(
+    store: &dyn Store,
+    source: &OrgSource,
+    entries: Vec<OrgEntry>,
+    summary: &mut super::report::Summary,
+    report: &mut ReportWriter,
+    extras: &mut ExtrasWriter,
+) -> Result<(), ImportError> {
+    let mut ids: Vec<&str> = entries.iter().flat_map(|e| user_ids(e)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut present: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        present.extend(store.existing_user_ids(chunk).await?);
+    }
+    let plans: Vec<OrgPlan> = entries
+        .iter()
+        .filter_map(|e| source.plan(e, &|id| present.contains(id)))
+        .collect();
+    drop(entries);
+
+    // Organizations first: those already there, then slugs another organization holds.
+    let org_rows: Vec<Row> = plans.iter().map(|p| p.organization.clone()).collect();
+    let mut existing: HashSet<String> = HashSet::new();
+    for chunk in org_rows.chunks(CHUNK) {
+        existing.extend(stored_rows(store, ORGANIZATION, chunk).await?.into_keys());
+    }
+    let new: Vec<&OrgPlan> = plans.iter().filter(|p| !existing.contains(&p.id)).collect();
+    let mut holders: HashMap<String, String> = HashMap::new();
+    for chunk in new.chunks(CHUNK) {
+        let found = store
+            .find_rows(
+                ORGANIZATION,
+                &FindMany {
+                    filter: vec![Where::is_in("slug", chunk.iter().map(|p| p.slug.as_str()))],
+                    limit: Some(chunk.len() as u64),
+                    ..FindMany::default()
+                },
+            )
+            .await?;
+        for row in found {
+            if let (Some(slug), Some(id)) = (row.text("slug"), row.text("id")) {
+                holders.insert(slug.to_owned(), id.to_owned());
             }
         }
     }
-    Ok(())
-}
-
-/// Writes what of the plan is missing. `Some(issue)`: another organization of the database holds
-/// the slug, and nothing was written.
-async fn write_plan(
-    store: &dyn Store,
-    plan: &OrgPlan,
-    summary: &mut OrgSummary,
-) -> Result<Option<Issue>, StoreError> {
-    let existing = store
-        .find_row(ORGANIZATION, &[Where::eq("id", plan.id.as_str())])
-        .await?;
-    if existing.is_some() {
-        summary.organizations_already_present += 1;
-    } else {
-        if let Some(holder) = store
-            .find_row(ORGANIZATION, &[Where::eq("slug", plan.slug.as_str())])
-            .await?
-        {
-            let holder = holder.text("id").unwrap_or_default().to_owned();
-            return Ok(Some(
-                Issue::new(
+    let mut skipped: HashSet<&str> = HashSet::new();
+    let mut to_insert: Vec<Row> = Vec::new();
+    for plan in &new {
+        match holders.get(&plan.slug).filter(|holder| **holder != plan.id) {
+            Some(holder) => {
+                skipped.insert(plan.id.as_str());
+                let issue = Issue::new(
                     IssueKind::OrganizationSlugTaken,
                     format!(
                         "the database's organization {holder} already has the slug {:?}; this \
@@ -269,16 +297,49 @@ async fn write_plan(
                     ),
                 )
                 .user(&plan.id)
-                .at(Some(Location::database())),
-            ));
+                .at(Some(Location::database()));
+                summary.organizations.organizations_skipped += 1;
+                summary.count(&issue);
+                report.write(&issue)?;
+            }
+            None => to_insert.push(plan.organization.clone()),
         }
-        store.create_row(ORGANIZATION, &plan.organization).await?;
-        summary.organizations_inserted += 1;
     }
-    summary.roles_inserted += insert_missing(store, ORGANIZATION_ROLE, &plan.roles).await?;
-    summary.members_inserted += insert_missing(store, MEMBER, &plan.members).await?;
-    summary.invitations_inserted += insert_missing(store, INVITATION, &plan.invitations).await?;
-    Ok(None)
+    summary.organizations.organizations_inserted +=
+        insert_missing(store, ORGANIZATION, &to_insert).await?;
+    summary.organizations.organizations_already_present += existing.len() as u64;
+
+    let kept: Vec<&OrgPlan> = plans
+        .iter()
+        .filter(|p| !skipped.contains(p.id.as_str()))
+        .collect();
+    let roles: Vec<Row> = kept.iter().flat_map(|p| p.roles.iter().cloned()).collect();
+    summary.organizations.roles_inserted +=
+        insert_missing(store, ORGANIZATION_ROLE, &roles).await?;
+    drop(roles);
+    let members: Vec<Row> = kept
+        .iter()
+        .flat_map(|p| p.members.iter().cloned())
+        .collect();
+    summary.organizations.members_inserted += insert_missing(store, MEMBER, &members).await?;
+    drop(members);
+    let invitations: Vec<Row> = kept
+        .iter()
+        .flat_map(|p| p.invitations.iter().cloned())
+        .collect();
+    summary.organizations.invitations_inserted +=
+        insert_missing(store, INVITATION, &invitations).await?;
+    for plan in kept {
+        count_planned(plan, &mut summary.organizations);
+        for issue in &plan.issues {
+            summary.count(issue);
+            report.write(issue)?;
+        }
+        for extra in &plan.extras {
+            extras.write_line(extra)?;
+        }
+    }
+    Ok(())
 }
 
 /// The stored rows of `table` with these ids, by id.
@@ -306,24 +367,10 @@ async fn stored_rows(
 
 /// Inserts the rows whose id is not in `table` yet; returns how many.
 async fn insert_missing(store: &dyn Store, table: &str, rows: &[Row]) -> Result<u64, StoreError> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(CHUNK) {
-        let present = stored_rows(store, table, chunk).await?;
-        let missing: Vec<&Row> = chunk
-            .iter()
-            .filter(|r| r.text("id").is_some_and(|id| !present.contains_key(id)))
-            .collect();
-        let results: Vec<Result<Row, StoreError>> = futures::stream::iter(missing)
-            .map(|row| store.create_row(table, row))
-            .buffer_unordered(INSERTS_IN_FLIGHT)
-            .collect()
-            .await;
-        for result in results {
-            result?;
-            inserted += 1;
-        }
+    if rows.is_empty() {
+        return Ok(0);
     }
-    Ok(inserted)
+    store.insert_rows_if_absent(table, rows).await
 }
 
 /// What `--verify` found for the organizations.
