@@ -175,6 +175,7 @@ pub fn assign_slugs(mut headers: Vec<OrgHeader>) -> HashMap<String, AssignedSlug
     let mut holders: HashMap<&str, &str> = HashMap::new();
     let mut assigned = HashMap::with_capacity(headers.len());
     let mut used: HashSet<String> = HashSet::new();
+    let mut next_suffix: HashMap<String, u64> = HashMap::new();
     for h in &headers {
         if let Some(slug) = h.slug.as_deref().filter(|s| !s.trim().is_empty())
             && !holders.contains_key(slug)
@@ -199,11 +200,13 @@ pub fn assign_slugs(mut headers: Vec<OrgHeader>) -> HashMap<String, AssignedSlug
             .map(str::to_owned)
             .or_else(|| h.name.as_deref().map(slugify).filter(|s| !s.is_empty()))
             .unwrap_or_else(|| h.id.clone());
+        // The next suffix to try per base, so a name a thousand organizations share costs a
+        // thousand lookups, not half a million.
+        let next = next_suffix.entry(base.clone()).or_insert(2u64);
         let mut slug = base.clone();
-        let mut n = 2u64;
         while used.contains(&slug) {
-            slug = format!("{base}-{n}");
-            n += 1;
+            slug = format!("{base}-{next}");
+            *next += 1;
         }
         used.insert(slug.clone());
         let changed = match clerk.and_then(|s| holders.get(s)) {

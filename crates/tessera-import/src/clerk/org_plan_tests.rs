@@ -55,6 +55,30 @@ fn the_oldest_holder_keeps_a_slug_and_the_others_get_numbered_ones() {
 }
 
 #[test]
+fn many_organizations_sharing_a_name_get_consecutive_slugs() {
+    let headers: Vec<OrgHeader> = (0..5_000)
+        .map(|i| header(&format!("org_{i:05}"), i, None, "Personal"))
+        .chain(std::iter::once(header(
+            "org_z",
+            9_999,
+            Some("personal-3"),
+            "Z",
+        )))
+        .collect();
+    let assigned = assign_slugs(headers);
+    assert_eq!(slug_of(&assigned, "org_00000"), "personal");
+    assert_eq!(slug_of(&assigned, "org_00001"), "personal-2");
+    assert_eq!(
+        slug_of(&assigned, "org_00002"),
+        "personal-4",
+        "personal-3 is kept by org_z"
+    );
+    assert_eq!(slug_of(&assigned, "org_04999"), "personal-5001");
+    let distinct: HashSet<&String> = assigned.values().map(|a| &a.slug).collect();
+    assert_eq!(distinct.len(), 5_001);
+}
+
+#[test]
 fn same_created_at_is_ordered_by_id() {
     let assigned = assign_slugs(vec![
         header("org_2", 1, Some("x"), "X"),
