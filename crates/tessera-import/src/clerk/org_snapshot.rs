@@ -218,6 +218,11 @@ impl<R: BufRead> OrgSnapshotReader<R> {
         });
     }
 
+    /// The bad line just recorded (the queue is empty whenever a line is read at the top).
+    fn take_bad(&mut self) -> Option<OrgItem> {
+        (!self.bad.is_empty()).then(|| OrgItem::Bad(self.bad.remove(0)))
+    }
+
     /// The next item; `None` at the end of the file.
     pub fn next_item(&mut self) -> Result<Option<OrgItem>, OrgSnapshotError> {
         if !self.bad.is_empty() {
@@ -237,7 +242,7 @@ impl<R: BufRead> OrgSnapshotReader<R> {
                         Ok(RoleLine { role }) => return Ok(Some(OrgItem::Role(role))),
                         Err(e) => {
                             self.bad(format!("not a Clerk role: {e}"));
-                            return self.next_item();
+                            return Ok(self.take_bad());
                         }
                     },
                     Some(LineKind::Organization) => {
@@ -245,7 +250,7 @@ impl<R: BufRead> OrgSnapshotReader<R> {
                             Ok(OrgLine { organization }) => break (organization, self.line),
                             Err(e) => {
                                 self.bad(format!("not a Clerk organization: {e}"));
-                                return self.next_item();
+                                return Ok(self.take_bad());
                             }
                         }
                     }
@@ -254,12 +259,12 @@ impl<R: BufRead> OrgSnapshotReader<R> {
                             self.bad(
                                 "a membership or invitation before any organization".to_owned(),
                             );
-                            return self.next_item();
+                            return Ok(self.take_bad());
                         }
                     }
                     None => {
                         self.bad("not a role, organization, membership or invitation".to_owned());
-                        return self.next_item();
+                        return Ok(self.take_bad());
                     }
                 }
             },
@@ -409,5 +414,23 @@ mod tests {
         assert_eq!(entry.organization, org);
         assert_eq!(entry.memberships[0].id, "orgmem_9");
         assert!(reader.next_item().unwrap().is_none());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_garbage_is_one_bad_line_each_without_deep_recursion() {
+        let garbage = "not json\n".repeat(200_000);
+        let mut reader = OrgSnapshotReader::new(garbage.as_bytes());
+        let mut bad = 0;
+        while let Some(item) = reader.next_item().unwrap() {
+            assert!(matches!(item, OrgItem::Bad(_)));
+            bad += 1;
+        }
+        assert_eq!(bad, 200_000);
     }
 }
