@@ -141,13 +141,16 @@ fn user_ids(entry: &OrgEntry) -> Vec<&str> {
     ids
 }
 
-/// Which of an organization's users are in the database.
+/// Which of a round's users are in the database.
 async fn users_in_database(
     store: &dyn Store,
-    entry: &OrgEntry,
+    entries: &[OrgEntry],
 ) -> Result<HashSet<String>, StoreError> {
+    let mut ids: Vec<&str> = entries.iter().flat_map(user_ids).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut present = HashSet::new();
-    for chunk in user_ids(entry).chunks(CHUNK) {
+    for chunk in ids.chunks(CHUNK) {
         present.extend(store.existing_user_ids(chunk).await?);
     }
     Ok(present)
@@ -244,13 +247,7 @@ async fn write_round(
     report: &mut ReportWriter,
     extras: &mut ExtrasWriter,
 ) -> Result<(), ImportError> {
-    let mut ids: Vec<&str> = entries.iter().flat_map(|e| user_ids(e)).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut present: HashSet<String> = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        present.extend(store.existing_user_ids(chunk).await?);
-    }
+    let present = users_in_database(store, &entries).await?;
     let plans: Vec<OrgPlan> = entries
         .iter()
         .filter_map(|e| source.plan(e, &|id| present.contains(id)))
@@ -391,55 +388,93 @@ pub async fn verify_organizations(
 ) -> Result<OrgVerifyCounts, ImportError> {
     let mut source = OrgSource::open(options)?;
     let mut counts = OrgVerifyCounts::default();
-    while let Some(step) = source.next_step()? {
-        let OrgStep::Entry(entry) = step else {
-            continue;
-        };
-        let present = users_in_database(store, &entry).await?;
-        let Some(plan) = source.plan(&entry, &|id| present.contains(id)) else {
-            continue;
-        };
+    let mut round: Vec<OrgEntry> = Vec::new();
+    let mut rows = 0;
+    loop {
+        let step = source.next_step()?;
+        let end = step.is_none();
+        if let Some(OrgStep::Entry(entry)) = step {
+            rows += entry.memberships.len() + entry.invitations.len() + 1;
+            round.push(*entry);
+        }
+        if (end && !round.is_empty()) || rows >= ROUND_ROWS {
+            let entries = std::mem::take(&mut round);
+            rows = 0;
+            verify_round(store, &source, entries, &mut counts, report, differences).await?;
+        }
+        if end {
+            return Ok(counts);
+        }
+    }
+}
+
+/// The stored rows of `table` for every planned row, by id, a chunk of ids a query.
+async fn stored_by_id(
+    store: &dyn Store,
+    table: &str,
+    planned: &[&Row],
+) -> Result<HashMap<String, Row>, StoreError> {
+    let mut stored = HashMap::new();
+    for chunk in planned.chunks(CHUNK) {
+        let chunk: Vec<Row> = chunk.iter().map(|r| (*r).clone()).collect();
+        stored.extend(stored_rows(store, table, &chunk).await?);
+    }
+    Ok(stored)
+}
+
+async fn verify_round(
+    store: &dyn Store,
+    source: &OrgSource,
+    entries: Vec<OrgEntry>,
+    counts: &mut OrgVerifyCounts,
+    report: &mut ReportWriter,
+    differences: &mut std::collections::BTreeMap<IssueKind, u64>,
+) -> Result<(), ImportError> {
+    let present = users_in_database(store, &entries).await?;
+    let plans: Vec<OrgPlan> = entries
+        .iter()
+        .filter_map(|e| source.plan(e, &|id| present.contains(id)))
+        .collect();
+    drop(entries);
+    let of =
+        |pick: fn(&OrgPlan) -> Vec<&Row>| -> Vec<&Row> { plans.iter().flat_map(pick).collect() };
+    let orgs = stored_by_id(store, ORGANIZATION, &of(|p| vec![&p.organization])).await?;
+    let roles = stored_by_id(store, ORGANIZATION_ROLE, &of(|p| p.roles.iter().collect())).await?;
+    let members = stored_by_id(store, MEMBER, &of(|p| p.members.iter().collect())).await?;
+    let invitations =
+        stored_by_id(store, INVITATION, &of(|p| p.invitations.iter().collect())).await?;
+    for plan in &plans {
         let mut found: Vec<Issue> = Vec::new();
-        let org = stored_rows(
-            store,
-            ORGANIZATION,
-            std::slice::from_ref(&plan.organization),
-        )
-        .await?;
         compare_rows(
             std::slice::from_ref(&plan.organization),
-            &org,
+            &orgs,
             (
                 IssueKind::OrganizationMissing,
                 IssueKind::OrganizationDiffers,
             ),
             &mut found,
         );
-        for (table, rows, kinds) in [
+        compare_rows(
+            &plan.roles,
+            &roles,
             (
-                ORGANIZATION_ROLE,
-                &plan.roles,
-                (
-                    IssueKind::OrganizationRoleMissing,
-                    IssueKind::OrganizationRoleDiffers,
-                ),
+                IssueKind::OrganizationRoleMissing,
+                IssueKind::OrganizationRoleDiffers,
             ),
-            (
-                MEMBER,
-                &plan.members,
-                (IssueKind::MemberMissing, IssueKind::MemberDiffers),
-            ),
-            (
-                INVITATION,
-                &plan.invitations,
-                (IssueKind::InvitationMissing, IssueKind::InvitationDiffers),
-            ),
-        ] {
-            for chunk in rows.chunks(CHUNK) {
-                let stored = stored_rows(store, table, chunk).await?;
-                compare_rows(chunk, &stored, kinds, &mut found);
-            }
-        }
+            &mut found,
+        );
+        compare_rows(
+            &plan.members,
+            &members,
+            (IssueKind::MemberMissing, IssueKind::MemberDiffers),
+            &mut found,
+        );
+        compare_rows(
+            &plan.invitations,
+            &invitations,
+            (IssueKind::InvitationMissing, IssueKind::InvitationDiffers),
+            &mut found,
+        );
         counts.organizations_checked += 1;
         if found.is_empty() {
             counts.organizations_matching += 1;
@@ -451,7 +486,7 @@ pub async fn verify_organizations(
             report.write(&issue)?;
         }
     }
-    Ok(counts)
+    Ok(())
 }
 
 fn compare_rows(
