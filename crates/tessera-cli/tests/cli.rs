@@ -977,3 +977,166 @@ fn clerk_organizations_come_across_with_their_members_rights() {
     unsafe_free_sigterm(child.id());
     let _ = child.wait();
 }
+
+/// A stand-in for Clerk's Backend API on a thread: the example's users and organizations, each
+/// listing in one page (they are shorter than a page). Answers until the test ends.
+fn fake_clerk(export: &std::path::Path) -> u16 {
+    let users = std::fs::read_to_string(export.join("users.json")).unwrap();
+    let side = std::fs::read_to_string(export.join("users.organizations.ndjson")).unwrap();
+    let (mut roles, mut orgs) = (Vec::new(), Vec::new());
+    let mut children: std::collections::HashMap<
+        String,
+        (Vec<serde_json::Value>, Vec<serde_json::Value>),
+    > = Default::default();
+    let mut current = String::new();
+    for line in side.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(r) = v.get("role") {
+            roles.push(r.clone());
+        } else if let Some(o) = v.get("organization") {
+            current = o["id"].as_str().unwrap().to_owned();
+            orgs.push(o.clone());
+        } else if let Some(m) = v.get("membership") {
+            children
+                .entry(current.clone())
+                .or_default()
+                .0
+                .push(m.clone());
+        } else if let Some(i) = v.get("invitation") {
+            children
+                .entry(current.clone())
+                .or_default()
+                .1
+                .push(i.clone());
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let target = request.split(' ').nth(1).unwrap_or("");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let data = |items: Vec<serde_json::Value>| {
+                serde_json::json!({"data": items, "total_count": items.len()}).to_string()
+            };
+            let offset_zero = !query.contains("offset=") || query.contains("offset=0");
+            let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+            let body = match parts.as_slice() {
+                ["users"] if !query.contains("starting_after") => users.clone(),
+                ["users"] => "[]".to_owned(),
+                [_, ..] if !offset_zero => data(Vec::new()),
+                ["organization_roles"] => data(roles.clone()),
+                ["organizations"] => data(orgs.clone()),
+                ["organizations", id, "memberships"] => {
+                    data(children.get(*id).map(|c| c.0.clone()).unwrap_or_default())
+                }
+                ["organizations", id, "invitations"] => data(
+                    children
+                        .get(*id)
+                        .map(|c| {
+                            c.1.iter()
+                                .filter(|i| i["status"] == "pending")
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                ),
+                _ => "{}".to_owned(),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// `--clerk-secret-key` brings the organizations in by default and saves them beside the
+/// snapshot; `--snapshot` then finds them; `--no-organizations` leaves them out.
+#[test]
+fn the_live_api_brings_organizations_and_the_snapshot_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    assert!(
+        run(tessera(dir.path())
+            .args(["example", "clerk-export", "--dir"])
+            .arg(&export))
+        .status
+        .success()
+    );
+    std::fs::write(
+        dir.path().join("tessera.toml"),
+        "plugins = [\"admin\", \"two-factor\", \"username\", \"phone-number\", \"organization\"]\n\
+         [organization.dynamic_access_control]\nenabled = true\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let api = format!("http://127.0.0.1:{}/v1", fake_clerk(&export));
+    let live = |snapshot: &str, extra: &[&str]| {
+        run(tessera(dir.path())
+            .args(["import", "clerk", "--csv"])
+            .arg(export.join("exported_users.csv"))
+            .args([
+                "--clerk-secret-key",
+                "sk_test_fake",
+                "--clerk-api-url",
+                &api,
+            ])
+            .arg("--save-snapshot")
+            .arg(dir.path().join(snapshot))
+            .args(extra)
+            .envs(envs))
+    };
+    let skipped = live("first.json", &["--no-organizations", "--dry-run"]);
+    assert!(
+        skipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    assert!(!dir.path().join("first.organizations.ndjson").exists());
+    assert!(!String::from_utf8_lossy(&skipped.stdout).contains("organizations"));
+
+    let fetched = live("live.json", &[]);
+    let stdout = String::from_utf8_lossy(&fetched.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&fetched.stderr).into_owned();
+    assert_eq!(fetched.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("listed 11 organizations"), "{stderr}");
+    assert!(
+        stdout.contains("organization rows inserted: 11 organizations"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("live.organizations.ndjson").exists());
+
+    let again = run(tessera(dir.path())
+        .args(["import", "clerk", "--csv"])
+        .arg(export.join("exported_users.csv"))
+        .arg("--snapshot")
+        .arg(dir.path().join("live.json"))
+        .envs(envs));
+    let again = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        again.contains("0 organizations (11 already present"),
+        "{again}"
+    );
+}
