@@ -974,6 +974,50 @@ fn clerk_organizations_come_across_with_their_members_rights() {
         ("member".to_owned(), serde_json::json!(false)),
         "basic_member is a member"
     );
+
+    // Acme's billing member: the custom role's organizationRole row grants `invoices:read`
+    // (kept from Clerk's `org:invoices:read`) and nothing of the default statements.
+    let billing = side
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("membership").cloned())
+        .find(|m| m["role"] == "org:billing")
+        .unwrap();
+    let billing_user = billing["public_user_data"]["user_id"].as_str().unwrap();
+    let line = known
+        .lines()
+        .find(|l| l.starts_with(&format!("{billing_user},email,")))
+        .expect("the example's billing member signs in by email");
+    let fields: Vec<&str> = line.split(',').collect();
+    let signed = post(
+        port,
+        "/api/auth/sign-in/email",
+        &serde_json::json!({"email": fields[2], "password": fields[3]}),
+        &[],
+    );
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let may = |permissions: serde_json::Value| {
+        let r = post(
+            port,
+            "/api/auth/organization/has-permission",
+            &serde_json::json!({"organizationId": acme, "permissions": permissions}),
+            &signed.cookies,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["success"].clone()
+    };
+    assert_eq!(
+        may(serde_json::json!({"invoices": ["read"]})),
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        may(serde_json::json!({"invoices": ["manage"]})),
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        may(serde_json::json!({"member": ["delete"]})),
+        serde_json::json!(false)
+    );
     unsafe_free_sigterm(child.id());
     let _ = child.wait();
 }
