@@ -22,8 +22,9 @@ use std::io::BufReader;
 use tessera_core::plugins::organization::{INVITATION, MEMBER, ORGANIZATION, ORGANIZATION_ROLE};
 use tessera_store::{FindMany, Row, Store, StoreError, Where};
 
-/// Rows looked up or written per round.
-const CHUNK: usize = 500;
+/// Ids per lookup. Small: sqlx binds a SQLite parameter by searching the statement's parameter
+/// names, so a statement's cost grows with the square of its parameters.
+const CHUNK: usize = 200;
 
 impl From<OrgSnapshotError> for ImportError {
     fn from(e: OrgSnapshotError) -> ImportError {
