@@ -48,6 +48,17 @@ fn example_import_said(
             said.push_str(&format!(" (why: {})", report.display()));
         }
     }
+    let o = &summary.organizations;
+    if o.plugin_off {
+        said.push_str("; its organizations were not imported (the organization plugin is off)");
+    } else if o.organizations_inserted + o.organizations_already_present > 0 {
+        said.push_str(&format!(
+            "; {} organizations ({} new) with {} members",
+            o.organizations_inserted + o.organizations_already_present,
+            o.organizations_inserted,
+            o.members_planned
+        ));
+    }
     said.push_str(&format!(
         "; sign in as any user of {}/known_passwords.csv",
         example.display()
@@ -72,10 +83,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
         ),
         (
             "TESSERA_PLUGINS".to_owned(),
-            "admin,two-factor,username,phone-number".to_owned(),
+            "admin,two-factor,username,phone-number,organization".to_owned(),
         ),
     ];
-    let cfg = crate::config::load(config_path, &defaults)?;
+    let mut cfg = crate::config::load(config_path, &defaults)?;
+    // Without a config file, the example's custom organization roles get what they need.
+    if config_path.is_none() && !Path::new("tessera.toml").exists() && cfg.plugins.organization {
+        cfg.organization.dynamic_access_control.enabled = true;
+    }
     if cfg.production {
         anyhow::bail!("`tessera dev` is for development; use `tessera serve` in production");
     }
@@ -142,6 +157,22 @@ mod tests {
                 && said.contains("1 user skipped (why: .tessera/example-import-report.json)"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn the_organizations_are_said_when_there_are_some() {
+        let mut s = summary(76, 0, 0);
+        s.organizations.organizations_inserted = 11;
+        s.organizations.members_planned = 30;
+        let said = example_import_said(Some(&s), Path::new(EXAMPLE), None);
+        assert!(
+            said.contains("76 users imported")
+                && said.contains("11 organizations (11 new) with 30 members"),
+            "{said}"
+        );
+        s.organizations.plugin_off = true;
+        let said = example_import_said(Some(&s), Path::new(EXAMPLE), None);
+        assert!(said.contains("organization plugin is off"), "{said}");
     }
 
     #[test]

@@ -9,9 +9,11 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use tessera_core::config::Config;
-use tessera_import::clerk::api::{ApiOptions, fetch_snapshot};
+use tessera_import::clerk::api::{ApiOptions, fetch_organizations, fetch_snapshot};
 use tessera_import::clerk::apply::{self, ImportOptions, Progress};
 use tessera_import::clerk::join::Sources;
+use tessera_import::clerk::org_plan::OrgOptions;
+use tessera_import::clerk::org_snapshot::organizations_path;
 use tessera_import::clerk::plan::PlanOptions;
 use tessera_import::clerk::report::Summary;
 use tessera_import::clerk::verify;
@@ -52,6 +54,10 @@ pub struct ClerkArgs {
     /// Import even when the snapshot's users do not look like the CSV's.
     #[arg(long)]
     pub allow_snapshot_mismatch: bool,
+    /// Leave Clerk's organizations out: neither fetched with `--clerk-secret-key` nor imported
+    /// from the snapshot's side file (`<snapshot>.organizations.ndjson`).
+    #[arg(long)]
+    pub no_organizations: bool,
 }
 
 impl ClerkArgs {
@@ -69,6 +75,7 @@ impl ClerkArgs {
             extras: Some(PathBuf::from(".tessera/example-import-extras.ndjson")),
             batch_size: None,
             allow_snapshot_mismatch: false,
+            no_organizations: false,
         }
     }
 }
@@ -120,10 +127,41 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
                     });
                 }
             }
+            if !args.no_organizations {
+                let orgs_out = organizations_path(&out);
+                let fetched = fetch_organizations(key, &options, &orgs_out, &|n| {
+                    eprint!("\rfetched {n} organizations from the Clerk API");
+                })
+                .await;
+                eprintln!();
+                match fetched {
+                    Ok(summary) => eprintln!("{summary}"),
+                    Err(e) => {
+                        eprintln!(
+                            "error: the Clerk API, listing organizations: {e}\n\
+                             (the users are saved in {}: rerun with `--snapshot` to retry, \
+                             adding `--no-organizations` to import the users alone)",
+                            out.display()
+                        );
+                        return Ok(Outcome {
+                            exit_code: 2,
+                            imported: None,
+                        });
+                    }
+                }
+            }
             Some(out)
         }
         (None, None) => None,
     };
+    // Organizations fetched with the users (now or on an earlier run) sit beside the snapshot; a
+    // snapshot without them imports users only.
+    let organizations = snapshot
+        .as_deref()
+        .filter(|_| !args.no_organizations)
+        .map(organizations_path)
+        .filter(|path| path.exists())
+        .map(|path| OrgOptions::from_config(path, &cfg.organization));
     let sources = Sources {
         export: args.csv.clone(),
         snapshot,
@@ -134,6 +172,7 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
     options.batch_size = args.batch_size;
     options.report = args.report.clone();
     options.allow_snapshot_mismatch = args.allow_snapshot_mismatch;
+    options.organizations = organizations;
     if !args.dry_run && !args.verify {
         options.extras = Some(
             args.extras

@@ -69,6 +69,10 @@ enum ExampleCommand {
         /// (the import crash soak's export).
         #[arg(long, requires = "users")]
         hostile: bool,
+        /// With `--users`: this many random organizations (with memberships, custom roles and
+        /// pending invitations) in `users.organizations.ndjson`. The bundled example has its own.
+        #[arg(long, requires = "users")]
+        organizations: Option<u64>,
     },
 }
 
@@ -173,13 +177,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dir,
             users,
             hostile,
+            organizations,
         }) => {
             use tessera_import::clerk::generate::{GenerateOptions, generate_to_dir};
-            let options = match users {
+            let mut options = match users {
                 Some(users) if hostile => GenerateOptions::hostile(users),
                 Some(users) => GenerateOptions::bench(users),
                 None => GenerateOptions::example(),
             };
+            if let Some(organizations) = organizations {
+                options.organizations = organizations;
+            }
             let (paths, stats) = generate_to_dir(&options, &dir)?;
             eprintln!(
                 "{} export records, {} snapshot users: {}",
@@ -195,6 +203,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 stats.expected_oauth_accounts,
                 stats.expected_two_factors
             );
+            let o = &stats.organizations;
+            if o.organizations > 0 {
+                println!(
+                    "organizations: {} ({} without an imported member), {} members ({} skipped), \
+                     {} pending invitations ({} skipped), {} custom role rows with dynamic access \
+                     control",
+                    o.organizations,
+                    o.expected_without_owner,
+                    o.expected_members,
+                    o.expected_members_skipped,
+                    o.expected_invitations,
+                    o.expected_invitations_skipped,
+                    o.expected_roles
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCommand::Clerk(args)) => {

@@ -805,3 +805,382 @@ fn org_commands_list_show_and_add_a_member() {
     assert_eq!(off.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&off.stderr).contains("organization plugin"));
 }
+
+fn get(port: u16, path: &str, cookies: &[String]) -> Reply {
+    let raw = http(
+        port,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:{port}\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+            cookies.join("; ")
+        ),
+    );
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    Reply {
+        status: head[9..12].parse().unwrap(),
+        cookies: Vec::new(),
+        body: body.to_owned(),
+    }
+}
+
+/// Clerk organizations come across with the example export: an imported member signs in and
+/// finds the same organizations, with the owner and member rights the Clerk data gives.
+#[test]
+fn clerk_organizations_come_across_with_their_members_rights() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    assert!(
+        run(tessera(dir.path())
+            .args(["example", "clerk-export", "--dir"])
+            .arg(&export))
+        .status
+        .success()
+    );
+    std::fs::write(
+        dir.path().join("tessera.toml"),
+        "plugins = [\"admin\", \"two-factor\", \"username\", \"phone-number\", \"organization\"]\n\
+         [organization.dynamic_access_control]\nenabled = true\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("BETTER_AUTH_URL", base.as_str()),
+        ("TESSERA_LISTEN", listen.as_str()),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let import = || {
+        run(tessera(dir.path())
+            .args(["import", "clerk", "--csv"])
+            .arg(export.join("exported_users.csv"))
+            .arg("--snapshot")
+            .arg(export.join("users.json"))
+            .envs(envs))
+    };
+    let first = import();
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(first.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("organization rows inserted: 11 organizations"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('@'), "no PII on stdout: {stdout}");
+    let again = String::from_utf8_lossy(&import().stdout).into_owned();
+    assert!(
+        again.contains(
+            "0 organizations (11 already present, 0 skipped), 0 members, 0 invitations, 0 roles"
+        ),
+        "{again}"
+    );
+
+    // The organizations of each user, from the side file.
+    let side = std::fs::read_to_string(export.join("users.organizations.ndjson")).unwrap();
+    let mut creator_of_acme = String::new();
+    let mut orgs_of: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut current = String::new();
+    for line in side.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(org) = v.get("organization") {
+            current = org["id"].as_str().unwrap().to_owned();
+            if org["slug"] == "acme" && creator_of_acme.is_empty() {
+                creator_of_acme = org["created_by"].as_str().unwrap().to_owned();
+            }
+        } else if let Some(m) = v.get("membership") {
+            let user = m["public_user_data"]["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            orgs_of.entry(user).or_default().insert(current.clone());
+        }
+    }
+    let known = std::fs::read_to_string(export.join("known_passwords.csv")).unwrap();
+    let line = known
+        .lines()
+        .find(|l| l.starts_with(&format!("{creator_of_acme},email,")))
+        .expect("the example's Acme creator signs in by email");
+    let fields: Vec<&str> = line.split(',').collect();
+
+    let mut child = start_server(dir.path(), &envs);
+    let signed = post(
+        port,
+        "/api/auth/sign-in/email",
+        &serde_json::json!({"email": fields[2], "password": fields[3]}),
+        &[],
+    );
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let cookies = signed.cookies;
+    let listed = get(port, "/api/auth/organization/list", &cookies);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed: std::collections::BTreeSet<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, orgs_of[&creator_of_acme]);
+    let acme = "org_2FixtureAcme00000000000000";
+    let legacy = "org_2FixtureLegacy0000000000";
+    let role_in = |org: &str| {
+        let set = post(
+            port,
+            "/api/auth/organization/set-active",
+            &serde_json::json!({"organizationId": org}),
+            &cookies,
+        );
+        assert_eq!(set.status, 200, "{}", set.body);
+        let mut with_active = cookies.clone();
+        with_active.retain(|c| {
+            !set.cookies
+                .iter()
+                .any(|n| n.split('=').next() == c.split('=').next())
+        });
+        with_active.extend(set.cookies.clone());
+        let member = get(
+            port,
+            "/api/auth/organization/get-active-member",
+            &with_active,
+        );
+        assert_eq!(member.status, 200, "{}", member.body);
+        let may_delete = post(
+            port,
+            "/api/auth/organization/has-permission",
+            &serde_json::json!({"permissions": {"organization": ["delete"]}}),
+            &with_active,
+        );
+        (
+            member.json()["role"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            may_delete.json()["success"].clone(),
+        )
+    };
+    assert_eq!(
+        role_in(acme),
+        ("owner".to_owned(), serde_json::json!(true)),
+        "the creator owns Acme"
+    );
+    assert_eq!(
+        role_in(legacy),
+        ("member".to_owned(), serde_json::json!(false)),
+        "basic_member is a member"
+    );
+
+    // Acme's billing member: the custom role's organizationRole row grants `invoices:read`
+    // (kept from Clerk's `org:invoices:read`) and nothing of the default statements.
+    let billing = side
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("membership").cloned())
+        .find(|m| m["role"] == "org:billing")
+        .unwrap();
+    let billing_user = billing["public_user_data"]["user_id"].as_str().unwrap();
+    let line = known
+        .lines()
+        .find(|l| l.starts_with(&format!("{billing_user},email,")))
+        .expect("the example's billing member signs in by email");
+    let fields: Vec<&str> = line.split(',').collect();
+    let signed = post(
+        port,
+        "/api/auth/sign-in/email",
+        &serde_json::json!({"email": fields[2], "password": fields[3]}),
+        &[],
+    );
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let may = |permissions: serde_json::Value| {
+        let r = post(
+            port,
+            "/api/auth/organization/has-permission",
+            &serde_json::json!({"organizationId": acme, "permissions": permissions}),
+            &signed.cookies,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["success"].clone()
+    };
+    assert_eq!(
+        may(serde_json::json!({"invoices": ["read"]})),
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        may(serde_json::json!({"invoices": ["manage"]})),
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        may(serde_json::json!({"member": ["delete"]})),
+        serde_json::json!(false)
+    );
+    unsafe_free_sigterm(child.id());
+    let _ = child.wait();
+}
+
+/// A stand-in for Clerk's Backend API on a thread: the example's users and organizations, each
+/// listing in one page (they are shorter than a page). Answers until the test ends.
+fn fake_clerk(export: &std::path::Path) -> u16 {
+    let users = std::fs::read_to_string(export.join("users.json")).unwrap();
+    let side = std::fs::read_to_string(export.join("users.organizations.ndjson")).unwrap();
+    let (mut roles, mut orgs) = (Vec::new(), Vec::new());
+    let mut children: std::collections::HashMap<
+        String,
+        (Vec<serde_json::Value>, Vec<serde_json::Value>),
+    > = Default::default();
+    let mut current = String::new();
+    for line in side.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(r) = v.get("role") {
+            roles.push(r.clone());
+        } else if let Some(o) = v.get("organization") {
+            current = o["id"].as_str().unwrap().to_owned();
+            orgs.push(o.clone());
+        } else if let Some(m) = v.get("membership") {
+            children
+                .entry(current.clone())
+                .or_default()
+                .0
+                .push(m.clone());
+        } else if let Some(i) = v.get("invitation") {
+            children
+                .entry(current.clone())
+                .or_default()
+                .1
+                .push(i.clone());
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let target = request.split(' ').nth(1).unwrap_or("");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let data = |items: Vec<serde_json::Value>| {
+                serde_json::json!({"data": items, "total_count": items.len()}).to_string()
+            };
+            let offset_zero = !query.contains("offset=") || query.contains("offset=0");
+            let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+            let body = match parts.as_slice() {
+                ["users"] if !query.contains("starting_after") => users.clone(),
+                ["users"] => "[]".to_owned(),
+                [_, ..] if !offset_zero => data(Vec::new()),
+                ["organization_roles"] => data(roles.clone()),
+                ["organizations"] => data(orgs.clone()),
+                ["organizations", id, "memberships"] => {
+                    data(children.get(*id).map(|c| c.0.clone()).unwrap_or_default())
+                }
+                ["organizations", id, "invitations"] => data(
+                    children
+                        .get(*id)
+                        .map(|c| {
+                            c.1.iter()
+                                .filter(|i| i["status"] == "pending")
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                ),
+                _ => "{}".to_owned(),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// `--clerk-secret-key` brings the organizations in by default and saves them beside the
+/// snapshot; `--snapshot` then finds them; `--no-organizations` leaves them out.
+#[test]
+fn the_live_api_brings_organizations_and_the_snapshot_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    assert!(
+        run(tessera(dir.path())
+            .args(["example", "clerk-export", "--dir"])
+            .arg(&export))
+        .status
+        .success()
+    );
+    std::fs::write(
+        dir.path().join("tessera.toml"),
+        "plugins = [\"admin\", \"two-factor\", \"username\", \"phone-number\", \"organization\"]\n\
+         [organization.dynamic_access_control]\nenabled = true\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let api = format!("http://127.0.0.1:{}/v1", fake_clerk(&export));
+    let live = |snapshot: &str, extra: &[&str]| {
+        run(tessera(dir.path())
+            .args(["import", "clerk", "--csv"])
+            .arg(export.join("exported_users.csv"))
+            .args([
+                "--clerk-secret-key",
+                "sk_test_fake",
+                "--clerk-api-url",
+                &api,
+            ])
+            .arg("--save-snapshot")
+            .arg(dir.path().join(snapshot))
+            .args(extra)
+            .envs(envs))
+    };
+    let skipped = live("first.json", &["--no-organizations", "--dry-run"]);
+    assert!(
+        skipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    assert!(!dir.path().join("first.organizations.ndjson").exists());
+    assert!(!String::from_utf8_lossy(&skipped.stdout).contains("organizations"));
+
+    let fetched = live("live.json", &[]);
+    let stdout = String::from_utf8_lossy(&fetched.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&fetched.stderr).into_owned();
+    assert_eq!(fetched.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("listed 11 organizations"), "{stderr}");
+    assert!(
+        stdout.contains("organization rows inserted: 11 organizations"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("live.organizations.ndjson").exists());
+
+    let again = run(tessera(dir.path())
+        .args(["import", "clerk", "--csv"])
+        .arg(export.join("exported_users.csv"))
+        .arg("--snapshot")
+        .arg(dir.path().join("live.json"))
+        .envs(envs));
+    let again = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        again.contains("0 organizations (11 already present"),
+        "{again}"
+    );
+}

@@ -10,6 +10,9 @@
 
 mod support;
 
+#[path = "import/organizations.rs"]
+mod organizations;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use support::{Db, export, export_with, secrets};
 use tessera_core::crypto::password::{VerifyContext, verify};

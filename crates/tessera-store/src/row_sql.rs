@@ -84,6 +84,56 @@ pub(crate) fn insert(
     })
 }
 
+/// `INSERT … VALUES (…), (…) ON CONFLICT ("id") DO NOTHING RETURNING` every column: the rows
+/// whose id is already taken are skipped (any other unique conflict is still an error), and the
+/// rows returned are those inserted. Defaults as [`insert`]; tables with legacy columns
+/// (`account`) are not for this.
+pub(crate) fn insert_many_if_absent(
+    table: &Table,
+    rows: &[Row],
+    now: OffsetDateTime,
+) -> StoreResult<Statement> {
+    if !table.columns.iter().any(|c| c.name == "id") {
+        return Err(StoreError::Schema(format!(
+            "table {} has no id",
+            table.name
+        )));
+    }
+    let mut args = vec![];
+    let mut tuples = Vec::with_capacity(rows.len());
+    for row in rows {
+        check_columns(table, row)?;
+        let mut placeholders = Vec::with_capacity(table.columns.len());
+        for column in &table.columns {
+            let value = match row.get(&column.name) {
+                Some(value) => value.clone(),
+                None => default_of(column, now),
+            };
+            if value.is_null() && column.required {
+                return Err(StoreError::Schema(format!(
+                    "{}.{} is required: give it a value",
+                    table.name, column.name
+                )));
+            }
+            args.push(typed(table, column, &value)?);
+            placeholders.push(format!("${}", args.len()));
+        }
+        tuples.push(format!("({})", placeholders.join(", ")));
+    }
+    let quoted: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+    Ok(Statement {
+        sql: format!(
+            "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}",
+            quote(table.name),
+            quoted.join(", "),
+            tuples.join(", "),
+            quote("id"),
+            select_list(&table.columns, None)
+        ),
+        args,
+    })
+}
+
 /// `SELECT` every column of the rows matching `filter`, sorted, one page.
 pub(crate) fn select(
     dialect: Dialect,

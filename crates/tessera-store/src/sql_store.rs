@@ -643,6 +643,10 @@ impl Store for SqlStore {
         rows::create(self, table, row).await
     }
 
+    async fn insert_rows_if_absent(&self, table: &str, rows: &[Row]) -> StoreResult<u64> {
+        rows::create_many_if_absent(self, table, rows).await
+    }
+
     async fn find_row(&self, table: &str, filter: &[Where]) -> StoreResult<Option<Row>> {
         rows::find_one(self, table, filter).await
     }

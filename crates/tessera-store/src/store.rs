@@ -218,6 +218,10 @@ pub trait Store: Send + Sync + 'static {
     /// Better Auth's `create`: inserts the row, giving the columns it leaves out their schema
     /// default (`false`, `0`, now); returns the row as stored. Ids are the caller's to generate.
     async fn create_row(&self, table: &str, row: &Row) -> StoreResult<Row>;
+    /// Inserts the rows whose `id` is not taken yet, a statement per few hundred rows (each
+    /// all-or-nothing), and returns how many it inserted; a taken id is skipped, any other
+    /// conflict is an error. For importers: a rerun inserts exactly what is missing.
+    async fn insert_rows_if_absent(&self, table: &str, rows: &[Row]) -> StoreResult<u64>;
     /// Better Auth's `findOne`: a row matching `filter`, if any.
     async fn find_row(&self, table: &str, filter: &[Where]) -> StoreResult<Option<Row>>;
     /// Better Auth's `findMany`.

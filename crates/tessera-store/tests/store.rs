@@ -821,6 +821,19 @@ db_test! {
         assert_eq!(store.find_row(NOTE, &[Where::eq("slug", "slug-404")]).await.unwrap(), None);
     }
 
+    async fn insert_rows_if_absent_skips_taken_ids_only(db) {
+        let store = notes_store(db, 3).await;
+        let rows: Vec<Row> = (2..=5).map(|n| note(n, 1)).collect();
+        assert_eq!(store.insert_rows_if_absent(NOTE, &rows).await.unwrap(), 2);
+        assert_eq!(store.count_rows(NOTE, &[]).await.unwrap(), 5);
+        assert_eq!(store.find_row(NOTE, &[Where::eq("id", id("note", 5))]).await.unwrap(), Some(note(5, 1)));
+        assert_eq!(store.insert_rows_if_absent(NOTE, &rows).await.unwrap(), 0, "a rerun inserts nothing");
+        let many: Vec<Row> = (10..1_300).map(|n| note(n, 2)).collect();
+        assert_eq!(store.insert_rows_if_absent(NOTE, &many).await.unwrap(), 1_290, "in several statements");
+        let taken_slug = note(9_000, 1).with("slug", "slug-2");
+        assert!(store.insert_rows_if_absent(NOTE, &[taken_slug]).await.is_err(), "another unique conflict is an error");
+    }
+
     async fn find_rows_matches_each_operator(db) {
         let store = notes_store(db, 6).await;
         store.create_row(NOTE, &note(7, 1).with("slug", RowValue::Null)).await.unwrap();

@@ -81,6 +81,8 @@ pub enum ApiError {
     GaveUp { attempts: u32, last: String },
     #[error("Clerk's answer is not a list of users: {0}")]
     Body(String),
+    #[error("Clerk's organization listing is not readable: {0}")]
+    OrgBody(String),
     #[error("writing the snapshot failed: {0}")]
     Write(#[from] std::io::Error),
     #[error("cannot build the HTTP client: {0}")]
@@ -307,7 +309,6 @@ impl Client<'_> {
         cursor: Option<&str>,
         offset: u64,
     ) -> Result<Vec<u8>, ApiError> {
-        let url = format!("{}/users", self.options.base_url.trim_end_matches('/'));
         let mut query: Vec<(&str, String)> = vec![
             ("limit", self.options.page_size.to_string()),
             ("order_by", "+created_at".to_owned()),
@@ -317,6 +318,18 @@ impl Client<'_> {
             (Paging::Cursor, None) => {}
             (Paging::Offset, _) => query.push(("offset", offset.to_string())),
         }
+        self.get("/users", &query, "the user listing").await
+    }
+
+    /// One GET under the API's base URL, through the token bucket, with 429, 5xx and network
+    /// errors retried (honouring `Retry-After`) up to the budget.
+    async fn get(
+        &mut self,
+        path: &str,
+        query: &[(&str, String)],
+        what: &'static str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let url = format!("{}{path}", self.options.base_url.trim_end_matches('/'));
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -325,7 +338,7 @@ impl Client<'_> {
             let sent = self
                 .http
                 .get(&url)
-                .query(&query)
+                .query(query)
                 .bearer_auth(self.key)
                 .header("Clerk-API-Version", API_VERSION)
                 .send()
@@ -371,7 +384,7 @@ impl Client<'_> {
                         s => {
                             return Err(ApiError::Http {
                                 status: s.as_u16(),
-                                what: "the user listing",
+                                what,
                                 code,
                                 trace_id,
                             });
@@ -389,6 +402,261 @@ impl Client<'_> {
             tokio::time::sleep(wait.min(self.options.max_wait)).await;
         }
     }
+}
+
+/// What [`fetch_organizations`] listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgFetchSummary {
+    pub organizations: u64,
+    pub memberships: u64,
+    pub invitations: u64,
+    pub roles: u64,
+    /// Objects listed twice (a page boundary moved) and written once.
+    pub duplicates: u64,
+    pub requests: u64,
+    pub retries: u64,
+    /// The instance has no role listing (`/organization_roles` refused): custom roles' permissions
+    /// are then read from the memberships.
+    pub roles_unavailable: bool,
+}
+
+impl std::fmt::Display for OrgFetchSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the Clerk API listed {} organizations, {} memberships, {} pending invitations and {} \
+             roles ({} listed twice, {} requests, {} retries)",
+            self.organizations,
+            self.memberships,
+            self.invitations,
+            self.roles,
+            self.duplicates,
+            self.requests,
+            self.retries
+        )?;
+        if self.roles_unavailable {
+            write!(
+                f,
+                "; the instance has no role listing, so custom roles take their permissions from \
+                 the memberships"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// An object's id, or a role's key.
+#[derive(Deserialize)]
+struct ObjectKey<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    key: Option<Cow<'a, str>>,
+}
+
+/// `{"data":[…],"total_count":N}`, the organization endpoints' page.
+#[derive(Deserialize)]
+struct DataPage<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+}
+
+/// Lists every organization (`GET /v1/organizations`, oldest first), each one's memberships and
+/// pending invitations, and the instance's roles, into `out` (see [`super::org_snapshot`]; written
+/// as `out` + `.partial` and renamed at the end). Paged by offset (the organization endpoints
+/// have no cursor), stopping on a short page and deduplicating by id; the same token bucket and
+/// retries as the user listing. Holds one page at a time: memberships are written as they come.
+/// `progress` gets the number of organizations written so far.
+pub async fn fetch_organizations(
+    secret_key: &str,
+    options: &ApiOptions,
+    out: &Path,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<OrgFetchSummary, ApiError> {
+    let http = reqwest::Client::builder()
+        .timeout(options.timeout)
+        .build()
+        .map_err(|e| ApiError::Client(e.to_string()))?;
+    let mut client = Client {
+        http,
+        key: secret_key,
+        options,
+        bucket: TokenBucket::new(options.requests_per_window, options.window),
+        summary: FetchSummary::default(),
+    };
+    let partial = partial_path(out);
+    let mut summary = OrgFetchSummary::default();
+    let result = client
+        .fetch_organizations_into(&partial, &mut summary, progress)
+        .await;
+    summary.requests = client.summary.requests;
+    summary.retries = client.summary.retries;
+    match result {
+        Ok(()) => {
+            std::fs::rename(&partial, out)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+impl Client<'_> {
+    /// Every page of a `{data:[…]}` listing at `path`, by offset; each new object (by id) is
+    /// handed to `each`. Returns how many were new.
+    async fn list_all(
+        &mut self,
+        path: &str,
+        extra: &[(&str, &str)],
+        what: &'static str,
+        duplicates: &mut u64,
+        each: &mut dyn FnMut(&RawValue) -> Result<(), ApiError>,
+    ) -> Result<u64, ApiError> {
+        let mut seen = std::collections::HashSet::<String>::new();
+        let mut offset: u64 = 0;
+        loop {
+            let mut query: Vec<(&str, String)> = vec![
+                ("limit", self.options.page_size.to_string()),
+                ("offset", offset.to_string()),
+            ];
+            query.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+            let body = self.get(path, &query, what).await?;
+            let page = serde_json::from_slice::<DataPage<'_>>(&body)
+                .map_err(|e| ApiError::OrgBody(super::json_array::describe(&e)))?;
+            let count = page.data.len();
+            let before = seen.len();
+            for object in page.data {
+                // Roles are known by their key; everything else by its id.
+                let id = match serde_json::from_str::<ObjectKey<'_>>(object.get()) {
+                    Ok(ObjectKey { id: Some(id), .. } | ObjectKey { key: Some(id), .. }) => id,
+                    _ => {
+                        return Err(ApiError::OrgBody(format!(
+                            "an object without an id in {what}"
+                        )));
+                    }
+                };
+                if !seen.insert(id.into_owned()) {
+                    *duplicates += 1;
+                    continue;
+                }
+                each(object)?;
+            }
+            offset += count as u64;
+            if count < self.options.page_size as usize {
+                return Ok(seen.len() as u64);
+            }
+            if seen.len() == before {
+                return Err(ApiError::OrgBody(format!(
+                    "a full page without a new object in {what}: the listing repeats itself"
+                )));
+            }
+        }
+    }
+
+    async fn fetch_organizations_into(
+        &mut self,
+        path: &Path,
+        summary: &mut OrgFetchSummary,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<(), ApiError> {
+        use super::org_snapshot::{LineKind, OrgSnapshotWriter};
+        let mut file = OrgSnapshotWriter::create(path)?;
+        let mut duplicates = 0;
+        let roles = self
+            .list_all(
+                "/organization_roles",
+                &[],
+                "the role listing",
+                &mut duplicates,
+                &mut |role| Ok(file.write_raw(LineKind::Role, role)?),
+            )
+            .await;
+        match roles {
+            Ok(n) => summary.roles = n,
+            Err(ApiError::Http { status, .. }) if (400..500).contains(&status) => {
+                summary.roles_unavailable = true;
+            }
+            Err(e) => return Err(e),
+        }
+        // Organizations a page at a time: each one's memberships and invitations are listed and
+        // written before the next, so the file groups them and memory holds one page.
+        let mut seen = std::collections::HashSet::<String>::new();
+        let mut offset: u64 = 0;
+        loop {
+            let query: Vec<(&str, String)> = vec![
+                ("limit", self.options.page_size.to_string()),
+                ("offset", offset.to_string()),
+                ("order_by", "+created_at".to_owned()),
+            ];
+            let body = self
+                .get("/organizations", &query, "the organization listing")
+                .await?;
+            let page = serde_json::from_slice::<DataPage<'_>>(&body)
+                .map_err(|e| ApiError::OrgBody(super::json_array::describe(&e)))?;
+            let count = page.data.len();
+            let before = seen.len();
+            for org in page.data {
+                let Ok(UserId { id }) = serde_json::from_str::<UserId<'_>>(org.get()) else {
+                    return Err(ApiError::OrgBody(
+                        "an organization without an id".to_owned(),
+                    ));
+                };
+                if !seen.insert(id.to_string()) {
+                    duplicates += 1;
+                    continue;
+                }
+                file.write_raw(LineKind::Organization, org)?;
+                summary.organizations += 1;
+                let base = format!("/organizations/{}", encode_segment(&id));
+                summary.memberships += self
+                    .list_all(
+                        &format!("{base}/memberships"),
+                        &[("order_by", "+created_at")],
+                        "a membership listing",
+                        &mut duplicates,
+                        &mut |m| Ok(file.write_raw(LineKind::Membership, m)?),
+                    )
+                    .await?;
+                summary.invitations += self
+                    .list_all(
+                        &format!("{base}/invitations"),
+                        &[("status", "pending")],
+                        "an invitation listing",
+                        &mut duplicates,
+                        &mut |i| Ok(file.write_raw(LineKind::Invitation, i)?),
+                    )
+                    .await?;
+                progress(summary.organizations);
+            }
+            offset += count as u64;
+            if count < self.options.page_size as usize {
+                break;
+            }
+            if seen.len() == before {
+                return Err(ApiError::OrgBody(
+                    "a full page without a new organization: the listing repeats itself".to_owned(),
+                ));
+            }
+        }
+        summary.duplicates = duplicates;
+        file.finish()?;
+        Ok(())
+    }
+}
+
+/// A path segment with everything but Clerk's id characters percent-encoded.
+fn encode_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `Retry-After` in seconds (Clerk sends seconds).

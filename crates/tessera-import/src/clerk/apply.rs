@@ -12,8 +12,10 @@
 //! inserts exactly what the crash lost: a batch is written entirely or not at all.
 
 use super::extras::{Extras, ExtrasWriter};
+use super::fingerprint::{FingerprintSet, Fingerprinter};
 use super::issue::{Issue, IssueKind, Location};
 use super::join::{JoinError, Planner, Sources, Step};
+use super::org_plan::OrgOptions;
 use super::plan::{PlanOptions, UserPlan};
 use super::report::{ExitStatus, ReportWriter, Summary};
 use futures::StreamExt;
@@ -55,6 +57,9 @@ pub struct ImportOptions {
     pub report: Option<PathBuf>,
     /// Side file of what Better Auth cannot hold (see [`super::extras`]). Not written by a dry run.
     pub extras: Option<PathBuf>,
+    /// The organizations to import after the users (see [`super::org_apply`]); written only when
+    /// `plan.plugins.organization` is on, else reported as not imported.
+    pub organizations: Option<OrgOptions>,
 }
 
 impl ImportOptions {
@@ -65,6 +70,7 @@ impl ImportOptions {
             batch_size: None,
             report: None,
             extras: None,
+            organizations: None,
         }
     }
 
@@ -243,12 +249,19 @@ pub fn dry_run(
         dry_run: true,
         ..Summary::default()
     };
+    // The users the import would hold, for the organizations' memberships.
+    let fingerprints = Fingerprinter::new();
+    let mut planned = FingerprintSet::default();
+    let orgs = options.organizations.is_some() && options.plan.plugins.organization;
     while let Some(batch) = next_batch(&mut planner, options.batch_size_for(None))? {
         for issue in &batch.issues {
             summary.count(issue);
             report.write(issue)?;
         }
         for plan in &batch.users {
+            if orgs {
+                planned.insert(fingerprints.of(&plan.user.id));
+            }
             PlanCounts::of(plan).add_to(&mut summary);
             for warning in &plan.warnings {
                 summary.count(warning);
@@ -257,9 +270,31 @@ pub fn dry_run(
         }
         progress(progress_of(&summary, (batch.bytes_read, batch.bytes_total)));
     }
+    if let Some(org_options) = &options.organizations {
+        if orgs {
+            super::org_apply::dry_run_organizations(
+                org_options,
+                &|id| planned.contains(&fingerprints.of(id)),
+                &mut summary,
+                &mut report,
+            )?;
+        } else {
+            org_plugin_off(&mut summary, &mut report)?;
+        }
+    }
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.finish(&summary)?;
     Ok(summary)
+}
+
+/// Organizations were given but the plugin is off: said once in the report and the summary.
+fn org_plugin_off(summary: &mut Summary, report: &mut ReportWriter) -> Result<(), ImportError> {
+    let issue = super::org_apply::plugin_off_issue();
+    summary.organizations.considered = true;
+    summary.organizations.plugin_off = true;
+    summary.count(&issue);
+    report.write(&issue)?;
+    Ok(())
 }
 
 /// Imports into the database. Must run inside a Tokio runtime (planning runs on its blocking pool).
@@ -316,6 +351,20 @@ pub async fn apply(
     let planned = planning.finish().await;
     written?;
     planned?;
+    if let Some(org_options) = &options.organizations {
+        if options.plan.plugins.organization {
+            super::org_apply::apply_organizations(
+                store,
+                org_options,
+                &mut summary,
+                &mut report,
+                &mut extras,
+            )
+            .await?;
+        } else {
+            org_plugin_off(&mut summary, &mut report)?;
+        }
+    }
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report.finish(&summary)?;
     extras.finish()?;

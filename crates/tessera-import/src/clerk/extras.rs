@@ -89,6 +89,17 @@ impl ExtrasWriter {
         Ok(())
     }
 
+    /// Any other line (an organization's or an invitation's extras).
+    pub fn write_line<T: Serialize>(&mut self, line: &T) -> io::Result<()> {
+        let Some(out) = &mut self.out else {
+            return Ok(());
+        };
+        serde_json::to_writer(&mut *out, line)?;
+        out.write_all(b"\n")?;
+        self.written += 1;
+        Ok(())
+    }
+
     pub fn finish(self) -> io::Result<()> {
         match self.out {
             Some(mut out) => out.flush(),

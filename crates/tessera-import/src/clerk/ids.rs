@@ -27,6 +27,11 @@ pub fn two_factor(clerk_id: &str) -> String {
     derive(&["two-factor", clerk_id])
 }
 
+/// The `organizationRole` row of a custom role in an organization.
+pub fn organization_role(organization_id: &str, role: &str) -> String {
+    derive(&["organization-role", organization_id, role])
+}
+
 fn derive(parts: &[&str]) -> String {
     let mut id = String::with_capacity(LENGTH);
     let mut block: u32 = 0;

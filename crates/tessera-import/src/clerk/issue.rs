@@ -26,6 +26,8 @@ pub enum Input {
     Snapshot,
     /// The target database, when it already holds a conflicting row.
     Database,
+    /// The organizations side file of the snapshot.
+    Organizations,
 }
 
 /// Where in its input an issue sits: CSV records are found by the line they start on, JSON array
@@ -45,6 +47,7 @@ impl Input {
             Input::Export => "export",
             Input::Snapshot => "snapshot",
             Input::Database => "database",
+            Input::Organizations => "organizations",
         }
     }
 }
@@ -173,6 +176,29 @@ issue_kinds! {
     /// Header columns the importer does not know; their values are ignored.
     UnknownColumns = "unknown_columns", Warning;
 
+    // ---- organizations (all warnings: a user is never rejected for them)
+    /// The organizations were fetched but the organization plugin is off: none was imported.
+    OrganizationsNotImported = "organizations_not_imported", Warning;
+    /// A line of the organizations file that is not a Clerk object.
+    InvalidOrganizationLine = "invalid_organization_line", Warning;
+    /// Clerk's slug was empty or held by an older organization: a generated one was stored.
+    OrganizationSlugGenerated = "organization_slug_generated", Warning;
+    OrganizationNameMissing = "organization_name_missing", Warning;
+    /// Which member became the owner, and why (creator, oldest admin, oldest member).
+    OrganizationOwnerChosen = "organization_owner_chosen", Warning;
+    /// No member was imported: the organization has no owner.
+    OrganizationWithoutOwner = "organization_without_owner", Warning;
+    /// The database already has another organization with this slug: not imported.
+    OrganizationSlugTaken = "organization_slug_taken", Warning;
+    /// The membership's user is not in the import: skipped, never written half.
+    MembershipUserNotImported = "membership_user_not_imported", Warning;
+    DuplicateMembership = "duplicate_membership", Warning;
+    /// A custom role that grants nothing without dynamic access control.
+    RoleGrantsNothing = "role_grants_nothing", Warning;
+    /// The organization has no owner to be the inviter: its pending invitations were skipped.
+    InvitationsWithoutOwner = "invitations_without_owner", Warning;
+    InvitationWithoutEmail = "invitation_without_email", Warning;
+
     // ---- differences found by `verify`
     UserMissing = "user_missing", Difference;
     /// The user row differs; the detail names the columns (never their values).
@@ -182,6 +208,15 @@ issue_kinds! {
     TwoFactorMissing = "two_factor_missing", Difference;
     /// A twoFactor row the plan does not have (enrolled after the import?).
     TwoFactorUnexpected = "two_factor_unexpected", Difference;
+    OrganizationMissing = "organization_missing", Difference;
+    /// The detail names the columns (never their values).
+    OrganizationDiffers = "organization_differs", Difference;
+    MemberMissing = "member_missing", Difference;
+    MemberDiffers = "member_differs", Difference;
+    InvitationMissing = "invitation_missing", Difference;
+    InvitationDiffers = "invitation_differs", Difference;
+    OrganizationRoleMissing = "organization_role_missing", Difference;
+    OrganizationRoleDiffers = "organization_role_differs", Difference;
 }
 
 impl fmt::Display for IssueKind {

@@ -32,6 +32,10 @@ pub mod issue;
 pub mod join;
 pub mod json_array;
 pub mod legacy_json;
+pub mod org_apply;
+pub mod org_bapi;
+pub mod org_plan;
+pub mod org_snapshot;
 pub mod plan;
 /// The provider table lives in core, shared with the server's social sign-in.
 pub use tessera_core::providers;

@@ -49,7 +49,34 @@ pub struct Summary {
     pub two_factors_inserted: u64,
     pub rejects: BTreeMap<IssueKind, u64>,
     pub warnings: BTreeMap<IssueKind, u64>,
+    /// Organizations, their members, invitations and roles.
+    pub organizations: OrgSummary,
     pub elapsed_ms: u64,
+}
+
+/// The organization part of a run's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrgSummary {
+    /// Organizations were part of the run (their file was there and not `--no-organizations`).
+    pub considered: bool,
+    /// They were there but the organization plugin is off: nothing of them was written.
+    pub plugin_off: bool,
+    /// Organizations planned (to be written, or already there).
+    pub organizations_planned: u64,
+    pub organizations_inserted: u64,
+    pub organizations_already_present: u64,
+    /// Not imported: the database holds another organization with its slug.
+    pub organizations_skipped: u64,
+    pub members_planned: u64,
+    pub members_inserted: u64,
+    /// Memberships of users not imported (and repeated memberships).
+    pub members_skipped: u64,
+    pub invitations_planned: u64,
+    pub invitations_inserted: u64,
+    /// Pending invitations of organizations without an owner, or without an email.
+    pub invitations_skipped: u64,
+    pub roles_planned: u64,
+    pub roles_inserted: u64,
 }
 
 impl Summary {
@@ -112,6 +139,39 @@ impl fmt::Display for Summary {
                 "  rows inserted: {} accounts, {} two-factor",
                 self.accounts_inserted, self.two_factors_inserted
             )?;
+        }
+        let o = &self.organizations;
+        if o.plugin_off {
+            writeln!(
+                f,
+                "  organizations        not imported: the organization plugin is off (see the report)"
+            )?;
+        } else if o.considered {
+            writeln!(f, "  organizations        {:>10}", o.organizations_planned)?;
+            writeln!(
+                f,
+                "    members            {:>10} ({} skipped)",
+                o.members_planned, o.members_skipped
+            )?;
+            writeln!(
+                f,
+                "    invitations        {:>10} ({} skipped)",
+                o.invitations_planned, o.invitations_skipped
+            )?;
+            writeln!(f, "    custom roles       {:>10}", o.roles_planned)?;
+            if !self.dry_run {
+                writeln!(
+                    f,
+                    "  organization rows inserted: {} organizations ({} already present, {} skipped), \
+                     {} members, {} invitations, {} roles",
+                    o.organizations_inserted,
+                    o.organizations_already_present,
+                    o.organizations_skipped,
+                    o.members_inserted,
+                    o.invitations_inserted,
+                    o.roles_inserted
+                )?;
+            }
         }
         for (title, counts) in [("Rejects", &self.rejects), ("Warnings", &self.warnings)] {
             if !counts.is_empty() {

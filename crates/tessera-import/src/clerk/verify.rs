@@ -30,12 +30,14 @@ pub struct VerifySummary {
     /// Users the plan itself rejects (so they are rightly absent); see the report.
     pub plan_rejects: u64,
     pub differences: BTreeMap<IssueKind, u64>,
+    /// Organizations compared (when their file was given and the plugin is on).
+    pub organizations: super::org_apply::OrgVerifyCounts,
     pub elapsed_ms: u64,
 }
 
 impl VerifySummary {
     pub fn exit_status(&self) -> ExitStatus {
-        if self.users_differing > 0 {
+        if self.users_differing > 0 || self.organizations.organizations_differing > 0 {
             ExitStatus::Rejected
         } else {
             ExitStatus::Success
@@ -50,6 +52,16 @@ impl fmt::Display for VerifySummary {
         writeln!(f, "    as planned         {:>10}", self.users_matching)?;
         writeln!(f, "    differing          {:>10}", self.users_differing)?;
         writeln!(f, "  rejected by the plan {:>10}", self.plan_rejects)?;
+        let o = &self.organizations;
+        if o.organizations_checked > 0 {
+            writeln!(f, "  organizations checked{:>10}", o.organizations_checked)?;
+            writeln!(f, "    as planned         {:>10}", o.organizations_matching)?;
+            writeln!(
+                f,
+                "    differing          {:>10}",
+                o.organizations_differing
+            )?;
+        }
         if !self.differences.is_empty() {
             writeln!(f, "Differences by kind:")?;
             for (kind, n) in &self.differences {
@@ -114,6 +126,17 @@ pub async fn verify(
     let planned = planning.finish().await;
     outcome?;
     planned?;
+    if let Some(org_options) = &options.organizations
+        && options.plan.plugins.organization
+    {
+        summary.organizations = super::org_apply::verify_organizations(
+            store,
+            org_options,
+            &mut report,
+            &mut summary.differences,
+        )
+        .await?;
+    }
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     // The JSON report's summary block is the import summary's shape; differences count as warnings.
     let mut as_import = Summary {

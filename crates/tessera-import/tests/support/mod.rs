@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::plugins::Plugins;
+use tessera_core::plugins::organization::OrganizationOptions;
+use tessera_core::schema::Schema;
 use tessera_import::clerk::apply::ImportOptions;
 use tessera_import::clerk::generate::{GenerateOptions, GenerateStats, generate_to_dir};
 use tessera_import::clerk::join::Sources;
@@ -100,9 +102,27 @@ fn open_options() -> OpenOptions {
 }
 
 pub async fn sqlite() -> Db {
+    sqlite_with(Plugins::ALL.into()).await
+}
+
+/// The four plugins, the organization plugin, and its dynamic access control when `dac`.
+pub fn org_schema(dac: bool) -> Schema {
+    Schema {
+        organization: OrganizationOptions {
+            teams: false,
+            dynamic_access_control: dac,
+        },
+        ..Schema::from(Plugins {
+            organization: true,
+            ..Plugins::ALL
+        })
+    }
+}
+
+pub async fn sqlite_with(schema: Schema) -> Db {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
-    let store = tessera_store::open(&url, Plugins::ALL, open_options())
+    let store = tessera_store::open(&url, schema, open_options())
         .await
         .expect("open sqlite");
     Db {
@@ -115,11 +135,15 @@ pub async fn sqlite() -> Db {
 
 /// A fresh database on `TESSERA_TEST_POSTGRES_URL`, or `None` when it is not set.
 pub async fn postgres() -> Option<Db> {
+    postgres_with(Plugins::ALL.into()).await
+}
+
+pub async fn postgres_with(schema: Schema) -> Option<Db> {
     let base = std::env::var("TESSERA_TEST_POSTGRES_URL")
         .ok()
         .filter(|s| !s.is_empty())?;
     let fresh = FreshDatabase::create(&base).await;
-    let store = tessera_store::open(&fresh.url, Plugins::ALL, open_options())
+    let store = tessera_store::open(&fresh.url, schema, open_options())
         .await
         .expect("open postgres");
     Some(Db {
@@ -194,6 +218,30 @@ macro_rules! on_every_database {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(db) = super::support::postgres().await {
+                    super::$test(db).await;
+                }
+            }
+        }
+    };
+}
+
+/// Runs an `async fn(Db)` test on SQLite, and on PostgreSQL when configured, with the
+/// organization plugin's tables (dynamic access control on).
+#[macro_export]
+macro_rules! on_every_org_database {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(super::support::sqlite_with(super::support::org_schema(true)).await)
+                    .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) =
+                    super::support::postgres_with(super::support::org_schema(true)).await
+                {
                     super::$test(db).await;
                 }
             }

@@ -7,6 +7,7 @@
 
 mod digests;
 mod go_csv;
+pub mod orgs;
 mod person;
 mod population;
 mod rng;
@@ -65,6 +66,9 @@ pub struct GenerateOptions {
     /// How many distinct bcrypt digests the users share.
     pub bcrypt_pool: usize,
     pub mix: Mix,
+    /// Random organizations (besides the fixed ones that come with `edge_cases`), written to
+    /// `users.organizations.ndjson` with their memberships and invitations.
+    pub organizations: u64,
 }
 
 impl GenerateOptions {
@@ -80,6 +84,7 @@ impl GenerateOptions {
             bcrypt_cost: 10,
             bcrypt_pool: 8,
             mix: Mix::default(),
+            organizations: 0,
         }
     }
 
@@ -100,6 +105,7 @@ impl GenerateOptions {
         GenerateOptions {
             users: 50,
             edge_cases: true,
+            organizations: 6,
             ..GenerateOptions::bench(50)
         }
     }
@@ -136,6 +142,8 @@ pub struct GenerateStats {
     pub expected_banned: u64,
     pub expected_placeholder_emails: u64,
     pub known_passwords: u64,
+    /// What the organizations side file must import to (all zero without one).
+    pub organizations: orgs::OrgStats,
     /// Fixtures and faults, by Clerk id.
     pub expectations: Vec<Expectation>,
 }
@@ -145,6 +153,8 @@ pub struct GeneratedPaths {
     pub csv: PathBuf,
     pub snapshot: PathBuf,
     pub passwords: PathBuf,
+    /// The organizations side file, when organizations were generated.
+    pub organizations: Option<PathBuf>,
 }
 
 /// Writes `exported_users.csv`, `users.json` and `known_passwords.csv` into `dir`.
@@ -157,15 +167,63 @@ pub fn generate_to_dir(
         csv: dir.join(CSV_FILE),
         snapshot: dir.join(SNAPSHOT_FILE),
         passwords: dir.join(PASSWORDS_FILE),
+        organizations: None,
     };
     let mut csv = BufWriter::with_capacity(1 << 20, File::create(&paths.csv)?);
     let mut snapshot = BufWriter::with_capacity(1 << 20, File::create(&paths.snapshot)?);
     let mut passwords = BufWriter::with_capacity(1 << 20, File::create(&paths.passwords)?);
-    let stats = generate(options, &mut csv, &mut snapshot, &mut passwords)?;
+    let mut stats = generate(options, &mut csv, &mut snapshot, &mut passwords)?;
     csv.flush()?;
     snapshot.flush()?;
     passwords.flush()?;
+    let mut paths = paths;
+    if options.edge_cases || options.organizations > 0 {
+        let path = crate::clerk::org_snapshot::organizations_path(&paths.snapshot);
+        let mut out = crate::clerk::org_snapshot::OrgSnapshotWriter::create(&path)?;
+        stats.organizations = generate_organizations(options, &mut out)?;
+        out.finish()?;
+        paths.organizations = Some(path);
+    }
     Ok((paths, stats))
+}
+
+/// The organizations of the population `options` describes (see [`orgs`]).
+fn generate_organizations(
+    options: &GenerateOptions,
+    out: &mut crate::clerk::org_snapshot::OrgSnapshotWriter,
+) -> Result<orgs::OrgStats, GenerateError> {
+    let population = Population::new(options)?;
+    let first = population.fixtures.len() as u64;
+    let head = population.head();
+    let importable_at = |p: u64| {
+        let person = population.person(p);
+        (person.expect_reject.is_none() && population.hostile_slot(p).is_none())
+            .then_some(person.id)
+    };
+    let importable: Vec<String> = (first..head).filter_map(importable_at).take(8).collect();
+    let fallback = importable.first().cloned().unwrap_or_default();
+    let span = head - first;
+    let mut pick_user = |rng: &mut Rng| {
+        for _ in 0..20 {
+            if span == 0 {
+                break;
+            }
+            if let Some(id) = importable_at(first + rng.below(span)) {
+                return id;
+            }
+        }
+        fallback.clone()
+    };
+    let mut rng = population.root.fork(7);
+    Ok(orgs::generate(
+        out,
+        &mut rng,
+        &importable,
+        options.edge_cases,
+        options.organizations,
+        &mut pick_user,
+        population::EPOCH_MS,
+    )?)
 }
 
 /// The population: fixtures, then random users, then faults, each a function of its position.

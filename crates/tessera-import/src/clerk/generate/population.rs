@@ -15,7 +15,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// 2021-01-01T00:00:00Z in ms: generated sign-ups start here, one a minute or so.
-const EPOCH_MS: i64 = 1_609_459_200_000;
+pub(super) const EPOCH_MS: i64 = 1_609_459_200_000;
 
 /// `(as written, ASCII for addresses)`.
 const FIRST_NAMES: &[(&str, &str)] = &[
