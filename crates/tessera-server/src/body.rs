@@ -235,6 +235,19 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A required object field (zod `z.object({…})`); an empty map when it is missing or not an
+    /// object, with the error recorded.
+    pub fn object(&mut self, field: &str) -> &'a Map<String, Value> {
+        static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+        match self.body.get(field) {
+            Some(Value::Object(object)) => object,
+            other => {
+                self.mismatch(field, "object", other);
+                &EMPTY
+            }
+        }
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {
             Ok(())

@@ -342,20 +342,7 @@ pub async fn update(
 ) -> Result<Reply, ApiError> {
     let mut v = Validator::new(&body);
     let organization_id = v.opt_string("organizationId");
-    let empty = Map::new();
-    let data = match body.get("data") {
-        Some(Value::Object(data)) => data,
-        other => {
-            v.error(
-                "data",
-                &format!(
-                    "Invalid input: expected object, received {}",
-                    other.map_or("undefined", type_name)
-                ),
-            );
-            &empty
-        }
-    };
+    let data = v.object("data");
     let mut d = Validator::new(data);
     let name = d.opt_string("name");
     let slug = d.opt_string("slug");

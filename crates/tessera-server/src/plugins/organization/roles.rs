@@ -417,20 +417,7 @@ pub async fn update_role(
     enabled(&state)?;
     let mut v = Validator::new(&body);
     let organization_id = v.opt_string("organizationId");
-    let empty = Map::new();
-    let data = match body.get("data") {
-        Some(Value::Object(data)) => data,
-        other => {
-            v.error(
-                "data",
-                &format!(
-                    "Invalid input: expected object, received {}",
-                    other.map_or("undefined", type_name)
-                ),
-            );
-            &empty
-        }
-    };
+    let data = v.object("data");
     let mut d = Validator::new(data);
     let permission = permission_field(&mut d, data.get("permission"), "data.permission");
     let new_name = d.opt_string("roleName");

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use super::access::role_grants;
 use super::team_seats::{self, Joined, team_in};
 use super::{membership, organization_by_id, wire};
-use crate::body::{Body, Validator, type_name};
+use crate::body::{Body, Validator};
 use crate::error::ApiError;
 use crate::reply::Reply;
 use crate::session::{self, Current};
@@ -184,20 +184,7 @@ pub async fn update_team(
     enabled(&state)?;
     let mut v = Validator::new(&body);
     let team_id = v.string("teamId");
-    let empty = Map::new();
-    let data = match body.get("data") {
-        Some(Value::Object(data)) => data,
-        other => {
-            v.error(
-                "data",
-                &format!(
-                    "Invalid input: expected object, received {}",
-                    other.map_or("undefined", type_name)
-                ),
-            );
-            &empty
-        }
-    };
+    let data = v.object("data");
     let mut d = Validator::new(data);
     let name = d.opt_string("name");
     let moved_to = d.opt_string("organizationId");
