@@ -13,6 +13,7 @@ mod client_address;
 mod fields;
 mod lifecycle;
 mod organization;
+mod passwordless;
 pub use client_address::{
     Cidr, ClientAddressConfig, DEFAULT_TRUSTED_PROXIES, FileAdvanced, canonical,
 };
@@ -25,6 +26,10 @@ pub use organization::{
     DEFAULT_CREATOR_ROLE, DEFAULT_INVITATION_EXPIRES_IN, DEFAULT_INVITATION_LIMIT,
     DEFAULT_MEMBERSHIP_LIMIT, DynamicAccessControlConfig, FileDynamicAccessControl,
     FileOrganization, FileTeams, InOrder, OrganizationConfig, RoleConfig, TeamsConfig,
+};
+pub use passwordless::{
+    EmailOtpConfig, FileEmailOtp, FileMagicLink, FileMultiSession, MagicLinkConfig,
+    MultiSessionConfig, ResendStrategy, StoreOtp,
 };
 
 /// Better Auth's fallback secret: refusing it in production is the point of [`Config::validate`].
@@ -88,6 +93,10 @@ pub struct Config {
     /// `[organization]`: the organization plugin's options (read whether or not the plugin is
     /// on; they matter only when it is).
     pub organization: OrganizationConfig,
+    /// `[email_otp]`, `[magic_link]`, `[multi_session]`: read whether or not the plugins are on.
+    pub email_otp: EmailOtpConfig,
+    pub magic_link: MagicLinkConfig,
+    pub multi_session: MultiSessionConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +195,9 @@ impl Default for Config {
             social: Vec::new(),
             account: crate::social::AccountConfig::default(),
             organization: OrganizationConfig::default(),
+            email_otp: EmailOtpConfig::default(),
+            magic_link: MagicLinkConfig::default(),
+            multi_session: MultiSessionConfig::default(),
         }
     }
 }
@@ -220,6 +232,9 @@ pub struct FileConfig {
     pub social: Option<std::collections::BTreeMap<String, crate::social::FileSocialProvider>>,
     pub account: Option<crate::social::FileAccount>,
     pub organization: Option<FileOrganization>,
+    pub email_otp: Option<FileEmailOtp>,
+    pub magic_link: Option<FileMagicLink>,
+    pub multi_session: Option<FileMultiSession>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -370,6 +385,9 @@ pub fn load(
         c.account = crate::social::account_from(account);
     }
     c.organization = organization::load(file.organization)?;
+    c.email_otp = passwordless::load_email_otp(file.email_otp)?;
+    c.magic_link = passwordless::load_magic_link(file.magic_link)?;
+    c.multi_session = passwordless::load_multi_session(file.multi_session)?;
     if let Some(r) = file.rate_limit {
         rate_limit_enabled = r.enabled;
         if let Some(v) = r.window {
@@ -627,7 +645,7 @@ fn plugins_from<'a>(
     let ids = crate::plugins::ids_in_order(names).map_err(|name| ConfigError::Invalid {
         key: "plugins".into(),
         reason: format!(
-            "unknown plugin {name:?} (known: admin, two-factor, username, phone-number, organization)"
+            "unknown plugin {name:?} (known: admin, two-factor, username, phone-number, organization, email-otp, magic-link, multi-session)"
         ),
     })?;
     let plugins =

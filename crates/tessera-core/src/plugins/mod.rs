@@ -59,7 +59,7 @@ pub fn session_fields(
 }
 
 /// Which plugins are switched on. Config names them as Better Auth does: `admin`, `two-factor`,
-/// `username`, `phone-number`, `organization`.
+/// `username`, `phone-number`, `organization`, `email-otp`, `magic-link`, `multi-session`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plugins {
     pub admin: bool,
@@ -71,6 +71,14 @@ pub struct Plugins {
     /// `[organization]` table. Absent from older serialized values, hence the default.
     #[serde(default)]
     pub organization: bool,
+    /// The passwordless plugins add no columns; their options live in the config's
+    /// `[email_otp]`, `[magic_link]` and `[multi_session]` tables.
+    #[serde(default)]
+    pub email_otp: bool,
+    #[serde(default)]
+    pub magic_link: bool,
+    #[serde(default)]
+    pub multi_session: bool,
 }
 
 impl Plugins {
@@ -80,6 +88,9 @@ impl Plugins {
         username: false,
         phone_number: false,
         organization: false,
+        email_otp: false,
+        magic_link: false,
+        multi_session: false,
     };
     /// The four plugins of the reference's core DDL (§1.2) and of the Clerk importer: admin,
     /// two-factor, username, phone-number. The organization plugin is left out on purpose: its
@@ -91,6 +102,9 @@ impl Plugins {
         username: true,
         phone_number: true,
         organization: false,
+        email_otp: false,
+        magic_link: false,
+        multi_session: false,
     };
 
     /// Parses Better Auth's plugin names; an unknown name is returned as the error.
@@ -102,7 +116,10 @@ impl Plugins {
                 TWO_FACTOR => plugins.two_factor = true,
                 USERNAME => plugins.username = true,
                 PHONE_NUMBER => plugins.phone_number = true,
-                _ => plugins.organization = true,
+                ORGANIZATION => plugins.organization = true,
+                EMAIL_OTP => plugins.email_otp = true,
+                MAGIC_LINK => plugins.magic_link = true,
+                _ => plugins.multi_session = true,
             }
         }
         Ok(plugins)
@@ -116,6 +133,9 @@ impl Plugins {
             (self.username, USERNAME),
             (self.phone_number, PHONE_NUMBER),
             (self.organization, ORGANIZATION),
+            (self.email_otp, EMAIL_OTP),
+            (self.magic_link, MAGIC_LINK),
+            (self.multi_session, MULTI_SESSION),
         ]
         .into_iter()
         .filter_map(|(on, id)| on.then_some(id))
@@ -127,6 +147,9 @@ pub const TWO_FACTOR: &str = "two-factor";
 pub const USERNAME: &str = "username";
 pub const PHONE_NUMBER: &str = "phone-number";
 pub const ORGANIZATION: &str = "organization";
+pub const EMAIL_OTP: &str = "email-otp";
+pub const MAGIC_LINK: &str = "magic-link";
+pub const MULTI_SESSION: &str = "multi-session";
 
 /// Better Auth's plugin names as ids, in the order given, each once; an unknown name is returned
 /// as the error.
@@ -141,6 +164,9 @@ pub fn ids_in_order<'a>(
             "username" => USERNAME,
             "phone-number" | "phoneNumber" | "phone_number" => PHONE_NUMBER,
             "organization" => ORGANIZATION,
+            "email-otp" | "emailOTP" | "emailOtp" | "email_otp" => EMAIL_OTP,
+            "magic-link" | "magicLink" | "magic_link" => MAGIC_LINK,
+            "multi-session" | "multiSession" | "multi_session" => MULTI_SESSION,
             "" => continue,
             other => return Err(other.to_owned()),
         };
