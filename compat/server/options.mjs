@@ -1,10 +1,10 @@
 // Better Auth options built from the Tessera-style environment, shared by the server script and by
 // tests that call Better Auth's own migration planner on a database.
 import { appendFileSync } from "node:fs";
-import { admin, createAccessControl, genericOAuth, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, createAccessControl, genericOAuth, multiSession, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { defaultRoles, defaultStatements } from "better-auth/plugins/organization/access";
 
-export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number", "organization"];
+export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number", "organization", "multi-session"];
 
 /** Maps the Tessera-style DATABASE_URL to something Better Auth accepts as `database`. */
 export async function openDatabase(url) {
@@ -167,6 +167,7 @@ export function buildOptions(env, database) {
   }
   if (enabled.has("username")) plugins.push(username());
   if (enabled.has("organization")) plugins.push(organization(organizationOptions(env, send)));
+  if (enabled.has("multi-session")) plugins.push(multiSession());
   if (enabled.has("phone-number")) {
     plugins.push(
       phoneNumber({

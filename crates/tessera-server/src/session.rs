@@ -1,5 +1,6 @@
-//! Sessions: reading the signed cookie, the DB-authoritative lookup, creating a session (after the
-//! plugins' `before_session_create` hooks), and the cookies each of these sends.
+//! Sessions: reading the signed cookie, the DB-authoritative lookup, creating a session (between the
+//! plugins' `before_session_create` and `after_session_created` hooks), and the cookies each of
+//! these sends.
 
 use axum::http::{HeaderMap, header};
 use tessera_core::crypto::{random, signed};
@@ -27,7 +28,8 @@ pub fn token_from_cookie(state: &AppState, headers: &HeaderMap) -> Option<String
     signed::verify(&state.config.secret, raw)
 }
 
-fn has_dont_remember(state: &AppState, headers: &HeaderMap) -> bool {
+/// The browser holds the signed `dont_remember` cookie.
+pub fn has_dont_remember(state: &AppState, headers: &HeaderMap) -> bool {
     cookies::read(headers, &state.cookies.dont_remember)
         .and_then(|raw| signed::verify(&state.config.secret, raw))
         .is_some_and(|v| v == "true")
@@ -122,7 +124,13 @@ pub async fn create(
         ),
     };
     state.store.create_session(&session).await?;
-    let cookies = session_cookies(state, &session.token, dont_remember);
+    let mut cookies = session_cookies(state, &session.token, dont_remember);
+    cookies.extend(
+        state
+            .registry
+            .after_session_created(state, &session, user, headers)
+            .await?,
+    );
     Ok(Created { session, cookies })
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::schema::Column;
 
 pub mod admin;
+pub mod multi_session;
 pub mod organization;
 pub mod organization_access;
 pub mod phone_number;

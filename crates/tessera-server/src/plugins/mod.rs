@@ -9,8 +9,17 @@
 //! and `input: false`), the gate after the first factor (two-factor's `hooks.after` on sign-in),
 //! before session create (admin's `databaseHooks.session.create.before`), which sessions
 //! list-sessions shows, and the error a unique column's conflict is answered with.
+//!
+//! Two points stand for Better Auth's `hooks.after` on the cookies of a response:
+//! [`Plugin::after_session_created`], called by `session::create` (and by the one flow that creates
+//! a session by hand, impersonation) once a new session and its cookies exist, with the request's
+//! headers, so that a plugin can see what the browser already holds and add `Set-Cookie` lines of
+//! its own (multi-session's per-session cookies); and [`Plugin::on_sign_out`], called by sign-out
+//! after the current session is gone, for the plugin's own clean-up and cookies. Both default to
+//! nothing, so a server without such a plugin pays no database read for them.
 
 pub mod admin;
+pub mod multi_session;
 pub mod organization;
 pub mod phone_number;
 pub mod two_factor;
@@ -154,6 +163,31 @@ pub trait Plugin: Send + Sync + 'static {
         Ok(())
     }
 
+    /// After a session is created for a response (sign-in, sign-up, a social callback, any flow
+    /// that hands the browser a new session cookie): further `Set-Cookie` lines for that response.
+    /// `headers` are the request's, so the plugin sees the cookies the browser already holds
+    /// (Better Auth's `hooks.after` reading `ctx.context.newSession`). Every `Cookie` header is the
+    /// client's to make up: whatever the plugin reads from it must be bounded.
+    async fn after_session_created(
+        &self,
+        _state: &AppState,
+        _session: &Session,
+        _user: &User,
+        _headers: &HeaderMap,
+    ) -> Result<Vec<String>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    /// On sign-out, after the browser's current session is deleted: the plugin's clean-up, and
+    /// further `Set-Cookie` lines for the response (Better Auth's `hooks.after` on `/sign-out`).
+    async fn on_sign_out(
+        &self,
+        _state: &AppState,
+        _headers: &HeaderMap,
+    ) -> Result<Vec<String>, ApiError> {
+        Ok(Vec::new())
+    }
+
     /// The plugin's rate-limit rule for a route (relative to the base path), Better Auth's
     /// `rateLimit` with its path matcher.
     fn rate_limit_rule(&self, _route: &str) -> Option<Rule> {
@@ -188,6 +222,7 @@ impl Registry {
                 username::ID => Arc::new(username::UsernamePlugin),
                 phone_number::ID => Arc::new(phone_number::PhoneNumberPlugin),
                 organization::ID => Arc::new(organization::OrganizationPlugin),
+                multi_session::ID => Arc::new(multi_session::MultiSessionPlugin),
                 _ => continue,
             };
             registry.plugins.push(plugin);
@@ -336,6 +371,38 @@ impl Registry {
             plugin.before_session_create(state, user).await?;
         }
         Ok(())
+    }
+
+    /// Every plugin's cookies for a response that carries a new session, in plugin order.
+    pub async fn after_session_created(
+        &self,
+        state: &AppState,
+        session: &Session,
+        user: &User,
+        headers: &HeaderMap,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut cookies = Vec::new();
+        for plugin in self.iter() {
+            cookies.extend(
+                plugin
+                    .after_session_created(state, session, user, headers)
+                    .await?,
+            );
+        }
+        Ok(cookies)
+    }
+
+    /// Every plugin's clean-up on sign-out, and its cookies, in plugin order.
+    pub async fn on_sign_out(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut cookies = Vec::new();
+        for plugin in self.iter() {
+            cookies.extend(plugin.on_sign_out(state, headers).await?);
+        }
+        Ok(cookies)
     }
 
     /// The first enabled plugin's rule for the route.

@@ -81,7 +81,9 @@ pub async fn sign_out(
     if let Some(token) = session::token_from_cookie(&state, &headers) {
         state.store.delete_session_by_token(&token).await?;
     }
-    Ok(Reply::json(json!({ "success": true })).cookies(state.cookies.expire_session()))
+    let mut cookies = state.cookies.expire_session();
+    cookies.extend(state.registry.on_sign_out(&state, &headers).await?);
+    Ok(Reply::json(json!({ "success": true })).cookies(cookies))
 }
 
 pub async fn list_sessions(

@@ -99,6 +99,12 @@ pub async fn impersonate_user(
         Some(state.config.session.expires_in),
     ));
     set_cookies.extend(session::session_cookies(&state, &impersonation.token, true));
+    set_cookies.extend(
+        state
+            .registry
+            .after_session_created(&state, &impersonation, &target, &headers)
+            .await?,
+    );
     tracing::info!(
         admin_id = %current.user.id,
         user_id = %target.id,
