@@ -134,6 +134,10 @@ describe("several accounts in one browser", () => {
     const res = await b.client.multiSession.revoke({ sessionToken: alice.token });
     assert.equal(res.error?.status, 401);
     assert.deepEqual(await sessionRows([alice.token]), [alice.token]);
+    // The body is checked before the session.
+    const raw = await b.request("/api/auth/multi-session/revoke", { json: {} });
+    assert.equal(raw.status, 400, raw.text);
+    assert.equal(raw.json.code, "VALIDATION_ERROR");
   });
 });
 

@@ -125,8 +125,9 @@ async fn revoke(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Reply, ApiError> {
-    let current = session::require(&state, &headers).await?;
+    // better-call validates the body before the session middleware runs.
     let name = body_token(&state, &body)?;
+    let current = session::require(&state, &headers).await?;
     let token = signed_cookie(&state, &headers, &name)?;
     state.store.delete_session_by_token(&token).await?;
     let mut cookies = vec![state.cookies.expire(&name)];
