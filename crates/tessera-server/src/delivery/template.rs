@@ -49,6 +49,10 @@ pub fn render(app_name: &str, message: &Message) -> Rendered {
             format!("Your {app_name} sign-in code"),
             format!("Your sign-in code is {code}\n\n{IGNORE}\n"),
         ),
+        "magic-link" => (
+            format!("Sign in to {app_name}"),
+            format!("Open this link to sign in:\n\n{url}\n\n{IGNORE}\n"),
+        ),
         "email-otp-sign-in" => (
             format!("Your {app_name} sign-in code"),
             format!("Your sign-in code is {code}\n\n{IGNORE}\n"),
@@ -128,6 +132,7 @@ mod tests {
             "reset-password",
             "change-email-confirmation",
             "delete-account",
+            "magic-link",
         ] {
             let m = Message::new(kind, "a@example.com").field("url", link);
             let r = render("Tessera", &m);

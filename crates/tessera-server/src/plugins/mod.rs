@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod email_otp;
+pub mod magic_link;
 pub mod organization;
 pub mod phone_number;
 pub mod two_factor;
@@ -209,6 +210,7 @@ impl Registry {
                 phone_number::ID => Arc::new(phone_number::PhoneNumberPlugin),
                 organization::ID => Arc::new(organization::OrganizationPlugin),
                 email_otp::ID => Arc::new(email_otp::EmailOtpPlugin),
+                magic_link::ID => Arc::new(magic_link::MagicLinkPlugin),
                 _ => continue,
             };
             registry.plugins.push(plugin);
