@@ -12,10 +12,6 @@ use time::Duration;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// What a right code leaves in the row between winning it and deleting it. Any racer reading it
-/// lost; a Node Better Auth sharing the database reads the attempt count as exhausted.
-pub(crate) const SPENT: &str = "spent:9007199254740991";
-
 /// Racers re-read after a lost compare-and-set; each loss means someone else moved the row on,
 /// which can happen at most `allowed_attempts` + 1 times per code, so this bound is never hit in
 /// practice.
@@ -84,17 +80,18 @@ pub(crate) async fn delete_all(state: &AppState, identifier: &str) -> Result<(),
     Ok(())
 }
 
-/// After a win: deletes the spent row and the older ones it superseded, leaving any code issued
-/// since (Better Auth's consume deletes rows created no later than the one consumed).
-async fn delete_spent(state: &AppState, spent: &Verification) -> Result<(), ApiError> {
-    state.store.delete_verification(&spent.id).await?;
-    for _ in 0..64 {
-        match state.store.find_verification(&spent.identifier).await? {
-            Some(row) if row.created_at <= spent.created_at => {
-                state.store.delete_verification(&row.id).await?;
-            }
-            _ => break,
-        }
+/// After a win: deletes the rows the spent one superseded (Better Auth's consume deletes rows
+/// created no later than the one consumed), leaving any code issued since.
+async fn delete_superseded(
+    state: &AppState,
+    spent: &Verification,
+    older: &[Verification],
+) -> Result<(), ApiError> {
+    for row in older
+        .iter()
+        .filter(|row| row.created_at <= spent.created_at)
+    {
+        state.store.delete_verification(&row.id).await?;
     }
     Ok(())
 }
@@ -102,12 +99,12 @@ async fn delete_spent(state: &AppState, spent: &Verification) -> Result<(), ApiE
 /// Checks a code against the newest row for `identifier`; `matches` compares the stored form
 /// with the code given (in constant time).
 ///
-/// Every answer that depends on the code is decided by one compare-and-set on the row's value as
-/// it was read: a wrong code must move `"<code>:n"` to `"<code>:n+1"` before it may say
-/// "invalid", a right one must move it to [`SPENT`] before it may win. Only one request can move
-/// the row out of a given state, so however many guesses arrive at once, at most
+/// Every answer that depends on the code is decided by one conditional write on the row as it
+/// was read: a wrong code must move `"<code>:n"` to `"<code>:n+1"` before it may say "invalid",
+/// a right one must delete the row still holding `"<code>:n"` before it may win. Only one request
+/// can move the row out of a given state, so however many guesses arrive at once, at most
 /// `allowed_attempts` wrong codes are ever judged and at most one request wins; the others
-/// re-read and find the row moved on (exhausted, spent or gone).
+/// re-read and find the row moved on (exhausted or gone). A win costs one write.
 pub(crate) async fn check(
     state: &AppState,
     identifier: &str,
@@ -117,12 +114,14 @@ pub(crate) async fn check(
 ) -> Result<(), ApiError> {
     let invalid = || ApiError::coded(StatusCode::BAD_REQUEST, policy.invalid);
     for _ in 0..MAX_ROUNDS {
-        let Some(row) = state.store.find_verification(identifier).await? else {
+        let mut rows = state
+            .store
+            .find_verifications(identifier)
+            .await?
+            .into_iter();
+        let Some(row) = rows.next() else {
             return Err(ApiError::coded(StatusCode::BAD_REQUEST, policy.missing));
         };
-        if row.value == SPENT {
-            return Err(invalid());
-        }
         let now = now_ms();
         if row.expires_at < now {
             delete_all(state, identifier).await?;
@@ -136,27 +135,29 @@ pub(crate) async fn check(
                 policy.too_many_attempts,
             ));
         }
-        let right = matches(stored);
-        if right && on_success == OnSuccess::Keep {
+        if matches(stored) {
+            if on_success == OnSuccess::Keep {
+                return Ok(());
+            }
+            if !state
+                .store
+                .delete_verification_if_value(&row.id, &row.value)
+                .await?
+            {
+                continue;
+            }
+            let older: Vec<Verification> = rows.collect();
+            delete_superseded(state, &row, &older).await?;
             return Ok(());
         }
-        let next = if right {
-            SPENT.to_owned()
-        } else {
-            format!("{stored}:{}", attempts + 1)
-        };
-        if !state
+        let next = format!("{stored}:{}", attempts + 1);
+        if state
             .store
             .compare_and_set_verification_value(&row.id, &row.value, &next, now)
             .await?
         {
-            continue;
-        }
-        if !right {
             return Err(invalid());
         }
-        delete_spent(state, &row).await?;
-        return Ok(());
     }
     tracing::warn!("OTP verification gave up after repeated concurrent changes");
     Err(invalid())
@@ -176,9 +177,5 @@ mod tests {
         assert_eq!(parse_value("123456:-1"), ("123456", 0));
         // A stored form holding a colon keeps it: the count is after the last one.
         assert_eq!(parse_value("a:b:1"), ("a:b", 1));
-        // The spent marker reads as exhausted, never as a live code.
-        let (code, attempts) = parse_value(SPENT);
-        assert!(attempts >= 1_000_000);
-        assert!(!code.bytes().all(|b| b.is_ascii_digit()));
     }
 }
