@@ -7,10 +7,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, test } from "node:test";
-import { emailOTPClient } from "better-auth/client/plugins";
+import { emailOTPClient, twoFactorClient } from "better-auth/client/plugins";
 import { expectNewMessage } from "../lib/outbox.mjs";
 import { assertClientError, assertErrorResponse, assertSessionCookie } from "../lib/shapes.mjs";
 import { currentSession, newCredentials, signUp, useServer } from "../lib/suite.mjs";
+import { enableTotp, passwordStep } from "../lib/two-factor.mjs";
 
 const INVALID_OTP = ["INVALID_OTP", "Invalid OTP"];
 const OTP_EXPIRED = ["OTP_EXPIRED", "OTP expired"];
@@ -401,5 +402,22 @@ describe("a banned user", () => {
     assert.equal(res.error?.status, 403);
     assert.equal(res.error?.code, "BANNED_USER");
     assertClientError(await signInWith(user.email, code), 400, ...INVALID_OTP);
+  });
+});
+
+describe("a user with two-factor on", () => {
+  const { fx, sendCode, signInWith } = setUp({ plugins: ["two-factor"] });
+
+  test("signs in by emailed code without a second factor, as Better Auth's two-factor hook covers password sign-ins only", async () => {
+    const b = fx.browser({ plugins: [emailOTPClient(), twoFactorClient()] });
+    const user = await signUp(b);
+    await enableTotp(b, user.password);
+    await passwordStep(fx.browser({ plugins: [twoFactorClient()] }), user);
+    const code = await sendCode(user.email, "email-verification");
+    assert.equal((await fx.browser({ plugins: [emailOTPClient()] }).client.emailOtp.verifyEmail({ email: user.email, otp: code })).error, null);
+    const res = await signInWith(user.email, await sendCode(user.email));
+    assert.equal(res.error, null, JSON.stringify(res.error));
+    assert.deepEqual(Object.keys(res.data).sort(), ["token", "user"]);
+    assert.equal(res.data.user.twoFactorEnabled, true);
   });
 });
