@@ -6,8 +6,10 @@
 //
 //   node bench/enumeration-timing.mjs [--requests N=200] [--out DIR]
 //
-// Routes: POST /request-password-reset (email), POST /phone-number/request-password-reset, and
-// POST /sign-up/email with requireEmailVerification on (a taken address gets a made-up user).
+// Routes: POST /request-password-reset (email), POST /phone-number/request-password-reset,
+// POST /sign-up/email with requireEmailVerification on (a taken address gets a made-up user), and
+// email-otp's POST /email-otp/send-verification-otp (types email-verification and forget-password,
+// mailed to accounts only) and POST /email-otp/request-password-reset.
 // Needs target/release/tessera (cargo build --release -p tessera-cli). Loopback only.
 
 import { spawn } from "node:child_process";
@@ -43,7 +45,7 @@ const env = {
   BETTER_AUTH_URL: URL_BASE,
   BETTER_AUTH_SECRET: "bench-secret-0123456789abcdef0123456789abcdef0123456789abcdef01",
   TESSERA_RATE_LIMIT: "off",
-  TESSERA_PLUGINS: "phone-number",
+  TESSERA_PLUGINS: "phone-number,email-otp",
   TESSERA_PHONE_SIGN_UP_ON_VERIFICATION: "on",
   TESSERA_REQUIRE_EMAIL_VERIFICATION: "on",
   TESSERA_OUTBOX: join(out, "outbox.jsonl"),
@@ -104,6 +106,21 @@ const cases = {
     path: "/phone-number/request-password-reset",
     known: (i) => ({ phoneNumber: phone(i % KNOWN) }),
     unknown: (i) => ({ phoneNumber: `+1666${String(i).padStart(7, "0")}` }),
+  },
+  "email-otp/send-verification-otp (email-verification)": {
+    path: "/email-otp/send-verification-otp",
+    known: (i) => ({ email: `known-${i % KNOWN}@example.com`, type: "email-verification" }),
+    unknown: (i) => ({ email: `nobody-${run}-${i}@example.com`, type: "email-verification" }),
+  },
+  "email-otp/send-verification-otp (forget-password)": {
+    path: "/email-otp/send-verification-otp",
+    known: (i) => ({ email: `known-${i % KNOWN}@example.com`, type: "forget-password" }),
+    unknown: (i) => ({ email: `nobody-${run}-${i}@example.com`, type: "forget-password" }),
+  },
+  "email-otp/request-password-reset": {
+    path: "/email-otp/request-password-reset",
+    known: (i) => ({ email: `known-${i % KNOWN}@example.com` }),
+    unknown: (i) => ({ email: `nobody-${run}-${i}@example.com` }),
   },
   "sign-up/email (requireEmailVerification)": {
     path: "/sign-up/email",

@@ -44,6 +44,10 @@ export function newSecret() {
  *                                             {membership_limit: 3, teams: {enabled: true},
  *                                             roles: {auditor: {member: ["read"]}}}); Better Auth
  *                                             gets it as TESSERA_ORGANIZATION (server/options.mjs)
+ * @param {object} [opts.config]               further tables of Tessera's config, snake_case keys
+ *                                             (e.g. {email_otp: {store_otp: "hashed"}, magic_link:
+ *                                             {disable_sign_up: true}}); Better Auth gets them as
+ *                                             TESSERA_CONFIG_TABLES (server/options.mjs)
  * @param {number} [opts.port]                 a port chosen beforehand (e.g. registered at an OAuth provider)
  */
 export async function startServer(opts) {
@@ -76,6 +80,7 @@ async function startOnce(opts, port) {
   };
   if (opts.fields) shared.TESSERA_ADDITIONAL_FIELDS = JSON.stringify(opts.fields);
   if (opts.organization) shared.TESSERA_ORGANIZATION = JSON.stringify(opts.organization);
+  if (opts.config) shared.TESSERA_CONFIG_TABLES = JSON.stringify(opts.config);
   const env = { ...baseEnv(), ...shared, ...(opts.env ?? {}) };
 
   let command;
@@ -88,12 +93,13 @@ async function startOnce(opts, port) {
     const bin = tesseraBin();
     if (!existsSync(bin)) throw new Error(`Tessera binary not found at ${bin} (build it, or set TESSERA_BIN)`);
     Object.assign(env, { TESSERA_DATABASE_URL: opts.db, TESSERA_LISTEN: `127.0.0.1:${port}`, NODE_ENV: "production" });
-    if (opts.fields || opts.organization) {
+    if (opts.fields || opts.organization || opts.config) {
       // Tessera reads declarations from its config file: the same ones, written as TOML.
       const config = join(dir, "tessera.toml");
       const parts = [];
       if (opts.fields) parts.push(fieldsToml(opts.fields));
       if (opts.organization) parts.push(tablesToml({ organization: opts.organization }));
+      if (opts.config) parts.push(tablesToml(opts.config));
       writeFileSync(config, parts.join("\n"));
       env.TESSERA_CONFIG = config;
     }

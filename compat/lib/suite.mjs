@@ -12,9 +12,10 @@ import { startServer } from "./server.mjs";
  * `env` holds further settings of the shared contract (e.g. `TESSERA_CHANGE_EMAIL: "on"`).
  * `fields`: additional fields in Tessera's config shape (see `startServer`).
  * `organization`: Tessera's `[organization]` table, snake_case keys (see `startServer`).
- * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>, fields?: object, organization?: object}} [opts]
+ * `config`: further tables of Tessera's config, e.g. `{email_otp: {…}}` (see `startServer`).
+ * @param {{plugins?: string[], rateLimit?: boolean, kind?: string, env?: Record<string,string>, fields?: object, organization?: object, config?: object}} [opts]
  */
-export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {}, fields, organization } = {}) {
+export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env = {}, fields, organization, config } = {}) {
   const fx = {
     plugins,
     /** @type {Awaited<ReturnType<typeof startServer>>} */
@@ -35,7 +36,7 @@ export function useServer({ plugins = [], rateLimit = true, kind = TARGET, env =
   };
   before(async () => {
     fx.db = await freshDatabase({ kind: DB_KIND });
-    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env, fields, organization });
+    fx.server = await startServer({ kind, db: fx.db.url, plugins, rateLimit, env, fields, organization, config });
   });
   after(async () => {
     await fx.server?.stop();

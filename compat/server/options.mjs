@@ -1,10 +1,10 @@
 // Better Auth options built from the Tessera-style environment, shared by the server script and by
 // tests that call Better Auth's own migration planner on a database.
 import { appendFileSync } from "node:fs";
-import { admin, createAccessControl, genericOAuth, multiSession, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, createAccessControl, emailOTP, genericOAuth, magicLink, multiSession, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { defaultRoles, defaultStatements } from "better-auth/plugins/organization/access";
 
-export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number", "organization", "multi-session"];
+export const KNOWN_PLUGINS = ["admin", "two-factor", "username", "phone-number", "organization", "email-otp", "magic-link", "multi-session"];
 
 /** Maps the Tessera-style DATABASE_URL to something Better Auth accepts as `database`. */
 export async function openDatabase(url) {
@@ -150,6 +150,52 @@ export function organizationOptions(env, send) {
   return o;
 }
 
+/** Renames the snake_case keys of a Tessera config table to Better Auth's option names. */
+function renamed(table, names, what) {
+  const out = {};
+  for (const [key, value] of Object.entries(table ?? {})) {
+    if (!(key in names)) throw new Error(`unknown [${what}] key: ${key}`);
+    out[names[key]] = value;
+  }
+  return out;
+}
+
+/**
+ * TESSERA_CONFIG_TABLES `email_otp`: Tessera's `[email_otp]` table as `emailOTP({…})` options.
+ * Codes go to the outbox as {"type":"email-otp-<type>","to","code","otpType"}.
+ */
+export function emailOtpOptions(table, send) {
+  const { change_email, change_email_verify_current, ...rest } = table ?? {};
+  const o = renamed(
+    rest,
+    {
+      otp_length: "otpLength",
+      expires_in: "expiresIn",
+      allowed_attempts: "allowedAttempts",
+      send_verification_on_sign_up: "sendVerificationOnSignUp",
+      disable_sign_up: "disableSignUp",
+      override_default_email_verification: "overrideDefaultEmailVerification",
+      store_otp: "storeOTP",
+    },
+    "email_otp",
+  );
+  if (change_email !== undefined || change_email_verify_current !== undefined) {
+    o.changeEmail = { enabled: Boolean(change_email), verifyCurrentEmail: Boolean(change_email_verify_current) };
+  }
+  o.sendVerificationOTP = async ({ email, otp, type }) => send({ type: `email-otp-${type}`, to: email, code: otp, otpType: type });
+  return o;
+}
+
+/**
+ * TESSERA_CONFIG_TABLES `magic_link`: Tessera's `[magic_link]` table as `magicLink({…})` options.
+ * Links go to the outbox as {"type":"magic-link","to","url","token"}.
+ */
+export function magicLinkOptions(table, send) {
+  const o = renamed(table, { expires_in: "expiresIn", disable_sign_up: "disableSignUp", store_token: "storeToken" }, "magic_link");
+  o.sendMagicLink = async ({ email, url, token }) => send({ type: "magic-link", to: email, url, token });
+  return o;
+}
+
 export function buildOptions(env, database) {
   const send = outboxWriter(env.TESSERA_OUTBOX);
   const on = (name) => flag(env, name);
@@ -167,6 +213,9 @@ export function buildOptions(env, database) {
   }
   if (enabled.has("username")) plugins.push(username());
   if (enabled.has("organization")) plugins.push(organization(organizationOptions(env, send)));
+  const tables = JSON.parse(env.TESSERA_CONFIG_TABLES || "{}");
+  if (enabled.has("email-otp")) plugins.push(emailOTP(emailOtpOptions(tables.email_otp, send)));
+  if (enabled.has("magic-link")) plugins.push(magicLink(magicLinkOptions(tables.magic_link, send)));
   if (enabled.has("multi-session")) plugins.push(multiSession());
   if (enabled.has("phone-number")) {
     plugins.push(
@@ -206,7 +255,11 @@ export function buildOptions(env, database) {
       sendResetPassword: async ({ user, url, token }) => send({ type: "reset-password", to: user.email, url, token }),
     },
     emailVerification: {
-      sendVerificationEmail: async ({ user, url, token }) => send({ type: "verify-email", to: user.email, url, token }),
+      // email-otp's overrideDefaultEmailVerification puts its own sender here, and a configured
+      // one would win over it.
+      ...(enabled.has("email-otp") && tables.email_otp?.override_default_email_verification
+        ? {}
+        : { sendVerificationEmail: async ({ user, url, token }) => send({ type: "verify-email", to: user.email, url, token }) }),
       ...(env.TESSERA_SEND_ON_SIGN_UP ? { sendOnSignUp: on("TESSERA_SEND_ON_SIGN_UP") } : {}),
       sendOnSignIn: on("TESSERA_SEND_ON_SIGN_IN"),
       autoSignInAfterVerification: on("TESSERA_AUTO_SIGN_IN_AFTER_VERIFICATION"),

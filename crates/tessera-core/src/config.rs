@@ -29,7 +29,7 @@ pub use organization::{
 };
 pub use passwordless::{
     EmailOtpConfig, FileEmailOtp, FileMagicLink, FileMultiSession, MagicLinkConfig,
-    MultiSessionConfig, ResendStrategy, StoreOtp,
+    MultiSessionConfig, StoreOtp,
 };
 
 /// Better Auth's fallback secret: refusing it in production is the point of [`Config::validate`].

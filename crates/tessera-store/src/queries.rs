@@ -94,6 +94,7 @@ pub(crate) struct Queries {
 
     pub verifications_by_identifier: String,
     pub delete_verification: String,
+    pub delete_verification_if_value: String,
     pub delete_expired_verifications: String,
     pub compare_and_set_verification: String,
     /// `CAST(value AS INTEGER) < $new`, then an insert that a conflicting id turns into nothing.
@@ -217,6 +218,7 @@ impl Queries {
 
             verifications_by_identifier: verification.select_where(r#""identifier" = $1"#),
             delete_verification: r#"DELETE FROM "verification" WHERE "id" = $1"#.to_owned(),
+            delete_verification_if_value: r#"DELETE FROM "verification" WHERE "id" = $1 AND "value" = $2"#.to_owned(),
             compare_and_set_verification: r#"UPDATE "verification" SET "value" = $3, "updatedAt" = $4 WHERE "id" = $1 AND "value" = $2"#.to_owned(),
             raise_verification_counter: r#"UPDATE "verification" SET "value" = $2, "expiresAt" = $3, "updatedAt" = $4 WHERE "id" = $1 AND CAST("value" AS BIGINT) < CAST($2 AS BIGINT)"#.to_owned(),
             insert_verification_if_absent: format!(

@@ -56,8 +56,9 @@ impl SqlStore {
         args: Vec<Value>,
         map: Mapper<T>,
     ) -> StoreResult<Option<T>> {
-        let rows = self.all(Target::Read, table, sql, args, map).await?;
-        Ok(rows.into_iter().next())
+        // A lookup by key: on SQLite on the calling thread (`Db::fetch_rows`).
+        let rows = self.db.fetch_rows(sql, args, shape(table)).await?;
+        Ok(map_rows(table, &rows, map)?.into_iter().next())
     }
 
     fn two_factor_table(&self) -> StoreResult<&TableSql> {
@@ -73,15 +74,19 @@ impl SqlStore {
         target: Target,
         identifier: &str,
     ) -> StoreResult<Vec<Verification>> {
-        let mut rows = self
-            .all(
-                target,
-                &self.q.verification,
-                &self.q.verifications_by_identifier,
-                vec![Value::text(identifier)],
-                record::verification,
-            )
-            .await?;
+        let (table, sql) = (&self.q.verification, &self.q.verifications_by_identifier);
+        let args = vec![Value::text(identifier)];
+        let mut rows = match target {
+            // An index walk over the few rows of one identifier: inline on SQLite, like a key read.
+            Target::Read => {
+                let rows = self.db.fetch_rows(sql, args, shape(table)).await?;
+                map_rows(table, &rows, record::verification)?
+            }
+            Target::Write => {
+                self.all(target, table, sql, args, record::verification)
+                    .await?
+            }
+        };
         rows.sort_by_key(|v| std::cmp::Reverse(v.created_at));
         Ok(rows)
     }
@@ -458,6 +463,22 @@ impl Store for SqlStore {
             .execute(&self.q.delete_verification, vec![Value::text(id)])
             .await?
             > 0)
+    }
+
+    async fn find_verifications(&self, identifier: &str) -> StoreResult<Vec<Verification>> {
+        self.verifications_newest_first(Target::Read, identifier)
+            .await
+    }
+
+    async fn delete_verification_if_value(&self, id: &str, expected: &str) -> StoreResult<bool> {
+        Ok(self
+            .db
+            .execute(
+                &self.q.delete_verification_if_value,
+                vec![Value::text(id), Value::text(expected)],
+            )
+            .await?
+            == 1)
     }
 
     async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64> {

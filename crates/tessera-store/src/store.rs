@@ -165,6 +165,11 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the newest row for the identifier and returns it: atomic, so a token is consumed once.
     async fn consume_verification(&self, identifier: &str) -> StoreResult<Option<Verification>>;
     async fn delete_verification(&self, id: &str) -> StoreResult<bool>;
+    /// Every row for the identifier, newest first.
+    async fn find_verifications(&self, identifier: &str) -> StoreResult<Vec<Verification>>;
+    /// Deletes the row only if it still holds `expected`, and says whether it did: the one
+    /// write that spends a one-time code, so that of any number of racers exactly one wins.
+    async fn delete_verification_if_value(&self, id: &str, expected: &str) -> StoreResult<bool>;
     async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
     /// Sets the row's value only if it still holds `expected` (compare-and-set): concurrent

@@ -11,7 +11,6 @@
 //! disable_sign_up = false
 //! override_default_email_verification = false
 //! store_otp = "plain"                       # "plain", "hashed" or "encrypted"
-//! resend_strategy = "rotate"                # "rotate" (a new code) or "reuse" (the live one again)
 //! change_email = false                      # Better Auth's `changeEmail.enabled`
 //! change_email_verify_current = false       # `changeEmail.verifyCurrentEmail`
 //!
@@ -24,7 +23,8 @@
 //! maximum_sessions = 5
 //! ```
 //!
-//! Better Auth's function-valued options (`generateOTP`, custom `storeOTP` hashers) need
+//! Sending again always makes a new code (Better Auth's default `resendStrategy`). Better Auth's
+//! function-valued options (`generateOTP`, custom `storeOTP` hashers) need
 //! JavaScript and are not offered. Every key is optional; an unknown one is refused.
 
 use serde::Deserialize;
@@ -42,16 +42,6 @@ pub enum StoreOtp {
     Encrypted,
 }
 
-/// What sending a code again does while one is live (Better Auth's `resendStrategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResendStrategy {
-    #[default]
-    Rotate,
-    /// Mails the live code again and extends it; falls back to a new code where the stored one
-    /// cannot be read back (hashed).
-    Reuse,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailOtpConfig {
     pub otp_length: usize,
@@ -61,7 +51,6 @@ pub struct EmailOtpConfig {
     pub disable_sign_up: bool,
     pub override_default_email_verification: bool,
     pub store_otp: StoreOtp,
-    pub resend_strategy: ResendStrategy,
     pub change_email: bool,
     pub change_email_verify_current: bool,
 }
@@ -76,7 +65,6 @@ impl Default for EmailOtpConfig {
             disable_sign_up: false,
             override_default_email_verification: false,
             store_otp: StoreOtp::Plain,
-            resend_strategy: ResendStrategy::Rotate,
             change_email: false,
             change_email_verify_current: false,
         }
@@ -124,7 +112,6 @@ pub struct FileEmailOtp {
     pub disable_sign_up: Option<bool>,
     pub override_default_email_verification: Option<bool>,
     pub store_otp: Option<String>,
-    pub resend_strategy: Option<String>,
     pub change_email: Option<bool>,
     pub change_email_verify_current: Option<bool>,
 }
@@ -190,18 +177,6 @@ pub fn load_email_otp(file: Option<FileEmailOtp>) -> Result<EmailOtpConfig, Conf
             }
         };
     }
-    if let Some(v) = f.resend_strategy {
-        c.resend_strategy = match v.as_str() {
-            "rotate" => ResendStrategy::Rotate,
-            "reuse" => ResendStrategy::Reuse,
-            _ => {
-                return Err(invalid(
-                    "email_otp.resend_strategy",
-                    format!("{v:?} (want \"rotate\" or \"reuse\")"),
-                ));
-            }
-        };
-    }
     c.change_email = f.change_email.unwrap_or(false);
     c.change_email_verify_current = f.change_email_verify_current.unwrap_or(false);
     Ok(c)
@@ -247,6 +222,7 @@ pub fn load_multi_session(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

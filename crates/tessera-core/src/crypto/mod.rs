@@ -15,6 +15,7 @@
 pub mod backup_codes;
 pub mod ct;
 pub mod jwt;
+pub mod key_hash;
 pub mod password;
 pub mod random;
 pub mod signed;

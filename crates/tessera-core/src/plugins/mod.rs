@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::schema::Column;
 
 pub mod admin;
+pub mod email_otp;
 pub mod multi_session;
 pub mod organization;
 pub mod organization_access;
@@ -200,6 +201,7 @@ mod tests {
             (USERNAME, username::ERROR_CODES),
             (PHONE_NUMBER, phone_number::ERROR_CODES),
             (ORGANIZATION, organization::ERROR_CODES),
+            (EMAIL_OTP, email_otp::ERROR_CODES),
         ] {
             assert!(!codes.is_empty(), "{plugin}");
             for (i, code) in codes.iter().enumerate() {

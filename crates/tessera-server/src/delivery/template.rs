@@ -49,6 +49,26 @@ pub fn render(app_name: &str, message: &Message) -> Rendered {
             format!("Your {app_name} sign-in code"),
             format!("Your sign-in code is {code}\n\n{IGNORE}\n"),
         ),
+        "magic-link" => (
+            format!("Sign in to {app_name}"),
+            format!("Open this link to sign in:\n\n{url}\n\n{IGNORE}\n"),
+        ),
+        "email-otp-sign-in" => (
+            format!("Your {app_name} sign-in code"),
+            format!("Your sign-in code is {code}\n\n{IGNORE}\n"),
+        ),
+        "email-otp-email-verification" => (
+            format!("Verify your email address for {app_name}"),
+            format!("Your verification code is {code}\n\n{IGNORE}\n"),
+        ),
+        "email-otp-forget-password" => (
+            format!("Reset your {app_name} password"),
+            format!("Your password reset code is {code}\n\n{IGNORE}\n"),
+        ),
+        "email-otp-change-email" => (
+            format!("Confirm your new email address for {app_name}"),
+            format!("Your code to make this your account's email address is {code}\n\n{IGNORE}\n"),
+        ),
         "organization-invitation" => {
             let organization = field(message, "organizationName");
             let inviter = field(message, "inviterEmail");
@@ -112,13 +132,27 @@ mod tests {
             "reset-password",
             "change-email-confirmation",
             "delete-account",
+            "magic-link",
         ] {
             let m = Message::new(kind, "a@example.com").field("url", link);
             let r = render("Tessera", &m);
             assert!(r.body.contains(link), "{kind}");
             assert!(r.subject.contains("Tessera"), "{kind}");
         }
-        let otp = Message::new("two-factor-otp", "a@example.com").field("code", "123456");
-        assert!(render("Tessera", &otp).body.contains("123456"));
+        for kind in [
+            "two-factor-otp",
+            "email-otp-sign-in",
+            "email-otp-email-verification",
+            "email-otp-forget-password",
+            "email-otp-change-email",
+        ] {
+            let otp = Message::new(kind, "a@example.com").field("code", "123456");
+            let r = render("Tessera", &otp);
+            assert!(r.body.contains("123456"), "{kind}");
+            assert!(
+                r.subject.contains("Tessera") && !r.subject.contains(kind),
+                "{kind}"
+            );
+        }
     }
 }

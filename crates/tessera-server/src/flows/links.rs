@@ -92,7 +92,7 @@ pub(crate) fn verification_token(
     jwt::sign_hs256(&state.config.secret, claims, now, expires_in)
 }
 
-/// Mails a verification link for `user`'s current address. `Ok` without a sender (callers that
+/// Mails a verification link for `user`'s current address (or what a plugin sends instead). `Ok` without a sender (callers that
 /// need one check first).
 pub(crate) async fn send_verification(
     state: &AppState,
@@ -102,6 +102,9 @@ pub(crate) async fn send_verification(
     let Some(sender) = state.sender.clone() else {
         return Ok(());
     };
+    if let Some(outcome) = state.registry.send_verification_email(state, user).await {
+        return outcome;
+    }
     let token = verification_token(state, &user.email, None, None, &user.id);
     let message = Message::new("verify-email", user.email.clone())
         .field("url", verification_url(state, &token, callback))

@@ -4,5 +4,7 @@
 
 pub mod credential;
 pub mod links;
+pub mod otp;
+pub mod passwordless;
 pub mod sign_in;
 pub mod users;

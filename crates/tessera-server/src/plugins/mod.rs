@@ -8,7 +8,9 @@
 //! on those paths), the defaults and protected fields of a new user (its schema's `defaultValue`
 //! and `input: false`), the gate after the first factor (two-factor's `hooks.after` on sign-in),
 //! before session create (admin's `databaseHooks.session.create.before`), which sessions
-//! list-sessions shows, and the error a unique column's conflict is answered with.
+//! list-sessions shows, the error a unique column's conflict is answered with, after sign-up (its
+//! `hooks.after` on `/sign-up`), and who sends the verification email (email-otp's
+//! `overrideDefaultEmailVerification`).
 //!
 //! Two points stand for Better Auth's `hooks.after` on the cookies of a response:
 //! [`Plugin::after_session_created`], called by `session::create` (and by the one flow that creates
@@ -19,6 +21,8 @@
 //! nothing, so a server without such a plugin pays no database read for them.
 
 pub mod admin;
+pub mod email_otp;
+pub mod magic_link;
 pub mod multi_session;
 pub mod organization;
 pub mod phone_number;
@@ -36,6 +40,7 @@ use tessera_core::model::{Session, User, UserPatch};
 use tessera_core::schema::{Column, Table};
 
 use crate::body::is_truthy;
+use crate::delivery::DeliveryError;
 use crate::error::{ApiError, codes};
 use crate::rate_limit::Rule;
 use crate::reply::Reply;
@@ -61,6 +66,8 @@ pub enum SignUpRoute {
     Social,
     /// `POST /admin/create-user`.
     Admin,
+    /// A user created by proving an email address (an emailed code, a magic link).
+    Passwordless,
 }
 
 /// One plugin's share of the server. Every method but [`Plugin::id`] has a no-op default.
@@ -120,6 +127,20 @@ pub trait Plugin: Send + Sync + 'static {
         _user: &mut User,
     ) -> Result<(), ApiError> {
         Ok(())
+    }
+
+    /// After `POST /sign-up/email` made `user` (Better Auth's `hooks.after` on `/sign-up`); run
+    /// after the answer is decided, so nothing here can change it or its timing.
+    async fn after_sign_up(&self, _state: &AppState, _user: &User) {}
+
+    /// Sends the verification email for `user` in place of the core's link, when the plugin takes
+    /// it over (email-otp's `overrideDefaultEmailVerification`); `None` when it does not.
+    async fn send_verification_email(
+        &self,
+        _state: &AppState,
+        _user: &User,
+    ) -> Option<Result<(), DeliveryError>> {
+        None
     }
 
     /// Before update-user writes: check the body and add the plugin's changes to the patch.
@@ -222,6 +243,8 @@ impl Registry {
                 username::ID => Arc::new(username::UsernamePlugin),
                 phone_number::ID => Arc::new(phone_number::PhoneNumberPlugin),
                 organization::ID => Arc::new(organization::OrganizationPlugin),
+                email_otp::ID => Arc::new(email_otp::EmailOtpPlugin),
+                magic_link::ID => Arc::new(magic_link::MagicLinkPlugin),
                 multi_session::ID => Arc::new(multi_session::MultiSessionPlugin),
                 _ => continue,
             };
@@ -307,6 +330,26 @@ impl Registry {
             plugin.before_sign_up(state, route, body, user).await?;
         }
         Ok(())
+    }
+
+    pub async fn after_sign_up(&self, state: &AppState, user: &User) {
+        for plugin in self.iter() {
+            plugin.after_sign_up(state, user).await;
+        }
+    }
+
+    /// The first plugin that takes the verification email over sends it.
+    pub async fn send_verification_email(
+        &self,
+        state: &AppState,
+        user: &User,
+    ) -> Option<Result<(), DeliveryError>> {
+        for plugin in self.iter() {
+            if let Some(outcome) = plugin.send_verification_email(state, user).await {
+                return Some(outcome);
+            }
+        }
+        None
     }
 
     /// Whether any plugin changed the patch.

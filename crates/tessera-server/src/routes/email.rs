@@ -97,13 +97,16 @@ pub async fn sign_up(
         .email_verification
         .send_on_sign_up
         .unwrap_or(require_verification);
-    if send_on_sign_up {
+    {
         // Mailed after the answer, so a new address is answered as fast as a taken one (whose
         // answer is synthetic); Better Auth logs a failed send after sign-up, the user exists
         // either way.
         let (state, user, callback) = (state.clone(), user.clone(), callback_url.clone());
         tokio::spawn(async move {
-            let _ = links::send_verification(&state, &user, callback.as_deref()).await;
+            if send_on_sign_up {
+                let _ = links::send_verification(&state, &user, callback.as_deref()).await;
+            }
+            state.registry.after_sign_up(&state, &user).await;
         });
     }
     if require_verification {

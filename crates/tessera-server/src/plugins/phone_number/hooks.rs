@@ -50,9 +50,10 @@ impl Plugin for PhoneNumberPlugin {
         match route {
             SignUpRoute::Email => super::on_sign_up(body),
             // Verification sets the number itself; the other routes carry no body number.
-            SignUpRoute::PhoneNumberVerification | SignUpRoute::Social | SignUpRoute::Admin => {
-                Ok(())
-            }
+            SignUpRoute::PhoneNumberVerification
+            | SignUpRoute::Social
+            | SignUpRoute::Admin
+            | SignUpRoute::Passwordless => Ok(()),
         }
     }
 

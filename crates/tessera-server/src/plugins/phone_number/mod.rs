@@ -13,18 +13,18 @@ use axum::routing::post;
 use serde_json::{Map, Value, json};
 use tessera_core::crypto::ct::constant_time_eq;
 use tessera_core::crypto::random::{self, Alphabet};
-use tessera_core::model::{Account, User, UserPatch, Verification};
+use tessera_core::model::{Account, User, UserPatch};
 use tessera_core::plugins::phone_number as spec;
 use tessera_core::plugins::phone_number::{PHONE_NUMBER, PHONE_NUMBER_VERIFIED, PhoneNumberUser};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
-use time::Duration;
 
 use crate::body::is_truthy;
 use crate::body::{Body, Validator};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
 use crate::flows::credential::{check_credential, check_password_length};
+use crate::flows::otp;
 use crate::flows::sign_in::{Opened, open_session};
 use crate::flows::users::{self, NewUser};
 use crate::plugins::SignUpRoute;
@@ -45,15 +45,6 @@ const ALLOWED_ATTEMPTS: u64 = 3;
 /// the phone number in the email column.
 const PLACEHOLDER_EMAIL_DOMAIN: &str = "phone.tessera.invalid";
 
-/// What a right code leaves in the row between winning it and deleting it. Any racer reading it
-/// lost; a Node Better Auth sharing the database reads the attempt count as exhausted.
-const SPENT: &str = "spent:9007199254740991";
-
-/// Racers re-read after a lost compare-and-set; each loss means someone else moved the row on,
-/// which can happen at most `ALLOWED_ATTEMPTS` + 1 times per code, so this bound is never hit in
-/// practice.
-const MAX_ROUNDS: usize = 16;
-
 mod hooks;
 
 pub use hooks::{ID, PhoneNumberPlugin};
@@ -68,10 +59,6 @@ fn router() -> Router<AppState> {
             post(request_password_reset),
         )
         .route("/phone-number/reset-password", post(reset_password))
-}
-
-fn invalid_otp() -> ApiError {
-    ApiError::coded(StatusCode::BAD_REQUEST, spec::INVALID_OTP)
 }
 
 fn phone_number_exists() -> ApiError {
@@ -117,114 +104,31 @@ fn on_update_user(body: &Map<String, Value>) -> Result<(), ApiError> {
 
 // ---------------------------------------------------------------- one-time codes
 
-/// Stores a fresh code under `identifier` as `"<code>:0"` and returns it.
+const POLICY: otp::Policy = otp::Policy {
+    allowed_attempts: ALLOWED_ATTEMPTS,
+    invalid: spec::INVALID_OTP,
+    expired: spec::OTP_EXPIRED,
+    too_many_attempts: spec::TOO_MANY_ATTEMPTS,
+    missing: spec::OTP_NOT_FOUND,
+};
+
+/// Stores a fresh code under `identifier` and returns it.
 async fn issue_otp(state: &AppState, identifier: String) -> Result<String, ApiError> {
     let code = random::generate_random_string(OTP_LENGTH, &[Alphabet::Digits]);
-    let now = now_ms();
-    state
-        .store
-        .create_verification(&Verification::expiring(
-            identifier,
-            format!("{code}:0"),
-            now,
-            Duration::seconds(OTP_LIFETIME_SECS),
-        ))
-        .await?;
+    otp::issue(state, identifier, &code, OTP_LIFETIME_SECS).await?;
     Ok(code)
 }
 
-/// `"<code>:<attempts>"`, read as Better Auth does: a missing or unreadable count is 0.
-fn parse_otp_value(value: &str) -> (&str, u64) {
-    match value.split_once(':') {
-        Some((code, attempts)) => (code, attempts.trim().parse().unwrap_or(0)),
-        None => (value, 0),
-    }
-}
-
-/// Deletes every row for the identifier, as Better Auth does when a code expires or runs out of
-/// tries, so that an older code cannot come back to life behind it.
-async fn delete_all(state: &AppState, identifier: &str) -> Result<(), ApiError> {
-    for _ in 0..64 {
-        if state
-            .store
-            .consume_verification(identifier)
-            .await?
-            .is_none()
-        {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// After a win: deletes the spent row and the older ones it superseded, leaving any code issued
-/// since (Better Auth's consume deletes rows created no later than the one consumed).
-async fn delete_spent(state: &AppState, spent: &Verification) -> Result<(), ApiError> {
-    state.store.delete_verification(&spent.id).await?;
-    for _ in 0..64 {
-        match state.store.find_verification(&spent.identifier).await? {
-            Some(row) if row.created_at <= spent.created_at => {
-                state.store.delete_verification(&row.id).await?;
-            }
-            _ => break,
-        }
-    }
-    Ok(())
-}
-
 /// Checks `code` against the newest row for `identifier` and spends it on success.
-///
-/// Every answer that depends on the code is decided by one compare-and-set on the row's value as
-/// it was read: a wrong code must move `"<code>:n"` to `"<code>:n+1"` before it may say
-/// "invalid", a right one must move it to [`SPENT`] before it may win. Only one request can move
-/// the row out of a given state, so however many guesses arrive at once, at most
-/// `ALLOWED_ATTEMPTS` wrong codes are ever judged and at most one request wins; the others
-/// re-read and find the row moved on (exhausted, spent or gone).
 async fn spend_otp(state: &AppState, identifier: &str, code: &str) -> Result<(), ApiError> {
-    for _ in 0..MAX_ROUNDS {
-        let Some(row) = state.store.find_verification(identifier).await? else {
-            return Err(ApiError::coded(
-                StatusCode::BAD_REQUEST,
-                spec::OTP_NOT_FOUND,
-            ));
-        };
-        if row.value == SPENT {
-            return Err(invalid_otp());
-        }
-        let now = now_ms();
-        if row.expires_at < now {
-            delete_all(state, identifier).await?;
-            return Err(ApiError::coded(StatusCode::BAD_REQUEST, spec::OTP_EXPIRED));
-        }
-        let (stored, attempts) = parse_otp_value(&row.value);
-        if attempts >= ALLOWED_ATTEMPTS {
-            delete_all(state, identifier).await?;
-            return Err(ApiError::coded(
-                StatusCode::FORBIDDEN,
-                spec::TOO_MANY_ATTEMPTS,
-            ));
-        }
-        let right = constant_time_eq(stored.as_bytes(), code.as_bytes());
-        let next = if right {
-            SPENT.to_owned()
-        } else {
-            format!("{stored}:{}", attempts + 1)
-        };
-        if !state
-            .store
-            .compare_and_set_verification_value(&row.id, &row.value, &next, now)
-            .await?
-        {
-            continue;
-        }
-        if !right {
-            return Err(invalid_otp());
-        }
-        delete_spent(state, &row).await?;
-        return Ok(());
-    }
-    tracing::warn!("OTP verification gave up after repeated concurrent changes");
-    Err(invalid_otp())
+    otp::check(
+        state,
+        identifier,
+        &POLICY,
+        otp::OnSuccess::Spend,
+        |stored| constant_time_eq(stored.as_bytes(), code.as_bytes()),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- routes
@@ -531,23 +435,4 @@ pub async fn reset_password(
     }
     tracing::info!(user_id = %user.id, "password reset by phone number");
     Ok(Reply::json(json!({ "status": true })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn otp_values_read_like_better_auths() {
-        assert_eq!(parse_otp_value("123456:0"), ("123456", 0));
-        assert_eq!(parse_otp_value("123456:2"), ("123456", 2));
-        // Better Auth's sign-in with requireVerification stores a bare code.
-        assert_eq!(parse_otp_value("123456"), ("123456", 0));
-        assert_eq!(parse_otp_value("123456:x"), ("123456", 0));
-        assert_eq!(parse_otp_value("123456:-1"), ("123456", 0));
-        // The spent marker reads as exhausted, never as a live code.
-        let (code, attempts) = parse_otp_value(SPENT);
-        assert!(attempts >= ALLOWED_ATTEMPTS);
-        assert!(!code.bytes().all(|b| b.is_ascii_digit()));
-    }
 }

@@ -40,7 +40,7 @@ impl Plugin for UsernamePlugin {
                 super::on_phone_sign_up(state, body, user).await
             }
             // Social sign-up carries no body fields; admin writes go through `before_user_write`.
-            SignUpRoute::Social | SignUpRoute::Admin => Ok(()),
+            SignUpRoute::Social | SignUpRoute::Admin | SignUpRoute::Passwordless => Ok(()),
         }
     }
 
