@@ -88,9 +88,12 @@ timed_import() {
   load="$(load1)"
   rust="$(rustcs)"
   local status=0
+  # Every loss accepted (no social provider here): the check before writing is a second
+  # planning pass, skipped so that the figures time the import alone, as before issue #14.
   TESSERA_DATABASE_URL="$url" /usr/bin/time -v "$bin" import clerk \
     --csv "$export_dir/exported_users.csv" --snapshot "$export_dir/users.json" \
     --report "$work/report.json" --extras "$work/extras.ndjson" \
+    --allow-loss usernames,phones,totp,bans,organizations,no-way-in \
     > "$out/$store-$n.stdout" 2> "$out/$store-$n.time" || status=$?
   local wall rss
   wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$out/$store-$n.time")"

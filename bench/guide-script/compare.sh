@@ -82,9 +82,12 @@ for n in $(seq 1 "$runs"); do
   TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn "$bin" migrate > /dev/null 2>&1
   start="$(date +%s.%N)"
   status=0
+  # Every loss accepted (no social provider here): the check before writing is a second
+  # planning pass, skipped so that the figures time the import alone, as before issue #14.
   TESSERA_PLUGINS="admin,two-factor,username,phone-number" TESSERA_LOG=warn "$bin" import clerk \
     --csv "$export_dir/exported_users.csv" --clerk-api-url "$api_url" \
     --save-snapshot "$work/snapshot.json" --report "$work/report.json" --extras "$work/extras.ndjson" \
+    --allow-loss usernames,phones,totp,bans,organizations,no-way-in \
     > "$work/tessera.out" 2> "$work/tessera.err" || status=$?
   end="$(date +%s.%N)"
   [ "$status" -le 1 ] || { echo "tessera import failed ($status)" >&2; cat "$work/tessera.err" >&2; exit 1; }

@@ -58,7 +58,8 @@ describe("Clerk organizations, imported, through the real organization client", 
     exportDir = join(dir, "export");
     execFileSync(bin, ["example", "clerk-export", "--dir", exportDir], { env, stdio: "pipe" });
     execFileSync(bin, ["migrate"], { env, stdio: "pipe" });
-    execFileSync(bin, ["import", "clerk", "--csv", join(exportDir, "exported_users.csv"), "--snapshot", join(exportDir, "users.json")], { env, stdio: "pipe" });
+    // No social provider is configured: the OAuth-only users' lost way in is not this file's.
+    execFileSync(bin, ["import", "clerk", "--csv", join(exportDir, "exported_users.csv"), "--snapshot", join(exportDir, "users.json"), "--allow-loss", "no-way-in"], { env, stdio: "pipe" });
     orgs = organizationsOf(exportDir);
     server = await startServer({ kind: "tessera", db: db.url, secret, plugins: PLUGINS, organization: ORGANIZATION, migrate: false });
   });

@@ -1,7 +1,9 @@
 //! `tessera dev`: the newcomer's one command. A development secret is generated once and kept in
 //! `.tessera/dev-secret` (so sessions survive restarts), the SQLite database is migrated, the
 //! bundled example Clerk export (`examples/clerk-export/`, passwords in `known_passwords.csv`
-//! beside it) is imported — a rerun changes nothing — and the server starts.
+//! beside it) is imported — a rerun changes nothing — and the server starts. Every plugin the
+//! example needs is on, and email-otp with the outbox (`.tessera/outbox.jsonl`) as its sender, so
+//! the example's users without a password sign in by emailed code: the import loses nothing.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,6 +13,7 @@ use tessera_import::clerk::report::Summary;
 
 const DEV_DIR: &str = ".tessera";
 const EXAMPLE_EXPORT: &str = "examples/clerk-export";
+const OUTBOX: &str = "outbox.jsonl";
 
 fn dev_secret() -> anyhow::Result<String> {
     let path = Path::new(DEV_DIR).join("dev-secret");
@@ -63,6 +66,11 @@ fn example_import_said(
         "; sign in as any user of {}/known_passwords.csv",
         example.display()
     ));
+    if summary.ways_in.email_code > 0 {
+        said.push_str(&format!(
+            ", or by a code sent to the email (email-otp; messages go to {DEV_DIR}/{OUTBOX})"
+        ));
+    }
     said
 }
 
@@ -83,13 +91,18 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
         ),
         (
             "TESSERA_PLUGINS".to_owned(),
-            "admin,two-factor,username,phone-number,organization".to_owned(),
+            "admin,two-factor,username,phone-number,organization,email-otp".to_owned(),
         ),
     ];
     let mut cfg = crate::config::load(config_path, &defaults)?;
     // Without a config file, the example's custom organization roles get what they need.
     if config_path.is_none() && !Path::new("tessera.toml").exists() && cfg.plugins.organization {
         cfg.organization.dynamic_access_control.enabled = true;
+    }
+    // The example's users without a password sign in by emailed code: with no sender configured,
+    // the codes land in the outbox file.
+    if cfg.outbox_path.is_none() && cfg.webhook_url.is_none() && cfg.smtp.is_none() {
+        cfg.outbox_path = Some(format!("{DEV_DIR}/{OUTBOX}"));
     }
     if cfg.production {
         anyhow::bail!("`tessera dev` is for development; use `tessera serve` in production");

@@ -1,7 +1,12 @@
 //! `tessera import clerk`: one command from a Clerk export to users who sign in on Tessera.
 //! Every step is a `tessera_import::clerk` call; this file only reads flags, draws progress and
 //! maps the outcome to the exit code (0 all imported, 1 some rows rejected, 2 usage or refusal).
+//!
+//! Before writing, the export is planned once under the config to see what it would lose
+//! (usernames, phones, TOTP, bans, organizations, users left with no way in); a loss not accepted
+//! with `--allow-loss` refuses the import, which then writes nothing.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,9 +14,11 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use tessera_core::config::Config;
+use tessera_import::clerk::access::Access;
 use tessera_import::clerk::api::{ApiOptions, fetch_organizations, fetch_snapshot};
 use tessera_import::clerk::apply::{self, ImportOptions, Progress};
 use tessera_import::clerk::join::Sources;
+use tessera_import::clerk::loss::{Loss, LossKind, losses};
 use tessera_import::clerk::org_plan::OrgOptions;
 use tessera_import::clerk::org_snapshot::organizations_path;
 use tessera_import::clerk::plan::PlanOptions;
@@ -35,12 +42,24 @@ pub struct ClerkArgs {
     /// Where the live API's users are saved (default: next to the CSV, `clerk-snapshot.json`).
     #[arg(long)]
     pub save_snapshot: Option<PathBuf>,
-    /// Print the plan (counts, rejects and warnings by kind) and write nothing.
+    /// Print the plan (counts, rejects and warnings by kind, ways in, and what this config would
+    /// lose) and write nothing. Exit code 2 when the import would refuse.
     #[arg(long, conflicts_with = "verify")]
     pub dry_run: bool,
-    /// Reconcile the source with the database and print what differs; writes nothing.
+    /// Reconcile the source with the database and print what differs; writes nothing. A user
+    /// also differs when a way in it had at Clerk is not offered by this config (its password
+    /// while password sign-in is off, an OAuth provider not in `[social.*]`, or its only
+    /// emailed or texted code).
     #[arg(long)]
     pub verify: bool,
+    /// Import although this config loses these, comma-separated: `usernames` (plugin username
+    /// off), `phones` (phone-number off), `totp` (two-factor off), `bans` (admin off: banned
+    /// users are left out), `organizations` (organization off), `no-way-in` (users left with
+    /// nothing to sign in with). Without it, an import that would lose any of them refuses
+    /// (exit code 2), lists each loss with its count and the config that keeps it, and writes
+    /// nothing.
+    #[arg(long, value_delimiter = ',', value_name = "KIND,…")]
+    pub allow_loss: Vec<LossKind>,
     /// Every reject and warning by Clerk id with its reason (`.csv` for CSV, else JSON).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -76,6 +95,7 @@ impl ClerkArgs {
             batch_size: None,
             allow_snapshot_mismatch: false,
             no_organizations: false,
+            allow_loss: Vec::new(),
         }
     }
 }
@@ -173,6 +193,8 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
     options.report = args.report.clone();
     options.allow_snapshot_mismatch = args.allow_snapshot_mismatch;
     options.organizations = organizations;
+    options.access = Some(Access::from_config(cfg));
+    let allowed: BTreeSet<LossKind> = args.allow_loss.iter().copied().collect();
     if !args.dry_run && !args.verify {
         options.extras = Some(
             args.extras
@@ -189,7 +211,11 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
             Ok(summary) => {
                 progress.finish();
                 println!("dry run: nothing was written\n{summary}");
-                summary.exit_status().code()
+                if print_losses(&losses(&summary), &allowed) {
+                    2
+                } else {
+                    summary.exit_status().code()
+                }
             }
             Err(e) => {
                 progress.finish();
@@ -197,6 +223,10 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
                 2
             }
         }
+    } else if !args.verify
+        && let Some(code) = refuse_losses(cfg, &sources, &options, &allowed, &progress)?
+    {
+        code
     } else {
         let store = crate::serve::open_store(cfg).await?;
         if args.verify {
@@ -217,6 +247,7 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
                 Ok(summary) => {
                     progress.finish();
                     println!("{summary}");
+                    print_losses(&losses(&summary), &allowed);
                     let code = summary.exit_status().code();
                     imported = Some(summary);
                     code
@@ -233,6 +264,69 @@ pub async fn clerk_outcome(cfg: &Config, args: ClerkArgs) -> anyhow::Result<Outc
         exit_code: u8::try_from(code).unwrap_or(2),
         imported,
     })
+}
+
+/// Plans the whole export without writing, to see what this config would lose. `Some(2)` when
+/// a loss is not accepted (the list is printed) or planning fails; `None` to go on and import.
+/// Skipped when every kind is accepted: it costs a planning pass.
+fn refuse_losses(
+    cfg: &Config,
+    sources: &Sources,
+    options: &ImportOptions,
+    allowed: &BTreeSet<LossKind>,
+    progress: &ProgressLine,
+) -> anyhow::Result<Option<i32>> {
+    if LossKind::ALL.iter().all(|k| allowed.contains(k)) {
+        return Ok(None);
+    }
+    let mut survey = options.clone();
+    survey.report = None;
+    survey.extras = None;
+    eprintln!("checking what this config keeps of the export (nothing is written yet)");
+    let report = |p: Progress| progress.show(p);
+    let summary = match apply::dry_run(sources, &survey, cfg.encryption_secrets()?, &report) {
+        Ok(summary) => summary,
+        Err(e) => {
+            progress.finish();
+            eprintln!("error: {e}");
+            return Ok(Some(2));
+        }
+    };
+    progress.finish();
+    if print_losses(&losses(&summary), allowed) {
+        eprintln!(
+            "error: refused: this config would lose what is listed above, and nothing was \
+             written. Change the config (then `tessera migrate`) or accept the losses with \
+             `--allow-loss <kind>,…`."
+        );
+        return Ok(Some(2));
+    }
+    Ok(None)
+}
+
+/// Prints each loss, accepted or not, with its count and the config that keeps it (numbers and
+/// provider ids only). True when one is not accepted.
+fn print_losses(found: &[Loss], allowed: &BTreeSet<LossKind>) -> bool {
+    let (accepted, refused): (Vec<&Loss>, Vec<&Loss>) =
+        found.iter().partition(|l| allowed.contains(&l.kind));
+    if !refused.is_empty() {
+        println!("Would be lost under this config (not accepted):");
+        for loss in &refused {
+            println!("  {loss}");
+        }
+        let kinds: Vec<&str> = refused.iter().map(|l| l.kind.name()).collect();
+        println!(
+            "To import anyway, accept them: --allow-loss {}",
+            kinds.join(",")
+        );
+    }
+    if !accepted.is_empty() {
+        println!("Lost under this config (accepted with --allow-loss):");
+        for loss in &accepted {
+            println!("  {loss}");
+        }
+    }
+    !refused.is_empty()
 }
 
 /// A progress bar with rate and ETA on a terminal; a plain line every few seconds otherwise.

@@ -403,6 +403,8 @@ fn clerk_users_sign_in_on_tessera_with_what_they_had() {
             .arg(export.join("users.json"))
             .arg("--report")
             .arg(dir.path().join(report))
+            // Organizations and OAuth sign-in are not this test's: no plugin, no provider.
+            .args(["--allow-loss", "organizations,no-way-in"])
             .envs(envs))
     };
     let first = import("report.json");
@@ -619,6 +621,158 @@ fn a_firebase_hashed_clerk_user_signs_in_with_the_configured_project_parameters(
         .unwrap();
     assert!(status.success());
     child.wait().unwrap();
+}
+
+/// The number a loss line gives for `kind`: "usernames: 12,004 users have …" → 12004.
+fn loss_count(stdout: &str, kind: &str) -> Option<u64> {
+    stdout.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix(&format!("{kind}: "))?;
+        rest.split_whitespace()
+            .next()?
+            .replace(',', "")
+            .parse()
+            .ok()
+    })
+}
+
+/// Issue #14: with the default config (no plugins, no social provider, no sender) the example
+/// would lose usernames, phones, TOTP, bans, organizations and users' ways in. The import
+/// refuses with exit code 2, lists each loss with its count, and writes nothing; `--dry-run`
+/// shows the same list; `--allow-loss` lets named losses through; `--verify` then fails on the
+/// ways in the config does not offer.
+#[test]
+fn an_import_that_would_lose_refuses_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    assert!(
+        run(tessera(dir.path())
+            .args(["example", "clerk-export", "--dir"])
+            .arg(&export))
+        .status
+        .success()
+    );
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let envs = [
+        ("TESSERA_DATABASE_URL", db.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    assert!(
+        run(tessera(dir.path()).arg("migrate").envs(envs))
+            .status
+            .success()
+    );
+    let import = |extra: &[&str]| {
+        run(tessera(dir.path())
+            .args(["import", "clerk", "--csv"])
+            .arg(export.join("exported_users.csv"))
+            .arg("--snapshot")
+            .arg(export.join("users.json"))
+            .args(extra)
+            .envs(envs))
+    };
+    const KINDS: [&str; 6] = [
+        "usernames",
+        "phones",
+        "totp",
+        "bans",
+        "organizations",
+        "no-way-in",
+    ];
+
+    let refused = import(&[]);
+    let stdout = String::from_utf8_lossy(&refused.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("refused"), "{stderr}");
+    let counts: Vec<u64> = KINDS
+        .iter()
+        .map(|kind| loss_count(&stdout, kind).unwrap_or_else(|| panic!("no {kind} line: {stdout}")))
+        .collect();
+    assert!(counts.iter().all(|n| *n > 0), "{counts:?}\n{stdout}");
+    assert!(
+        stdout.contains("have a username; enable plugin username")
+            && stdout.contains("enable plugin organization")
+            && stdout.contains("have only a verified email: enable email-otp or magic-link"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("@example.com") && !stderr.contains("@example.com"),
+        "no PII: {stdout}{stderr}"
+    );
+
+    // Nothing was written: no user of the example is in the database.
+    let known = std::fs::read_to_string(export.join("known_passwords.csv")).unwrap();
+    let emails: Vec<String> = known
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1] == "email").then(|| f[2].to_lowercase())
+        })
+        .collect();
+    assert!(emails.len() > 10);
+    let rt = tokio_runtime();
+    let users_found = |plugins| {
+        rt.block_on(async {
+            let store = tessera_store::open(&db, plugins, Default::default())
+                .await
+                .unwrap();
+            let mut found = 0;
+            for email in &emails {
+                found += u32::from(store.find_user_by_email(email).await.unwrap().is_some());
+            }
+            found
+        })
+    };
+    assert_eq!(users_found(tessera_core::plugins::Plugins::NONE), 0);
+
+    // The dry run lists the same losses with the same counts, and says the import would refuse.
+    let dry = import(&["--dry-run"]);
+    let dry_out = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert_eq!(dry.status.code(), Some(2), "{dry_out}");
+    for (kind, n) in KINDS.iter().zip(&counts) {
+        assert_eq!(loss_count(&dry_out, kind), Some(*n), "{kind}: {dry_out}");
+    }
+
+    // Accepting some is not enough; an unknown kind is a usage error.
+    let partly = import(&["--allow-loss", "usernames,phones"]);
+    let partly_out = String::from_utf8_lossy(&partly.stdout).into_owned();
+    assert_eq!(partly.status.code(), Some(2), "{partly_out}");
+    assert!(
+        partly_out.contains("--allow-loss totp,bans,organizations,no-way-in"),
+        "{partly_out}"
+    );
+    assert_eq!(users_found(tessera_core::plugins::Plugins::NONE), 0);
+    let unknown = import(&["--allow-loss", "passkeys"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-way-in"));
+
+    // Every loss accepted: the import runs (banned users rejected: exit 1) and says what it lost.
+    let accepted = import(&["--allow-loss", &KINDS.join(",")]);
+    let accepted_out = String::from_utf8_lossy(&accepted.stdout).into_owned();
+    assert_eq!(accepted.status.code(), Some(1), "{accepted_out}");
+    assert!(
+        accepted_out.contains("accepted with --allow-loss"),
+        "{accepted_out}"
+    );
+    assert!(accepted_out.contains("no way in"), "{accepted_out}");
+    assert!(users_found(tessera_core::plugins::Plugins::NONE) > 10);
+
+    // The config offers no emailed code and no social provider: `--verify` fails on them.
+    let verified = import(&["--verify"]);
+    let verified_out = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert_eq!(verified.status.code(), Some(1), "{verified_out}");
+    assert!(
+        verified_out.contains("way_in_not_offered"),
+        "{verified_out}"
+    );
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -862,6 +1016,8 @@ fn clerk_organizations_come_across_with_their_members_rights() {
             .arg(export.join("exported_users.csv"))
             .arg("--snapshot")
             .arg(export.join("users.json"))
+            // No social provider is configured: OAuth-only users are not this test's.
+            .args(["--allow-loss", "no-way-in"])
             .envs(envs))
     };
     let first = import();
@@ -1149,6 +1305,7 @@ fn the_live_api_brings_organizations_and_the_snapshot_keeps_them() {
             ])
             .arg("--save-snapshot")
             .arg(dir.path().join(snapshot))
+            .args(["--allow-loss", "no-way-in"])
             .args(extra)
             .envs(envs))
     };
@@ -1177,6 +1334,7 @@ fn the_live_api_brings_organizations_and_the_snapshot_keeps_them() {
         .arg(export.join("exported_users.csv"))
         .arg("--snapshot")
         .arg(dir.path().join("live.json"))
+        .args(["--allow-loss", "no-way-in"])
         .envs(envs));
     let again = String::from_utf8_lossy(&again.stdout).into_owned();
     assert!(

@@ -13,6 +13,9 @@ mod support;
 #[path = "import/organizations.rs"]
 mod organizations;
 
+#[path = "import/ways_in.rs"]
+mod ways_in;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use support::{Db, export, export_with, secrets};
 use tessera_core::crypto::password::{VerifyContext, verify};

@@ -11,6 +11,7 @@
 //! rows of users it skipped. So a rerun inserts nothing, and a rerun after a crash at any point
 //! inserts exactly what the crash lost: a batch is written entirely or not at all.
 
+use super::access::{Access, Reach, WaysInCounts};
 use super::extras::{Extras, ExtrasWriter};
 use super::fingerprint::{FingerprintSet, Fingerprinter};
 use super::issue::{Issue, IssueKind, Location};
@@ -60,6 +61,10 @@ pub struct ImportOptions {
     /// The organizations to import after the users (see [`super::org_apply`]); written only when
     /// `plan.plugins.organization` is on, else reported as not imported.
     pub organizations: Option<OrgOptions>,
+    /// What the config offers to sign in with: when given, every planned user's ways in are
+    /// counted ([`Summary::ways_in`]) and those without one reported; `verify` also checks that
+    /// no way in the user had at Clerk is missing.
+    pub access: Option<Access>,
 }
 
 impl ImportOptions {
@@ -71,6 +76,7 @@ impl ImportOptions {
             report: None,
             extras: None,
             organizations: None,
+            access: None,
         }
     }
 
@@ -247,6 +253,11 @@ pub fn dry_run(
     let mut report = ReportWriter::create(options.report.as_deref())?;
     let mut summary = Summary {
         dry_run: true,
+        ways_in: options
+            .access
+            .as_ref()
+            .map(WaysInCounts::new)
+            .unwrap_or_default(),
         ..Summary::default()
     };
     // The users the import would hold, for the organizations' memberships.
@@ -267,6 +278,16 @@ pub fn dry_run(
                 summary.count(warning);
                 report.write(warning)?;
             }
+            if let Some(issue) = count_ways_in(
+                &mut summary,
+                options.access.as_ref(),
+                &plan.reach,
+                &plan.clerk_id,
+                plan.location,
+            ) {
+                summary.count(&issue);
+                report.write(&issue)?;
+            }
         }
         progress(progress_of(&summary, (batch.bytes_read, batch.bytes_total)));
     }
@@ -279,7 +300,7 @@ pub fn dry_run(
                 &mut report,
             )?;
         } else {
-            org_plugin_off(&mut summary, &mut report)?;
+            org_plugin_off(org_options, &mut summary, &mut report)?;
         }
     }
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -287,11 +308,34 @@ pub fn dry_run(
     Ok(summary)
 }
 
-/// Organizations were given but the plugin is off: said once in the report and the summary.
-fn org_plugin_off(summary: &mut Summary, report: &mut ReportWriter) -> Result<(), ImportError> {
+/// One planned user's ways in, counted; the issue to report when it has none.
+fn count_ways_in(
+    summary: &mut Summary,
+    access: Option<&Access>,
+    reach: &Reach,
+    clerk_id: &str,
+    location: Option<Location>,
+) -> Option<Issue> {
+    let cause = summary.ways_in.count(reach, access?)?;
+    Some(
+        Issue::new(IssueKind::NoWayIn, cause.detail())
+            .user(clerk_id)
+            .at(location),
+    )
+}
+
+/// Organizations were given but the plugin is off: said once in the report and the summary,
+/// with how many there are (what `--allow-loss organizations` accepts).
+fn org_plugin_off(
+    org_options: &OrgOptions,
+    summary: &mut Summary,
+    report: &mut ReportWriter,
+) -> Result<(), ImportError> {
     let issue = super::org_apply::plugin_off_issue();
     summary.organizations.considered = true;
     summary.organizations.plugin_off = true;
+    summary.organizations.organizations_not_imported =
+        super::org_apply::count_organizations(org_options)?;
     summary.count(&issue);
     report.write(&issue)?;
     Ok(())
@@ -313,7 +357,14 @@ pub async fn apply(
     let mut planning = spawn_planner(sources, options, batch_size, secrets).await?;
     let mut report = ReportWriter::create(options.report.as_deref())?;
     let mut extras = ExtrasWriter::create(options.extras.as_deref())?;
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        ways_in: options
+            .access
+            .as_ref()
+            .map(WaysInCounts::new)
+            .unwrap_or_default(),
+        ..Summary::default()
+    };
     let mut written = Ok(());
     let mut previous: Option<Written> = None;
     let mut outputs = Outputs {
@@ -321,6 +372,7 @@ pub async fn apply(
         report: &mut report,
         extras: &mut extras,
         progress,
+        access: options.access.as_ref(),
     };
     while let Some(batch) = planning.batches.recv().await {
         let (rows, pending) = split_batch(batch);
@@ -362,7 +414,7 @@ pub async fn apply(
             )
             .await?;
         } else {
-            org_plugin_off(&mut summary, &mut report)?;
+            org_plugin_off(org_options, &mut summary, &mut report)?;
         }
     }
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -382,6 +434,8 @@ struct Sent {
     counts: PlanCounts,
     warnings: Vec<Issue>,
     extras: Extras,
+    reach: Reach,
+    location: Option<Location>,
 }
 
 /// What a batch leaves behind while its rows are in the store: its issues, and the rest of each
@@ -416,6 +470,8 @@ fn split_batch(batch: Batch) -> (ImportBatch, Pending) {
             counts,
             warnings: plan.warnings,
             extras: plan.extras,
+            reach: plan.reach,
+            location: plan.location,
         });
     }
     let pending = Pending {
@@ -432,6 +488,7 @@ struct Outputs<'a> {
     report: &'a mut ReportWriter,
     extras: &'a mut ExtrasWriter,
     progress: &'a (dyn Fn(Progress) + Send + Sync),
+    access: Option<&'a Access>,
 }
 
 async fn finish_batch(
@@ -445,6 +502,7 @@ async fn finish_batch(
         report,
         extras,
         progress,
+        access,
     } = outputs;
     for issue in &pending.issues {
         summary.count(issue);
@@ -494,6 +552,10 @@ async fn finish_batch(
         for warning in &sent.warnings {
             summary.count(warning);
             report.write(warning)?;
+        }
+        if let Some(issue) = count_ways_in(summary, *access, &sent.reach, &user.id, sent.location) {
+            summary.count(&issue);
+            report.write(&issue)?;
         }
         extras.write(&sent.extras)?;
     }

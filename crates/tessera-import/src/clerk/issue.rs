@@ -165,6 +165,8 @@ issue_kinds! {
     TwoFactorPluginDisabled = "two_factor_plugin_disabled", Warning;
     UsernamePluginDisabled = "username_plugin_disabled", Warning;
     PhonePluginDisabled = "phone_plugin_disabled", Warning;
+    /// Nothing this user can sign in with under this config; the detail says what would do.
+    NoWayIn = "no_way_in", Warning;
     /// Stored, but Better Auth's default username rules would refuse it at sign-in.
     UsernameNotValid = "username_not_valid", Warning;
     PhoneNotE164 = "phone_not_e164", Warning;
@@ -217,6 +219,9 @@ issue_kinds! {
     InvitationDiffers = "invitation_differs", Difference;
     OrganizationRoleMissing = "organization_role_missing", Difference;
     OrganizationRoleDiffers = "organization_role_differs", Difference;
+    /// A way in the user had at Clerk (password, an OAuth provider, or its only emailed or
+    /// texted code) that this config does not offer.
+    WayInNotOffered = "way_in_not_offered", Difference;
 }
 
 impl fmt::Display for IssueKind {

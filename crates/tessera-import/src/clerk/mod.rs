@@ -15,8 +15,11 @@
 //! - [`plan`]: one Clerk user → the Better Auth rows, with warnings or a reject ([`ids`],
 //!   [`email`], [`providers`], [`extras`] for what Better Auth has no column for);
 //! - [`join`]: the export joined to the snapshot by id, with cross-user uniqueness;
+//! - [`access`]: each user's ways in under the config; [`loss`]: what the config would lose,
+//!   which the CLI refuses to write unless accepted (`--allow-loss`);
 //! - [`apply`], [`verify`]: the database side; [`report`]: report files and summaries.
 
+pub mod access;
 pub mod api;
 pub mod apply;
 pub mod bapi;
@@ -32,6 +35,7 @@ pub mod issue;
 pub mod join;
 pub mod json_array;
 pub mod legacy_json;
+pub mod loss;
 pub mod org_apply;
 pub mod org_bapi;
 pub mod org_plan;

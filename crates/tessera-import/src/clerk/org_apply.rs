@@ -44,6 +44,19 @@ pub fn plugin_off_issue() -> Issue {
     )
 }
 
+/// How many organizations the side file holds (a pass over their lines alone), for what a
+/// config without the plugin would leave out.
+pub fn count_organizations(options: &OrgOptions) -> Result<u64, ImportError> {
+    let mut reader = OrgSnapshotReader::open(&options.source)?.headers_only();
+    let mut n = 0;
+    while let Some(item) = reader.next_item()? {
+        if let OrgItem::Organization(_) = item {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// The side file, opened for the second pass, with what the first pass learnt.
 pub struct OrgSource {
     reader: OrgSnapshotReader<BufReader<File>>,

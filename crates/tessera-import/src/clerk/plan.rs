@@ -11,6 +11,7 @@
 //! - the TOTP secret is stored as `base32:<SECRET>` encrypted with the auth secret, and a twoFactor
 //!   row exists only for users who have TOTP; backup codes are never invented.
 
+use super::access::Reach;
 use super::bapi;
 use super::cells;
 use super::email;
@@ -24,7 +25,7 @@ use tessera_core::crypto::password::VerifyContext;
 use tessera_core::crypto::password::clerk::{ClerkDigestReject, stored_digest_with};
 use tessera_core::crypto::symmetric::Secrets;
 use tessera_core::crypto::totp::TotpSecret;
-use tessera_core::model::{Account, TwoFactor, User};
+use tessera_core::model::{Account, CREDENTIAL_PROVIDER, TwoFactor, User};
 use tessera_core::plugins::Plugins;
 use tessera_core::plugins::admin::AdminUser;
 use tessera_core::plugins::phone_number::PhoneNumberUser;
@@ -92,6 +93,8 @@ pub struct UserPlan {
     /// `createdAt` came from Clerk; otherwise it is the import time, which a later plan of the
     /// same user (e.g. `verify`) cannot reproduce.
     pub dated_by_clerk: bool,
+    /// What the user can sign in with, whatever the config (see [`super::access`]).
+    pub reach: Reach,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -456,6 +459,7 @@ impl Mapping<'_> {
             user.set_ban_reason(banned.then(|| BAN_REASON.to_owned()));
             user.set_ban_expires(None);
         }
+        let verified_phone = phones.primary.as_ref().is_some_and(|p| p.verified);
         self.phone(&mut user, phones);
         self.username(&mut user, username);
         for other in emails.others {
@@ -539,6 +543,18 @@ impl Mapping<'_> {
             user.set_two_factor_enabled(Some(two_factor.is_some()));
         }
 
+        let reach = Reach {
+            password: accounts
+                .iter()
+                .any(|a| a.provider_id == CREDENTIAL_PROVIDER),
+            oauth: accounts
+                .iter()
+                .filter(|a| a.provider_id != CREDENTIAL_PROVIDER)
+                .map(|a| a.provider_id.clone())
+                .collect(),
+            verified_email: user.email_verified,
+            verified_phone,
+        };
         Ok(UserPlan {
             clerk_id: self.clerk_id.to_owned(),
             location: self.location,
@@ -548,6 +564,7 @@ impl Mapping<'_> {
             extras: std::mem::take(&mut self.extras),
             warnings: std::mem::take(&mut self.warnings),
             dated_by_clerk: clerk_created_at.is_some(),
+            reach,
         })
     }
 

@@ -2,6 +2,7 @@
 //! (JSON or CSV, written as the import goes, so a million warnings never sit in memory), and a
 //! summary of counts for the terminal. The summary holds no personal data, only numbers and kinds.
 
+use super::access::WaysInCounts;
 use super::issue::{Issue, IssueKind, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -51,6 +52,8 @@ pub struct Summary {
     pub warnings: BTreeMap<IssueKind, u64>,
     /// Organizations, their members, invitations and roles.
     pub organizations: OrgSummary,
+    /// How the planned users sign in under this config (when the caller gave it).
+    pub ways_in: WaysInCounts,
     pub elapsed_ms: u64,
 }
 
@@ -61,6 +64,8 @@ pub struct OrgSummary {
     pub considered: bool,
     /// They were there but the organization plugin is off: nothing of them was written.
     pub plugin_off: bool,
+    /// With the plugin off: how many organizations the file holds, all left out.
+    pub organizations_not_imported: u64,
     /// Organizations planned (to be written, or already there).
     pub organizations_planned: u64,
     pub organizations_inserted: u64,
@@ -133,6 +138,9 @@ impl fmt::Display for Summary {
             self.oauth_accounts_planned
         )?;
         writeln!(f, "  TOTP second factors  {:>10}", self.two_factors_planned)?;
+        if self.ways_in.considered {
+            write!(f, "{}", self.ways_in)?;
+        }
         if !self.dry_run {
             writeln!(
                 f,
@@ -144,7 +152,8 @@ impl fmt::Display for Summary {
         if o.plugin_off {
             writeln!(
                 f,
-                "  organizations        not imported: the organization plugin is off (see the report)"
+                "  organizations        {:>10} not imported: the organization plugin is off",
+                o.organizations_not_imported
             )?;
         } else if o.considered {
             writeln!(f, "  organizations        {:>10}", o.organizations_planned)?;

@@ -2,9 +2,14 @@
 //! what differs by Clerk id and by column name (never values). Read-only. The database rows of a
 //! batch are read in a few queries ([`Store::find_imported_rows`]), never one query per user.
 //!
+//! With the config's [`Access`](super::access::Access) given, a user also differs when a way in it
+//! had at Clerk is not offered here ([`not_offered`]): its password while password sign-in is
+//! off, an OAuth provider not configured, or its only emailed or texted code.
+//!
 //! Users in the database that the export does not mention are not looked for: the store offers no
 //! listing, and a database that already served sign-ups legitimately has such users.
 
+use super::access::{Access, not_offered};
 use super::apply::{ImportError, ImportOptions, Progress, spawn_planner};
 use super::issue::{Issue, IssueKind, Location, Severity};
 use super::join::Sources;
@@ -104,7 +109,10 @@ pub async fn verify(
             }
         };
         for plan in &batch.users {
-            let differences = compare(&stored, plan, two_factor);
+            let mut differences = compare(&stored, plan, two_factor);
+            if let Some(access) = &options.access {
+                differences.extend(way_in_not_offered(plan, access));
+            }
             summary.users_checked += 1;
             if differences.is_empty() {
                 summary.users_matching += 1;
@@ -149,6 +157,22 @@ pub async fn verify(
     as_import.warnings = summary.differences.clone();
     report.finish(&as_import)?;
     Ok(summary)
+}
+
+/// The ways in this user had at Clerk that the config does not offer, as one difference.
+fn way_in_not_offered(plan: &UserPlan, access: &Access) -> Option<Issue> {
+    let missing = not_offered(&plan.reach, access);
+    (!missing.is_empty()).then(|| {
+        Issue::new(
+            IssueKind::WayInNotOffered,
+            format!(
+                "had at Clerk, not offered by this config: {}",
+                missing.join(", ")
+            ),
+        )
+        .user(&plan.clerk_id)
+        .at(plan.location)
+    })
 }
 
 /// A batch's database rows by user id.

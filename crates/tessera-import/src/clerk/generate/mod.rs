@@ -200,7 +200,18 @@ fn generate_organizations(
         (person.expect_reject.is_none() && population.hostile_slot(p).is_none())
             .then_some(person.id)
     };
-    let importable: Vec<String> = (first..head).filter_map(importable_at).take(8).collect();
+    // The fixed organizations' people sign in by email and password, so that tests (and a
+    // newcomer) can sign in as their creators whatever the random users before them hold.
+    let signs_in_by_password = |p: u64| {
+        let person = population.person(p);
+        (person.password.is_some() && !person.emails.is_empty())
+            .then(|| importable_at(p))
+            .flatten()
+    };
+    let importable: Vec<String> = (first..head)
+        .filter_map(signs_in_by_password)
+        .take(8)
+        .collect();
     let fallback = importable.first().cloned().unwrap_or_default();
     let span = head - first;
     let mut pick_user = |rng: &mut Rng| {

@@ -446,6 +446,14 @@ pub fn fixtures(rng: &mut Rng, pool: &DigestPool) -> Vec<Person> {
         p.external_id = Some("legacy-edge".to_owned());
         p.public_metadata = Some(json!({"discord": {"step": "final"}}));
     });
+    // Clerk's passwordless users: they signed in by a code sent to their verified email, and have
+    // no password, OAuth account or phone. Only email-otp or magic-link lets them in.
+    for _ in 0..3 {
+        next(&|p, _| {
+            p.first_name = "Passwordless".to_owned();
+            p.password = None;
+        });
+    }
     people
 }
 
