@@ -481,6 +481,20 @@ impl Store for SqlStore {
             == 1)
     }
 
+    async fn delete_verifications(&self, ids: &[&str]) -> StoreResult<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            r#"DELETE FROM "verification" WHERE "id" IN ({})"#,
+            placeholders.join(", ")
+        );
+        self.db
+            .execute(&sql, ids.iter().map(|id| Value::text(id)).collect())
+            .await
+    }
+
     async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64> {
         let now = match self.dialect() {
             Dialect::Sqlite => Value::Int(Some(timefmt::to_epoch_ms(now))),

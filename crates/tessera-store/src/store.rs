@@ -170,6 +170,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the row only if it still holds `expected`, and says whether it did: the one
     /// write that spends a one-time code, so that of any number of racers exactly one wins.
     async fn delete_verification_if_value(&self, id: &str, expected: &str) -> StoreResult<bool>;
+    /// Deletes these rows in one statement; returns how many there were.
+    async fn delete_verifications(&self, ids: &[&str]) -> StoreResult<u64>;
     async fn delete_expired_verifications(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
     /// Sets the row's value only if it still holds `expected` (compare-and-set): concurrent
