@@ -2,7 +2,8 @@
 //! against the stored hash (rehashed to the native format when it was imported or weaker).
 
 use tessera_core::crypto::password::{LengthError, check_length};
-use tessera_core::model::User;
+use tessera_core::crypto::random;
+use tessera_core::model::{Account, User};
 use tessera_core::timefmt::now_ms;
 
 use crate::error::{ApiError, codes};
@@ -16,6 +17,22 @@ pub fn check_password_length(state: &AppState, password: &str) -> Result<(), Api
         Err(LengthError::TooShort) => Err(codes::password_too_short()),
         Err(LengthError::TooLong) => Err(codes::password_too_long()),
     }
+}
+
+/// Sets `user_id`'s password to `hash`, making the credential account when the user has none (a
+/// user who signed up by a social provider or a code): Better Auth's `resetCredentialPassword`,
+/// shared by every reset and by admin's set-user-password.
+pub async fn set_password(state: &AppState, user_id: &str, hash: String) -> Result<(), ApiError> {
+    let now = now_ms();
+    if !state
+        .store
+        .update_credential_password(user_id, &hash, now)
+        .await?
+    {
+        let account = Account::credential(random::generate_id(32), user_id, hash, now);
+        state.store.create_account(&account).await?;
+    }
+    Ok(())
 }
 
 /// The password check every sign-in method shares: the user's credential account, verified by

@@ -14,14 +14,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tessera_core::crypto::{jwt, random};
-use tessera_core::model::{Account, User, UserPatch, Verification};
+use tessera_core::model::{User, UserPatch, Verification};
 use tessera_core::timefmt::now_ms;
 use time::{Duration, OffsetDateTime};
 
 use crate::body::{Body, Validator};
 use crate::delivery::{DeliveryError, Message, Sender};
 use crate::error::{ApiError, codes};
-use crate::flows::credential::check_password_length;
+use crate::flows::credential::{check_password_length, set_password};
 use crate::flows::links::{
     api_url, deliver, redirect, redirect_with, send_verification, verification_token,
     verification_url, with_query,
@@ -184,15 +184,7 @@ async fn reset_password(
         .ok_or_else(|| invalid_token(StatusCode::BAD_REQUEST))?;
     let user_id = row.value;
     let hash = state.hasher.hash(new_password).await?;
-    let now = now_ms();
-    if !state
-        .store
-        .update_credential_password(&user_id, &hash, now)
-        .await?
-    {
-        let account = Account::credential(random::generate_id(32), &user_id, hash, now);
-        state.store.create_account(&account).await?;
-    }
+    set_password(&state, &user_id, hash).await?;
     // Two-factor stays as it was: a reset never bypasses the second factor (M9).
     tracing::info!(user_id = %user_id, "password reset");
     Ok(Reply::json(json!({"status": true})))

@@ -6,9 +6,8 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use tessera_core::crypto::password::{LengthError, check_length};
-use tessera_core::crypto::random;
 
-use tessera_core::model::{Account, User, UserPatch};
+use tessera_core::model::{User, UserPatch};
 use tessera_core::plugins::admin::{AdminUser, ROLE};
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
@@ -17,7 +16,7 @@ use super::input::{self, QueryCheck};
 use super::{access, admin, codes, find_user, require, user_data};
 use crate::body::{Body, Validator, is_valid_email};
 use crate::error::{ApiError, codes as base_codes};
-use crate::flows::credential::check_password_length;
+use crate::flows::credential::{check_password_length, set_password};
 use crate::flows::users::{self, NewUser};
 use crate::plugins::SignUpRoute;
 use crate::reply::Reply;
@@ -345,21 +344,7 @@ pub async fn set_user_password(
     check_password_length(&state, &new_password)?;
     let user = find_user(&state, &user_id).await?;
     let hash = state.hasher.hash(new_password).await?;
-    let now = now_ms();
-    if state
-        .store
-        .find_credential_account(&user.id)
-        .await?
-        .is_some()
-    {
-        state
-            .store
-            .update_credential_password(&user.id, &hash, now)
-            .await?;
-    } else {
-        let account = Account::credential(random::generate_id(32), &user.id, hash, now);
-        state.store.create_account(&account).await?;
-    }
+    set_password(&state, &user.id, hash).await?;
     tracing::info!(admin_id = %current.user.id, user_id = %user.id, "admin: password set");
     Ok(Reply::json(json!({ "status": true })))
 }

@@ -3,8 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
-use tessera_core::crypto::random;
-use tessera_core::model::{Account, UserPatch};
+use tessera_core::model::UserPatch;
 use tessera_core::plugins::email_otp::OtpType;
 use tessera_core::timefmt::now_ms;
 use tessera_store::StoreError;
@@ -12,7 +11,7 @@ use tessera_store::StoreError;
 use super::{check, invalid_otp, issue, message};
 use crate::body::{Body, Validator, is_valid_email};
 use crate::error::{ApiError, codes};
-use crate::flows::credential::check_password_length;
+use crate::flows::credential::{check_password_length, set_password};
 use crate::flows::otp::{self, OnSuccess};
 use crate::flows::passwordless::{Newcomer, Proven, user_for_proven_email};
 use crate::origin;
@@ -298,21 +297,13 @@ pub async fn reset_password(
     };
     let hash = state.hasher.hash(password).await?;
     check(&state, kind, &email, &code, OnSuccess::Spend).await?;
-    let now = now_ms();
-    if !state
-        .store
-        .update_credential_password(&user.id, &hash, now)
-        .await?
-    {
-        let account = Account::credential(random::generate_id(32), &user.id, hash, now);
-        state.store.create_account(&account).await?;
-    }
+    set_password(&state, &user.id, hash).await?;
     if !user.email_verified {
         let patch = UserPatch {
             email_verified: Some(true),
             ..UserPatch::default()
         };
-        state.store.update_user(&user.id, &patch, now).await?;
+        state.store.update_user(&user.id, &patch, now_ms()).await?;
     }
     tracing::info!(user_id = %user.id, "password reset by email code");
     Ok(success())
@@ -427,5 +418,8 @@ pub async fn change_email(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(user_id = %current.user.id, "email changed by code");
-    Ok(success())
+    // As update-user: Better Auth sets the session cookie again, so a cookie cache carries the
+    // new address.
+    let cookies = session::session_cookies(&state, &current.session.token, current.dont_remember);
+    Ok(success().cookies(cookies))
 }

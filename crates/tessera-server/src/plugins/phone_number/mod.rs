@@ -13,7 +13,7 @@ use axum::routing::post;
 use serde_json::{Map, Value, json};
 use tessera_core::crypto::ct::constant_time_eq;
 use tessera_core::crypto::random::{self, Alphabet};
-use tessera_core::model::{Account, User, UserPatch};
+use tessera_core::model::{User, UserPatch};
 use tessera_core::plugins::phone_number as spec;
 use tessera_core::plugins::phone_number::{PHONE_NUMBER, PHONE_NUMBER_VERIFIED, PhoneNumberUser};
 use tessera_core::timefmt::now_ms;
@@ -23,7 +23,7 @@ use crate::body::is_truthy;
 use crate::body::{Body, Validator};
 use crate::delivery::Message;
 use crate::error::{ApiError, codes};
-use crate::flows::credential::{check_credential, check_password_length};
+use crate::flows::credential::{check_credential, check_password_length, set_password};
 use crate::flows::otp;
 use crate::flows::sign_in::{Opened, open_session};
 use crate::flows::users::{self, NewUser};
@@ -424,15 +424,7 @@ pub async fn reset_password(
         ));
     };
     let hash = state.hasher.hash(new_password).await?;
-    let now = now_ms();
-    if !state
-        .store
-        .update_credential_password(&user.id, &hash, now)
-        .await?
-    {
-        let account = Account::credential(random::generate_id(32), &user.id, hash, now);
-        state.store.create_account(&account).await?;
-    }
+    set_password(&state, &user.id, hash).await?;
     tracing::info!(user_id = %user.id, "password reset by phone number");
     Ok(Reply::json(json!({ "status": true })))
 }
